@@ -1,0 +1,227 @@
+"""Authorization: the one place that decides who may see and do what on which object.
+
+Every view is wrapped by exactly one of `public`, `authenticated` or `requires`; a test walks
+the URL map and fails on a view without one. Rules are registered here (and only here) with
+`rule`. Ministry reviewers read everything and change nothing: any rule marked `writes=True`
+is refused to a user whose only roles are read-only, whatever the rule's body says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from tadafur.accounts.models import ASSOCIATION_ROLES, COMMUNE_ROLES, Role
+
+READ_ONLY_ROLES = frozenset({Role.MINISTRY_REVIEWER})
+OVERSIGHT_ROLES = frozenset({Role.PROGRAMME_OFFICER, Role.MINISTRY_REVIEWER, Role.ADMIN})
+
+Check = Callable[[Any, Any], bool]
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    check: Check
+    writes: bool
+
+
+RULES: dict[str, Rule] = {}
+
+
+def rule(name: str, *, writes: bool) -> Callable[[Check], Check]:
+    """Register a permission check `check(user, obj) -> bool` under `name`."""
+
+    def register(check: Check) -> Check:
+        if name in RULES:
+            raise ValueError(f"permission {name!r} is defined twice")
+        RULES[name] = Rule(name, check, writes)
+        return check
+
+    return register
+
+
+def is_read_only(user: Any) -> bool:
+    return bool(user.roles) and user.roles <= READ_ONLY_ROLES
+
+
+def can(user: Any, permission: str, obj: Any = None) -> bool:
+    """True when `user` may exercise `permission` (on `obj`, when the rule looks at one)."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    try:
+        permission_rule = RULES[permission]
+    except KeyError:
+        raise LookupError(f"unknown permission {permission!r}") from None
+    if permission_rule.writes and is_read_only(user):
+        return False
+    return bool(permission_rule.check(user, obj))
+
+
+# ---------------------------------------------------------------- view decorators
+
+def public(view: Callable) -> Callable:
+    """Open to everyone, logged in or not (login page, verification page)."""
+    view.access_rule = "public"
+    return view
+
+
+def authenticated(view: Callable) -> Callable:
+    """Any logged-in user; the view shows only what is theirs."""
+    wrapped = login_required(view)
+    wrapped.access_rule = "authenticated"
+    return wrapped
+
+
+def requires(permission: str, load: Callable[..., Any] | None = None) -> Callable:
+    """Log-in plus `permission`, checked on the object `load(**view_args)` returns.
+
+    `load` should 404 for a missing object; the permission check then 403s.
+    """
+    if permission not in RULES:
+        raise LookupError(f"unknown permission {permission!r}")
+
+    def decorate(view: Callable) -> Callable:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any):
+            obj = load(**kwargs) if load is not None else None
+            if not can(current_user, permission, obj):
+                abort(403)
+            if load is not None:
+                return view(obj, *args, **{k: v for k, v in kwargs.items()
+                                           if k not in _loader_args(load)})
+            return view(*args, **kwargs)
+
+        wrapped = login_required(guarded)
+        wrapped.access_rule = permission
+        return wrapped
+
+    return decorate
+
+
+def _loader_args(load: Callable) -> set[str]:
+    code = getattr(load, "__code__", None)
+    return set(code.co_varnames[: code.co_argcount]) if code else set()
+
+
+def template_can(permission: str, obj: Any = None) -> bool:
+    return can(current_user, permission, obj)
+
+
+# ---------------------------------------------------------------- the rules
+
+@rule("users.manage", writes=True)
+def _manage_users(user, _obj) -> bool:
+    return user.has_role(Role.ADMIN)
+
+
+@rule("reference.manage", writes=True)
+def _manage_reference(user, _obj) -> bool:
+    """Communes, provinces and themes: administrators only."""
+    return user.has_role(Role.ADMIN)
+
+
+@rule("associations.manage", writes=True)
+def _manage_associations(user, _obj) -> bool:
+    return user.has_role(Role.ADMIN, Role.PROGRAMME_OFFICER)
+
+
+@rule("reference.view", writes=False)
+def _view_reference(user, _obj) -> bool:
+    return True
+
+
+@rule("audit.view", writes=False)
+def _view_audit(user, _obj) -> bool:
+    return user.has_role(*OVERSIGHT_ROLES)
+
+
+def sees_everything(user: Any) -> bool:
+    """Programme officers, ministry reviewers and administrators see every commune."""
+    return user.has_role(*OVERSIGHT_ROLES)
+
+
+def in_commune_scope(user: Any, commune_id: int | None) -> bool:
+    return any(
+        m.commune_id == commune_id and Role(m.role) in COMMUNE_ROLES for m in user.memberships
+    )
+
+
+def in_association_scope(user: Any, association_ids: set[int]) -> bool:
+    return any(
+        m.association_id in association_ids and Role(m.role) in ASSOCIATION_ROLES
+        for m in user.memberships
+    )
+
+
+def register(app) -> None:
+    app.jinja_env.globals["can"] = template_can
+
+
+# ---------------------------------------------------------------- projects
+
+def party_of(user: Any, project: Any) -> set[str]:
+    """The sides a user stands on for this project: 'commune', 'association', 'programme'."""
+    sides = set()
+    if in_commune_scope(user, project.commune_id):
+        sides.add("commune")
+    if in_association_scope(user, project.association_ids):
+        sides.add("association")
+    if user.has_role(Role.PROGRAMME_OFFICER):
+        sides.add("programme")
+    return sides
+
+
+@rule("project.view", writes=False)
+def _view_project(user, project) -> bool:
+    return sees_everything(user) or bool(party_of(user, project) - {"programme"})
+
+
+@rule("project.create", writes=True)
+def _create_project(user, _obj) -> bool:
+    return user.has_role(Role.COMMUNE_AGENT, Role.ASSOCIATION_MEMBER)
+
+
+@rule("project.edit", writes=True)
+def _edit_project(user, project) -> bool:
+    """Both sides co-write; whether the state allows editing is the workflow's call."""
+    return bool(party_of(user, project) & {"commune", "association"})
+
+
+@rule("project.act", writes=True)
+def _act_on_project(user, project) -> bool:
+    """May attempt workflow actions; the workflow definition decides which ones."""
+    return bool(party_of(user, project))
+
+
+@rule("project.discuss", writes=True)
+def _discuss_project(user, project) -> bool:
+    return bool(party_of(user, project))
+
+
+def visible_projects(statement: Any, user: Any) -> Any:
+    """Restrict a SELECT over Project to what `user` may see (one place for list scoping)."""
+    from sqlalchemy import false, or_, select
+
+    from tadafur.projects.models import Project, project_partner
+
+    if sees_everything(user):
+        return statement
+    commune_ids = [m.commune_id for m in user.memberships
+                   if m.commune_id and Role(m.role) in COMMUNE_ROLES]
+    association_ids = [m.association_id for m in user.memberships
+                       if m.association_id and Role(m.role) in ASSOCIATION_ROLES]
+    conditions = []
+    if commune_ids:
+        conditions.append(Project.commune_id.in_(commune_ids))
+    if association_ids:
+        conditions.append(Project.lead_association_id.in_(association_ids))
+        conditions.append(Project.id.in_(
+            select(project_partner.c.project_id)
+            .where(project_partner.c.association_id.in_(association_ids))))
+    return statement.where(or_(*conditions) if conditions else false())

@@ -1,0 +1,124 @@
+"""Users, their memberships in organisations, and login attempts (for throttling)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tadafur.extensions import db
+from tadafur.models_base import TimestampMixin, UTCDateTime, utcnow
+from tadafur.organisations.models import Association, Commune, Institution
+
+
+class Role(StrEnum):
+    COMMUNE_AGENT = "commune_agent"
+    COMMUNE_SIGNATORY = "commune_signatory"
+    ASSOCIATION_MEMBER = "association_member"
+    ASSOCIATION_SIGNATORY = "association_signatory"
+    PROGRAMME_OFFICER = "programme_officer"
+    MINISTRY_REVIEWER = "ministry_reviewer"
+    ADMIN = "admin"
+
+
+COMMUNE_ROLES = frozenset({Role.COMMUNE_AGENT, Role.COMMUNE_SIGNATORY})
+ASSOCIATION_ROLES = frozenset({Role.ASSOCIATION_MEMBER, Role.ASSOCIATION_SIGNATORY})
+INSTITUTION_ROLES = frozenset({Role.PROGRAMME_OFFICER, Role.MINISTRY_REVIEWER, Role.ADMIN})
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    locale: Mapped[str | None] = mapped_column(String(5))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    memberships: Mapped[list[Membership]] = relationship(
+        back_populates="user", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login asks this
+        return self.active
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(Role(m.role) for m in self.memberships)
+
+    def has_role(self, *roles: Role) -> bool:
+        return bool(self.roles.intersection(roles))
+
+    @property
+    def commune_ids(self) -> frozenset[int]:
+        return frozenset(m.commune_id for m in self.memberships if m.commune_id)
+
+    @property
+    def association_ids(self) -> frozenset[int]:
+        return frozenset(m.association_id for m in self.memberships if m.association_id)
+
+    @property
+    def role_label(self) -> str:
+        """The roles as one stable string, for audit records."""
+        return ",".join(sorted(self.roles))
+
+
+class Membership(db.Model):
+    """A user's role in one organisation: exactly one of commune, association, institution."""
+
+    __tablename__ = "membership"
+    __table_args__ = (
+        CheckConstraint(
+            "(CASE WHEN commune_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN association_id IS NULL THEN 0 ELSE 1 END"
+            " + CASE WHEN institution_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_organisation",
+        ),
+        UniqueConstraint("user_id", "role", "commune_id", "association_id", "institution_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    role: Mapped[str] = mapped_column(String(32))
+    commune_id: Mapped[int | None] = mapped_column(ForeignKey("commune.id"), index=True)
+    association_id: Mapped[int | None] = mapped_column(ForeignKey("association.id"), index=True)
+    institution_id: Mapped[int | None] = mapped_column(ForeignKey("institution.id"))
+
+    user: Mapped[User] = relationship(back_populates="memberships")
+    commune: Mapped[Commune | None] = relationship(lazy="joined")
+    association: Mapped[Association | None] = relationship(lazy="joined")
+    institution: Mapped[Institution | None] = relationship(lazy="joined")
+
+    @property
+    def organisation(self) -> Commune | Association | Institution | None:
+        return self.commune or self.association or self.institution
+
+
+class LoginAttempt(db.Model):
+    """Every login attempt; failures within a window lock the account and the address."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (
+        Index("ix_login_attempt_email_at", "email", "at"),
+        Index("ix_login_attempt_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64))
+    succeeded: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,220 @@
+"""Writing and verifying the audit trail.
+
+`record` is the only way events are written. It runs inside the caller's transaction: the
+change and its audit event commit together or not at all (the caller, or the request,
+commits). It locks the chain head first, so concurrent writers queue instead of forking.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from flask import g, has_request_context, request
+from sqlalchemy import func, select
+
+from tadafur.audit.models import AuditChainHead, AuditEvent
+from tadafur.audit.triggers import GENESIS_HASH
+from tadafur.extensions import db
+from tadafur.models_base import utcnow
+
+MASKED_KEYS = ("password", "secret", "token", "private_key")
+MASK = "***"
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, set | frozenset | tuple):
+        return sorted(value, key=str)
+    return str(value)
+
+
+def _mask(values: Any) -> Any:
+    if isinstance(values, Mapping):
+        return {
+            key: (MASK if any(word in str(key).lower() for word in MASKED_KEYS) else _mask(val))
+            for key, val in values.items()
+        }
+    if isinstance(values, list):
+        return [_mask(item) for item in values]
+    return values
+
+
+def canonical_json(values: Any) -> str | None:
+    """The one serialisation used for storage and hashing: sorted keys, no spaces, UTF-8."""
+    if values is None:
+        return None
+    return json.dumps(
+        _mask(values), sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+        default=_json_default,
+    )
+
+
+def _timestamp(value: dt.datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def compute_hash(event: AuditEvent) -> str:
+    """SHA-256 over the canonical form of every field but the hash itself."""
+    fields = {
+        "seq": event.seq,
+        "occurred_at": _timestamp(event.occurred_at),
+        "actor_id": event.actor_id,
+        "actor_name": event.actor_name,
+        "actor_role": event.actor_role,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "project_id": event.project_id,
+        "commune_id": event.commune_id,
+        "summary": event.summary,
+        "before": event.before,
+        "after": event.after,
+        "address": event.address,
+        "request_id": event.request_id,
+        "prev_hash": event.prev_hash,
+    }
+    payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _lock_head() -> AuditChainHead:
+    statement = (
+        select(AuditChainHead)
+        .where(AuditChainHead.id == 1)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    head = db.session.execute(statement).scalar_one_or_none()
+    if head is None:  # schema built without the seed row (should not happen after migrate)
+        head = AuditChainHead(id=1, seq=0, hash=GENESIS_HASH)
+        db.session.add(head)
+        db.session.flush()
+    return head
+
+
+def _current_actor() -> Any:
+    if not has_request_context():
+        return None
+    from flask_login import current_user
+
+    return current_user if current_user and current_user.is_authenticated else None
+
+
+def record(
+    action: str,
+    *,
+    obj: Any = None,
+    object_type: str | None = None,
+    object_id: Any = None,
+    summary: str = "",
+    before: Mapping | None = None,
+    after: Mapping | None = None,
+    project: Any = None,
+    commune_id: int | None = None,
+    actor: Any = None,
+    actor_name: str | None = None,
+    actor_role: str | None = None,
+) -> AuditEvent:
+    """Append one event to the chain in the current transaction and flush it.
+
+    `action` is dotted (`user.login`, `commune.updated`, `project.submitted`). `obj` fills
+    object type and id; `project` fills project and commune, so reviewers can filter by
+    territory. Keys that look like secrets are masked in before/after.
+    """
+    actor = actor if actor is not None else _current_actor()
+    if obj is not None:
+        object_type = object_type or obj.__tablename__
+        object_id = object_id if object_id is not None else getattr(obj, "id", None)
+    if project is not None:
+        commune_id = commune_id or getattr(project, "commune_id", None)
+    head = _lock_head()
+    event = AuditEvent(
+        seq=head.seq + 1,
+        occurred_at=utcnow(),
+        actor_id=getattr(actor, "id", None),
+        actor_name=actor_name or getattr(actor, "email", None),
+        actor_role=actor_role or getattr(actor, "role_label", None),
+        action=action,
+        object_type=object_type,
+        object_id=None if object_id is None else str(object_id),
+        project_id=getattr(project, "id", None),
+        commune_id=commune_id,
+        summary=summary,
+        before=canonical_json(before),
+        after=canonical_json(after),
+        address=request.remote_addr if has_request_context() else None,
+        request_id=g.get("request_id") if has_request_context() else None,
+        prev_hash=head.hash,
+    )
+    event.hash = compute_hash(event)
+    head.seq, head.hash = event.seq, event.hash
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def changes(before: Mapping, after: Mapping) -> tuple[dict, dict]:
+    """Only the keys whose values differ, as (before, after) dicts for `record`."""
+    keys = [key for key in after if before.get(key) != after.get(key)]
+    return {key: before.get(key) for key in keys}, {key: after.get(key) for key in keys}
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    intact: bool
+    count: int
+    broken_seq: int | None = None
+    reason: str = ""
+    last_hash: str = GENESIS_HASH
+
+    def __str__(self) -> str:
+        if self.intact:
+            return f"intact: {self.count} events"
+        return f"broken at event {self.broken_seq}: {self.reason}"
+
+
+def _events_in_order(batch: int = 5000) -> Iterator[AuditEvent]:
+    last_seq = 0
+    while True:
+        rows = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last_seq = rows[-1].seq
+        db.session.expunge_all()
+
+
+def verify_chain() -> VerifyResult:
+    """Walk the whole chain: sequence without gaps, each link to its predecessor, each hash.
+
+    Also compares the end with the head row, so deleting the newest events is found too.
+    """
+    expected_seq, previous_hash, count = 1, GENESIS_HASH, 0
+    for event in _events_in_order():
+        if event.seq != expected_seq:
+            return VerifyResult(False, count, expected_seq, "event missing or out of order")
+        if event.prev_hash != previous_hash:
+            return VerifyResult(False, count, event.seq, "does not follow the previous event")
+        if compute_hash(event) != event.hash:
+            return VerifyResult(False, count, event.seq, "content altered (hash mismatch)")
+        previous_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+    head = db.session.get(AuditChainHead, 1)
+    if head is not None and (head.seq != count or head.hash != previous_hash):
+        return VerifyResult(False, count, count + 1, "newest events missing (head mismatch)")
+    return VerifyResult(True, count, last_hash=previous_hash)
+
+
+def event_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0

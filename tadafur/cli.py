@@ -1,0 +1,83 @@
+"""Command-line tools: `flask --app wsgi <command>`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from tadafur.extensions import db
+
+audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
+communes_cli = AppGroup("communes", help="Reference data: communes.")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the whole hash chain; exit 1 and name the first broken event if any."""
+    from tadafur.audit.services import verify_chain
+
+    result = verify_chain()
+    click.echo(str(result))
+    if not result.intact:
+        sys.exit(1)
+
+
+@communes_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def communes_import(path: str) -> None:
+    """Create or correct communes from a CSV file; nothing is written if a row is wrong."""
+    from tadafur.organisations.services import CommuneImportError, import_communes_csv
+
+    try:
+        with open(path, encoding="utf-8-sig") as handle:
+            report = import_communes_csv(handle.read())
+    except UnicodeDecodeError:
+        click.echo("error: the file is not UTF-8 text; nothing was imported", err=True)
+        sys.exit(1)
+    except CommuneImportError as error:
+        db.session.rollback()
+        for line, reason in error.errors:
+            click.echo(f"line {line}: {reason}", err=True)
+        click.echo("nothing was imported", err=True)
+        sys.exit(1)
+    db.session.commit()
+    click.echo(f"{report.created} communes added, {report.updated} corrected")
+
+
+@click.command("seed")
+@click.option("--demo/--no-demo", default=None, help="Add the demo accounts and projects.")
+def seed(demo: bool | None) -> None:
+    """Load reference data (and demo data) when missing. Safe to run again."""
+    from flask import current_app
+
+    from tadafur.organisations.services import seed_reference_data
+
+    added = seed_reference_data()
+    click.echo("reference data: " + ", ".join(f"{v} {k}" for k, v in added.items()))
+    if demo if demo is not None else current_app.config["SEED_DEMO_DATA"]:
+        from tadafur.demo.seed import seed_demo
+
+        click.echo(f"demo data: {seed_demo()} items added")
+    db.session.commit()
+
+
+@click.command("demo-accounts")
+def demo_accounts() -> None:
+    """Print the demo accounts, one per role."""
+    from tadafur.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
+
+    click.echo("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
+    for account in DEMO_ACCOUNTS:
+        click.echo(f"  {account.role.value:<24} {account.email}")
+
+
+def register(app: Flask) -> None:
+    for command in (audit_cli, communes_cli, seed, demo_accounts):
+        app.cli.add_command(command)
+    from tadafur.modules import domain_submodules
+
+    for module in domain_submodules("cli"):
+        module.register(app)

@@ -1,0 +1,85 @@
+"""Settings: defaults here, then instance/config.py, then TADAFUR_* environment variables.
+
+Environment wins so that several stateless app servers can share one configuration
+(database URL, secret key) without files on each machine.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+HTMX_VERSION = "2.0.11"
+HTMX_SRI = "sha384-2OatzQy1H+Zd/IIrjr1TcuDGqLXeHhbooAyJY1KdQMKnr4LZ22k31GBLdYKHmVjg"
+
+
+class DefaultConfig:
+    """Values that hold unless the instance or the environment says otherwise."""
+
+    SQLALCHEMY_DATABASE_URI: str | None = None  # filled from instance path when unset
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # True in production (HTTPS); see README
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PERMANENT_SESSION_LIFETIME = 8 * 3600
+    WTF_CSRF_TIME_LIMIT = 8 * 3600
+    MAX_CONTENT_LENGTH = 25 * 1024 * 1024
+
+    BABEL_DEFAULT_LOCALE = "ar"
+    BABEL_DEFAULT_TIMEZONE = "Africa/Casablanca"
+    LANGUAGES = ("ar", "fr", "en")
+
+    HTMX_USE_CDN = False
+    HTMX_CDN_URL = f"https://unpkg.com/htmx.org@{HTMX_VERSION}/dist/htmx.min.js"
+
+    LOGIN_MAX_FAILURES = 5          # per account, within LOGIN_WINDOW_SECONDS
+    LOGIN_MAX_ADDRESS_FAILURES = 20  # per client address, within the same window
+    LOGIN_WINDOW_SECONDS = 15 * 60
+    LOGIN_LOCK_SECONDS = 15 * 60
+
+    INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
+    SEED_DEMO_DATA = True
+    MAIL_OUTBOX = None  # folder for .eml files; defaults to instance/outbox
+
+
+ENV_SETTINGS = {
+    "TADAFUR_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",
+    "TADAFUR_SECRET_KEY": "SECRET_KEY",
+    "TADAFUR_HTMX_USE_CDN": "HTMX_USE_CDN",
+    "TADAFUR_SESSION_COOKIE_SECURE": "SESSION_COOKIE_SECURE",
+    "TADAFUR_SEED_DEMO_DATA": "SEED_DEMO_DATA",
+}
+BOOLEAN_SETTINGS = {"HTMX_USE_CDN", "SESSION_COOKIE_SECURE", "SEED_DEMO_DATA"}
+
+
+def settings_from_environment(environ: os._Environ | dict) -> dict:
+    """Read the TADAFUR_* variables, turning the boolean ones into bools."""
+    values: dict = {}
+    for variable, setting in ENV_SETTINGS.items():
+        if variable in environ:
+            raw = environ[variable]
+            if setting in BOOLEAN_SETTINGS:
+                values[setting] = raw.strip().lower() in {"1", "true", "yes", "on"}
+            else:
+                values[setting] = raw
+    return values
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """Return the secret key kept in instance/secret_key, creating it on first run.
+
+    The file is written with owner-only permissions; it is git-ignored with the rest
+    of instance/.
+    """
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

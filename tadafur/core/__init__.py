@@ -1,0 +1,61 @@
+"""Wiring: extensions, blueprints, request hooks, error pages and commands."""
+
+from __future__ import annotations
+
+import uuid
+
+from flask import Flask, g, request
+
+from tadafur.extensions import babel, csrf, login_manager
+
+
+def init_app(app: Flask) -> None:
+    from tadafur import access, i18n
+    from tadafur.accounts.models import User
+    from tadafur.core import errors, htmx, security_headers
+    from tadafur.extensions import db
+
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        locale_selector=i18n.select_language,
+        default_translation_directories=str(app.root_path + "/../translations"),
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+
+    @login_manager.user_loader
+    def load_user(user_id: str) -> User | None:
+        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user if user is not None and user.active else None
+
+    login_manager.unauthorized_handler(htmx.unauthorized)
+
+    @app.before_request
+    def assign_request_id() -> None:
+        supplied = request.headers.get("X-Request-ID", "")
+        g.request_id = supplied[:64] if supplied.isprintable() and supplied else uuid.uuid4().hex
+
+    i18n.register_template_helpers(app)
+    access.register(app)
+    htmx.register(app)
+    security_headers.register(app)
+    errors.register(app)
+    _register_blueprints(app)
+    _register_commands(app)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from tadafur.core.views import blueprint as core
+    from tadafur.modules import domain_submodules
+
+    app.register_blueprint(core)
+    for module in domain_submodules("views"):
+        app.register_blueprint(module.blueprint)
+
+
+def _register_commands(app: Flask) -> None:
+    from tadafur.cli import register
+
+    register(app)

@@ -1,0 +1,134 @@
+"""Languages, locale choice and the formatting filters used by pages and documents.
+
+Catalogs live under translations/ar|fr|en. Formatting uses the Moroccan variants (ar_MA,
+fr_MA) so amounts are in dirhams with Latin digits, as Moroccan administrations write them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from flask import current_app, g, has_request_context, request
+from flask_babel import get_locale
+from flask_login import current_user
+from markupsafe import Markup, escape
+
+LANGUAGE_COOKIE = "tadafur_lang"
+LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "en": "English"}
+FORMAT_LOCALES = {"ar": "ar_MA", "fr": "fr_MA", "en": "en_GB"}
+RTL_LANGUAGES = frozenset({"ar"})
+LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate and pop directional isolate
+
+
+def select_language() -> str:
+    """The user's saved choice, then the cookie, then Accept-Language, then Arabic."""
+    languages = current_app.config["LANGUAGES"]
+    forced = g.get("forced_language") if has_request_context() else None
+    if forced in languages:
+        return forced
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    cookie = request.cookies.get(LANGUAGE_COOKIE)
+    if cookie in languages:
+        return cookie
+    return request.accept_languages.best_match(languages) or current_app.config[
+        "BABEL_DEFAULT_LOCALE"
+    ]
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale else "ar"
+
+
+def text_direction(language: str | None = None) -> str:
+    return "rtl" if (language or current_language()) in RTL_LANGUAGES else "ltr"
+
+
+def format_locale(language: str | None = None) -> str:
+    return FORMAT_LOCALES.get(language or current_language(), "ar_MA")
+
+
+def _strip_marks(text: str) -> str:
+    # CLDR puts RIGHT-TO-LEFT MARKs around Arabic amounts; inside our explicit LTR runs
+    # they only reorder the digits, so they go.
+    return text.replace("\u200f", "").replace("\u200e", "")
+
+
+def format_amount(value: Decimal | float | int | None, language: str | None = None) -> str:
+    """An amount in dirhams, e.g. '50.000,00 د.م.' (ar) or '50 000,00 MAD' (fr)."""
+    if value is None:
+        return ""
+    return _strip_marks(
+        babel_numbers.format_currency(Decimal(value), "MAD", locale=format_locale(language))
+    )
+
+
+def format_number(value: Decimal | float | int | None, language: str | None = None) -> str:
+    if value is None:
+        return ""
+    return _strip_marks(babel_numbers.format_decimal(value, locale=format_locale(language)))
+
+
+def format_day(value: dt.date | None, style: str = "medium", language: str | None = None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return _strip_marks(babel_dates.format_date(value, style, locale=format_locale(language)))
+
+
+def format_moment(
+    value: dt.datetime | None, style: str = "medium", language: str | None = None
+) -> str:
+    """A UTC timestamp shown in Morocco's time zone."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    tz = babel_dates.get_timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return _strip_marks(
+        babel_dates.format_datetime(value, style, tzinfo=tz, locale=format_locale(language))
+    )
+
+
+def ltr(value: object) -> Markup:
+    """Wrap a number, phone or reference so right-to-left text never reorders it.
+
+    A span with dir="ltr" for browsers, plus the isolate characters U+2066/U+2069 for
+    WeasyPrint, which ignores unicode-bidi (measured: <bdi> alone prints "000,00 50").
+    """
+    if value is None or value == "":
+        return Markup("")
+    return Markup('<span dir="ltr">{}{}{}</span>').format(LRI, escape(str(value)), PDI)
+
+
+def localized(obj: object, field: str = "name", language: str | None = None) -> str:
+    """obj.name_<lang>, falling back to French, then Arabic, then English."""
+    language = language or current_language()
+    for candidate in (language, "fr", "ar", "en"):
+        value = getattr(obj, f"{field}_{candidate}", None)
+        if value:
+            return value
+    return ""
+
+
+def register_template_helpers(app) -> None:
+    app.jinja_env.filters.update(
+        amount=format_amount,
+        number=format_number,
+        day=format_day,
+        moment=format_moment,
+        ltr=ltr,
+        localized=localized,
+    )
+    app.jinja_env.globals.update(
+        current_language=current_language,
+        text_direction=text_direction,
+        LANGUAGE_NAMES=LANGUAGE_NAMES,
+    )

@@ -1,0 +1,130 @@
+"""Fixtures: one app per database (SQLite always, PostgreSQL when TADAFUR_TEST_DATABASE_URL is
+set), each test inside a transaction rolled back at the end, personas, and a query counter.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask
+from sqlalchemy import event
+
+from tadafur import create_app
+from tadafur.extensions import db
+from tadafur.testing import BoundSession, build_schema, reset_data
+
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TADAFUR_TEST_DATABASE_URL") else [])
+
+
+def database_url(kind: str, tmp_path_factory) -> str:
+    if kind == "postgresql":
+        return os.environ["TADAFUR_TEST_DATABASE_URL"]
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+
+
+def make_app(url: str, **overrides) -> Flask:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key",
+        "SQLALCHEMY_DATABASE_URI": url,
+        "WTF_CSRF_ENABLED": False,
+        "SEED_DEMO_DATA": False,
+        "SERVER_NAME": "tadafur.test",
+        "LOGIN_LOCK_SECONDS": 900,
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def app(request, tmp_path_factory) -> Iterator[Flask]:
+    application = make_app(database_url(request.param, tmp_path_factory),
+                           INSTANCE_DOCUMENTS=str(tmp_path_factory.mktemp("documents")))
+    with application.app_context():
+        build_schema()
+        from tadafur.organisations.services import seed_reference_data
+
+        seed_reference_data()
+        db.session.commit()
+        db.session.remove()
+    yield application
+    with application.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def transaction(request, app) -> Iterator[None]:
+    """Each test runs in a transaction rolled back at the end (commits become savepoints).
+
+    Tests marked `committing` (threads, live servers) commit for real and are cleaned after.
+    """
+    with app.app_context():
+        if request.node.get_closest_marker("committing"):
+            db.session.remove()
+            try:
+                yield
+            finally:
+                reset_data()
+            return
+        original = db.session
+        connection = db.engine.connect()
+        outer = connection.begin()
+        db.session = db._make_scoped_session(
+            {"class_": BoundSession, "bind": connection,
+             "join_transaction_mode": "create_savepoint"})
+        try:
+            yield
+        finally:
+            db.session.remove()
+            db.session = original
+            if outer.is_active:
+                outer.rollback()
+            connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def dialect(app) -> str:
+    return db.engine.dialect.name
+
+
+class QueryCounter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, _conn, _cursor, statement, *_args) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as counter: ...` then `counter.count`."""
+
+    @contextmanager
+    def counting():
+        counter = QueryCounter()
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+
+    return counting
+
+
+from tests.factories import *  # noqa: E402,F403  (personas and factories as fixtures)
