@@ -44,6 +44,11 @@ def derive(source: Path) -> dict:
                 members = sorted((c for c in communes
                                   if c["region_division_id"] == division["id"]),
                                  key=lambda c: c["name"]["fr"])
+                # The source repeats a few names within a province: keep the first.
+                unique = {}
+                for commune in members:
+                    unique.setdefault(commune["name"]["fr"].strip(), commune)
+                members = list(unique.values())
                 entry["provinces"].append({
                     "name": names(division), "kind": division["type"],
                     "communes": [{"name": names(c),

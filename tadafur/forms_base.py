@@ -24,6 +24,10 @@ class BaseForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
+            from wtforms import FieldList, FileField, FormField
+
+            if issubclass(unbound_field.field_class, FieldList | FormField | FileField):
+                return unbound_field.bind(form=form, **options)
             filters = unbound_field.kwargs.get("filters", [])
             if strip not in filters:
                 filters = [strip, *filters]

@@ -4,12 +4,14 @@ set), each test inside a transaction rolled back at the end, personas, and a que
 
 from __future__ import annotations
 
+import contextvars
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import event
 
 from tadafur import create_app
@@ -25,6 +27,18 @@ def database_url(kind: str, tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in an empty context, as a real server would.
+
+    The tests hold an app context open (to call services directly); without this, Flask
+    would reuse it for every request, sharing `g` (the logged-in user, the locale, the CSRF
+    token) and the database session between requests.
+    """
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 def make_app(url: str, **overrides) -> Flask:
     config = {
         "TESTING": True,
@@ -37,7 +51,9 @@ def make_app(url: str, **overrides) -> Flask:
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     }
     config.update(overrides)
-    return create_app(config)
+    application = create_app(config)
+    application.test_client_class = IsolatedClient
+    return application
 
 
 @pytest.fixture(scope="session", params=DATABASES)

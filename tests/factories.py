@@ -43,7 +43,7 @@ def make_association(commune: Commune, name: str = "Association Test") -> Associ
 def make_user(role: Role, organisation, email: str | None = None,
               locale: str = "ar", password: str = PASSWORD) -> User:
     n = next(_sequence)
-    user = User(email=email or f"{role.value}{n}@example.test", full_name=f"{role.value} {n}",
+    user = User(email=email or f"{role.value}{n}@example.org", full_name=f"{role.value} {n}",
                 locale=locale, password_hash=hash_password(password))
     key = {Commune: "commune_id", Association: "association_id",
            Institution: "institution_id"}[type(organisation)]

@@ -62,7 +62,7 @@ def _timestamp(value: dt.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def compute_hash(event: AuditEvent) -> str:
+def compute_hash(event: Any) -> str:
     """SHA-256 over the canonical form of every field but the hash itself."""
     fields = {
         "seq": event.seq,
@@ -182,18 +182,18 @@ class VerifyResult:
         return f"broken at event {self.broken_seq}: {self.reason}"
 
 
-def _events_in_order(batch: int = 5000) -> Iterator[AuditEvent]:
+def _events_in_order(batch: int = 5000) -> Iterator[Any]:
+    """Plain rows in batches (keyset on seq): no ORM identity map to fill or to clear."""
+    table = AuditEvent.__table__
     last_seq = 0
     while True:
-        rows = db.session.scalars(
-            select(AuditEvent).where(AuditEvent.seq > last_seq).order_by(AuditEvent.seq)
-            .limit(batch)
+        rows = db.session.execute(
+            select(table).where(table.c.seq > last_seq).order_by(table.c.seq).limit(batch)
         ).all()
         if not rows:
             return
         yield from rows
         last_seq = rows[-1].seq
-        db.session.expunge_all()
 
 
 def verify_chain() -> VerifyResult:
@@ -210,7 +210,9 @@ def verify_chain() -> VerifyResult:
         if compute_hash(event) != event.hash:
             return VerifyResult(False, count, event.seq, "content altered (hash mismatch)")
         previous_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
-    head = db.session.get(AuditChainHead, 1)
+    head = db.session.execute(
+        select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
+    ).one_or_none()
     if head is not None and (head.seq != count or head.hash != previous_hash):
         return VerifyResult(False, count, count + 1, "newest events missing (head mismatch)")
     return VerifyResult(True, count, last_hash=previous_hash)

@@ -32,17 +32,17 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS = [
-    DemoAccount("admin@tadafur.test", "Salma Admin", Role.ADMIN, "institution:enabel", "fr"),
-    DemoAccount("officer@tadafur.test", "Youssef Bennani", Role.PROGRAMME_OFFICER,
+    DemoAccount("admin@demo.tadafur.ma", "Salma Admin", Role.ADMIN, "institution:enabel", "fr"),
+    DemoAccount("officer@demo.tadafur.ma", "Youssef Bennani", Role.PROGRAMME_OFFICER,
                 "institution:enabel", "fr"),
-    DemoAccount("reviewer@tadafur.test", "Nadia El Alaoui", Role.MINISTRY_REVIEWER,
+    DemoAccount("reviewer@demo.tadafur.ma", "Nadia El Alaoui", Role.MINISTRY_REVIEWER,
                 "institution:dgct"),
-    DemoAccount("agent@tadafur.test", "Karim Ouazzani", Role.COMMUNE_AGENT, "commune:0"),
-    DemoAccount("president@tadafur.test", "Fatima Zahra Idrissi", Role.COMMUNE_SIGNATORY,
+    DemoAccount("agent@demo.tadafur.ma", "Karim Ouazzani", Role.COMMUNE_AGENT, "commune:0"),
+    DemoAccount("president@demo.tadafur.ma", "Fatima Zahra Idrissi", Role.COMMUNE_SIGNATORY,
                 "commune:0"),
-    DemoAccount("member@tadafur.test", "Hamza Amrani", Role.ASSOCIATION_MEMBER,
+    DemoAccount("member@demo.tadafur.ma", "Hamza Amrani", Role.ASSOCIATION_MEMBER,
                 "association:0"),
-    DemoAccount("chair@tadafur.test", "Khadija Berrada", Role.ASSOCIATION_SIGNATORY,
+    DemoAccount("chair@demo.tadafur.ma", "Khadija Berrada", Role.ASSOCIATION_SIGNATORY,
                 "association:0"),
 ]
 

@@ -190,3 +190,22 @@ class Indicator(db.Model):
     disaggregated: Mapped[bool] = mapped_column(Boolean, default=True)  # by sex and age
 
     project: Mapped[Project] = relationship(back_populates="indicators")
+
+
+class Message(db.Model):
+    """A message in a project's discussion thread (the programme's "dialogue space").
+
+    Plain text: templates escape it; it is never rendered as HTML.
+    """
+
+    __tablename__ = "project_message"
+    __table_args__ = (Index("ix_project_message_project_id_id", "project_id", "id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    author_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    project: Mapped[Project] = relationship()
+    author: Mapped[User] = relationship()

@@ -1,0 +1,126 @@
+"""Languages, layout, headers, error pages and CSRF."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from tadafur.i18n import format_amount, format_day, ltr
+from tests.factories import login
+
+
+def test_arabic_is_the_default_language(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in html
+
+
+def test_accept_language_chooses_french(client):
+    html = client.get("/login", headers={"Accept-Language": "fr-FR,fr;q=0.9"}).get_data(
+        as_text=True)
+    assert '<html lang="fr" dir="ltr">' in html
+
+
+def test_cookie_beats_accept_language_and_saved_choice_beats_cookie(client, officer):
+    client.set_cookie("tadafur_lang", "en", domain="tadafur.test")
+    html = client.get("/login", headers={"Accept-Language": "fr"}).get_data(as_text=True)
+    assert '<html lang="en" dir="ltr">' in html
+    login(client, officer)  # officer saved French
+    assert '<html lang="fr"' in client.get("/").get_data(as_text=True)
+
+
+def test_language_switch_saves_the_choice_and_returns(client, agent):
+    login(client, agent)
+    response = client.post("/language", data={"language": "fr", "next": "/communes"})
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/communes"
+    assert "tadafur_lang=fr" in response.headers["Set-Cookie"]
+    from tadafur.extensions import db
+
+    db.session.expire_all()
+    assert agent.locale == "fr"
+    bad = client.post("/language", data={"language": "xx"})
+    assert bad.status_code == 400
+
+
+def test_htmx_is_served_locally_by_default(app, client):
+    html = client.get("/login").get_data(as_text=True)
+    assert '/static/vendor/htmx-2.0.11.min.js' in html
+    assert "unpkg" not in html
+    with client.get("/static/vendor/htmx-2.0.11.min.js") as response:
+        assert response.status_code == 200
+    app.config["HTMX_USE_CDN"] = True
+    try:
+        html = client.get("/login").get_data(as_text=True)
+        assert 'integrity="sha384-' in html and "htmx.org@2.0.11" in html
+    finally:
+        app.config["HTMX_USE_CDN"] = False
+
+
+def test_security_headers(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and "'unsafe-inline'" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["X-Request-ID"]
+    assert "Strict-Transport-Security" not in response.headers
+    secure = client.get("/login", base_url="https://tadafur.test")
+    assert "max-age" in secure.headers["Strict-Transport-Security"]
+
+
+def test_session_cookie_is_http_only(client, agent):
+    response = client.post("/login", data={"email": agent.email,
+                                           "password": "correct horse battery"})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_not_found_is_a_page_in_the_users_language(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert '<html lang="ar"' in response.get_data(as_text=True)
+
+
+def test_health_reports_the_database(client):
+    assert client.get("/health").get_json() == {"status": "ok"}
+
+
+def test_post_without_csrf_token_is_refused(app, client, agent):
+    app.config["WTF_CSRF_ENABLED"] = True
+    try:
+        response = client.post("/login", data={"email": agent.email,
+                                               "password": "correct horse battery"})
+        assert response.status_code == 400
+        assert "expired" in response.get_data(as_text=True)
+        page = client.get("/login").get_data(as_text=True)
+        import re
+
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+        ok = client.post("/login", data={"email": agent.email,
+                                         "password": "correct horse battery",
+                                         "csrf_token": token})
+        assert ok.status_code == 303
+        # htmx sends the token as a header, set by hx-headers on <body>
+        assert 'hx-headers=\'{"X-CSRFToken": "' in client.get("/").get_data(as_text=True)
+    finally:
+        app.config["WTF_CSRF_ENABLED"] = False
+
+
+@pytest.mark.parametrize("language, expected", [
+    ("ar", "50.000,00\xa0د.م."), ("fr", "50\u202f000,00\xa0MAD"), ("en", "MAD50,000.00")])
+def test_amounts_are_formatted_in_dirhams_with_latin_digits(app, language, expected):
+    with app.test_request_context():
+        assert format_amount(Decimal("50000"), language) == expected
+
+
+def test_dates_use_latin_digits_in_arabic(app):
+    with app.test_request_context():
+        assert format_day(dt.date(2026, 11, 29), "short", "ar").replace("\u200f", "") \
+            .startswith("29")
+
+
+def test_ltr_wraps_with_isolates_and_escapes(app):
+    wrapped = str(ltr("<b>+212 5</b>"))
+    assert wrapped == '<span dir="ltr">\u2066&lt;b&gt;+212 5&lt;/b&gt;\u2069</span>'
