@@ -21,7 +21,7 @@ $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 compile-translations: $(VENV)/.installed
-	$(BIN)/pybabel compile --use-fuzzy -d translations -q 2>/dev/null || $(BIN)/pybabel compile -d translations -q
+	$(BIN)/pybabel compile -d translations
 
 ## Create the venv, install, migrate and seed instance/tadafur.sqlite3, serve on 127.0.0.1:5000.
 run: $(VENV)/.installed compile-translations
@@ -38,8 +38,10 @@ test: $(VENV)/.dev-installed compile-translations
 ## Extract the strings, update the ar/fr/en catalogs, compile them.
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python scripts/catalogs.py fill-english
 	$(BIN)/pybabel compile -d translations
+	$(BIN)/python scripts/catalogs.py check
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .

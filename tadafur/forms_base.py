@@ -8,7 +8,8 @@ from wtforms.validators import DataRequired, Length
 
 
 def strip(value):
-    return value.strip() if isinstance(value, str) else value
+    """Trim spaces and drop NUL characters (PostgreSQL refuses them in text)."""
+    return value.replace("\x00", "").strip() if isinstance(value, str) else value
 
 
 def required():
