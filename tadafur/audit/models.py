@@ -59,3 +59,50 @@ class AuditChainHead(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
     hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditVerification(db.Model):
+    """One run of the chain verification: its progress while running, its outcome after.
+
+    Kept in the database so every app server shows the same progress and the integrity
+    panel can say "verified intact up to event N at time T".
+    """
+
+    __tablename__ = "audit_verification"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    started_by: Mapped[str | None] = mapped_column(String(254))
+    total: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    checked: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+    intact: Mapped[bool | None] = mapped_column()
+    up_to_seq: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    up_to_hash: Mapped[str | None] = mapped_column(String(64))
+    broken_seq: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    reason: Mapped[str | None] = mapped_column(String(200))
+
+    @property
+    def running(self) -> bool:
+        return self.finished_at is None
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else min(100, int(self.checked * 100 / self.total))
+
+
+class AuditCheckpoint(db.Model):
+    """A chain head exported for safekeeping outside the system.
+
+    Later verifications check that the chain still passes through every exported head: a
+    rewritten history (even with every hash recomputed) cannot match a head kept elsewhere.
+    """
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+    exported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    exported_by: Mapped[str | None] = mapped_column(String(254))
+    statement: Mapped[str] = mapped_column(Text)  # the signed statement as handed out

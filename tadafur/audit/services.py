@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,7 +18,7 @@ from typing import Any
 from flask import g, has_request_context, request
 from sqlalchemy import func, select
 
-from tadafur.audit.models import AuditChainHead, AuditEvent
+from tadafur.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
 from tadafur.audit.triggers import GENESIS_HASH
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
@@ -196,11 +196,18 @@ def _events_in_order(batch: int = 5000) -> Iterator[Any]:
         last_seq = rows[-1].seq
 
 
-def verify_chain() -> VerifyResult:
-    """Walk the whole chain: sequence without gaps, each link to its predecessor, each hash.
+def verify_chain(
+    checkpoints: Mapping[int, str] | None = None,
+    progress: Callable[[int], None] | None = None,
+    progress_every: int = 10_000,
+) -> VerifyResult:
+    """Walk the whole chain: sequence without gaps, each link to its predecessor, each hash,
+    and every exported head (stored checkpoints plus `checkpoints` given by the caller).
 
     Also compares the end with the head row, so deleting the newest events is found too.
     """
+    heads = stored_checkpoints()
+    heads.update(checkpoints or {})
     expected_seq, previous_hash, count = 1, GENESIS_HASH, 0
     for event in _events_in_order():
         if event.seq != expected_seq:
@@ -209,7 +216,16 @@ def verify_chain() -> VerifyResult:
             return VerifyResult(False, count, event.seq, "does not follow the previous event")
         if compute_hash(event) != event.hash:
             return VerifyResult(False, count, event.seq, "content altered (hash mismatch)")
+        if heads.get(event.seq, event.hash) != event.hash:
+            return VerifyResult(False, count, event.seq,
+                                "differs from an exported chain head (history rewritten)")
         previous_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
+        if progress is not None and count % progress_every == 0:
+            progress(count)
+    beyond = [seq for seq in heads if seq > count]
+    if beyond:
+        return VerifyResult(False, count, min(beyond),
+                            "an exported chain head is missing from the chain")
     head = db.session.execute(
         select(AuditChainHead.seq, AuditChainHead.hash).where(AuditChainHead.id == 1)
     ).one_or_none()
@@ -220,3 +236,7 @@ def verify_chain() -> VerifyResult:
 
 def event_count() -> int:
     return db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
+def stored_checkpoints() -> dict[int, str]:
+    return dict(db.session.execute(select(AuditCheckpoint.seq, AuditCheckpoint.hash)).all())
