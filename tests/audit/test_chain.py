@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
@@ -38,7 +40,7 @@ def test_secrets_are_masked_in_before_and_after():
 def test_each_hash_covers_the_previous_one():
     _three_events()
     events = db.session.scalars(db.select(AuditEvent).order_by(AuditEvent.seq)).all()
-    for previous, current in zip(events, events[1:], strict=False):
+    for previous, current in itertools.pairwise(events):
         assert current.prev_hash == previous.hash
         assert compute_hash(current) == current.hash
 
@@ -49,18 +51,16 @@ def test_each_hash_covers_the_previous_one():
 ])
 def test_database_refuses_update_and_delete(statement):
     _three_events()
-    with pytest.raises(DatabaseError, match="append-only"):
-        with db.session.begin_nested():
-            db.session.execute(text(statement))
+    with pytest.raises(DatabaseError, match="append-only"), db.session.begin_nested():
+        db.session.execute(text(statement))
 
 
 def test_postgresql_refuses_truncate(dialect):
     if dialect != "postgresql":
         pytest.skip("TRUNCATE exists on PostgreSQL only")
     _three_events()
-    with pytest.raises(DatabaseError, match="append-only"):
-        with db.session.begin_nested():
-            db.session.execute(text("TRUNCATE audit_event"))
+    with pytest.raises(DatabaseError, match="append-only"), db.session.begin_nested():
+        db.session.execute(text("TRUNCATE audit_event"))
 
 
 # ------------------------------------------------------------ tampering behind the app's back
@@ -144,10 +144,9 @@ def test_change_and_audit_roll_back_together(commune):
 
     count_before = verify_chain().count
     old_name = commune.name_fr
-    with pytest.raises(RuntimeError):
-        with db.session.begin_nested():
-            update_commune(commune, {"name_fr": "Renamed"})
-            raise RuntimeError("crash before commit")
+    with pytest.raises(RuntimeError), db.session.begin_nested():
+        update_commune(commune, {"name_fr": "Renamed"})
+        raise RuntimeError("crash before commit")
     db.session.expire_all()
     assert commune.name_fr == old_name
     assert verify_chain().count == count_before
