@@ -3,9 +3,19 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, FieldList, FormField, PasswordField, SelectField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    FormField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms import Form as PlainForm
-from wtforms import StringField
 from wtforms.validators import Email, Optional
 
 from tadafur.accounts.models import Role
@@ -57,3 +67,15 @@ class UserForm(BaseForm):
         for row in self.memberships:
             row.role.choices = roles
             row.organisation.choices = [("", "—"), *organisations]
+
+
+class AuditorGrantForm(BaseForm):
+    email = EmailField(_l("E-mail address"), validators=[
+        required(), max_length(254), Email(message=_l("Enter a valid e-mail address."))])
+    full_name = StringField(_l("Full name"), validators=[required(), max_length(120)])
+    communes = SelectMultipleField(_l("Communes"), coerce=int, validators=[Optional()])
+    projects = StringField(_l("Project references (separated by commas)"),
+                           validators=[Optional(), max_length(2000)])
+    expires_on = DateField(_l("Access ends on"), validators=[required()],
+                           render_kw={"type": "date"})
+    reason = TextAreaField(_l("Reason"), validators=[required(), max_length(1000)])

@@ -9,10 +9,13 @@ from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Column,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -122,3 +125,44 @@ class LoginAttempt(db.Model):
     address: Mapped[str] = mapped_column(String(64))
     succeeded: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+auditor_grant_commune = Table(
+    "auditor_grant_commune",
+    db.metadata,
+    Column("grant_id", ForeignKey("auditor_grant.id", ondelete="CASCADE"), primary_key=True),
+    Column("commune_id", ForeignKey("commune.id"), primary_key=True),
+)
+
+auditor_grant_project = Table(
+    "auditor_grant_project",
+    db.metadata,
+    Column("grant_id", ForeignKey("auditor_grant.id", ondelete="CASCADE"), primary_key=True),
+    Column("project_id", ForeignKey("project.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class AuditorGrant(db.Model):
+    """Read-only access of an outside auditor to chosen communes or projects, for a period.
+
+    It needs no membership: the grant itself is the access, and it ends by itself at
+    `expires_at` (or earlier when revoked). Every request made under it is audited.
+    """
+
+    __tablename__ = "auditor_grant"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    granted_by: Mapped[User | None] = relationship(foreign_keys=[granted_by_id])
+    communes: Mapped[list[Commune]] = relationship(secondary=auditor_grant_commune)
+
+    def is_active(self, now: dt.datetime | None = None) -> bool:
+        now = now or utcnow()
+        return self.revoked_at is None and self.starts_at <= now < self.expires_at

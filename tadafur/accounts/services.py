@@ -127,6 +127,14 @@ def authenticate(email: str, password: str, address: str) -> User:
                   minutes=current_app.config["LOGIN_LOCK_SECONDS"] // 60)
             )
         raise AccountError(_("The e-mail address or the password is not correct."))
+    from tadafur.accounts.auditors import has_access
+
+    if not has_access(user):
+        _store_attempt(email, address, succeeded=False)
+        record("user.login_refused_no_access", obj=user, actor_name=email,
+               summary="login refused: no role and no active auditor access")
+        raise AccountError(_("Your access to the platform has ended. Ask your administrator "
+                             "if you still need it."))
     _store_attempt(email, address, succeeded=True)
     record("user.login", obj=user, actor=user, summary="logged in")
     return user

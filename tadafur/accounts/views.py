@@ -12,8 +12,13 @@ from sqlalchemy.orm import selectinload
 
 from tadafur.access import authenticated, public, requires
 from tadafur.accounts import services
-from tadafur.accounts.forms import ROLE_LABELS, ChangePasswordForm, LoginForm, SetPasswordForm
-from tadafur.accounts.forms import UserForm
+from tadafur.accounts.forms import (
+    ROLE_LABELS,
+    ChangePasswordForm,
+    LoginForm,
+    SetPasswordForm,
+    UserForm,
+)
 from tadafur.accounts.models import Membership, Role, User
 from tadafur.audit.services import record
 from tadafur.core.htmx import redirect_to
@@ -227,3 +232,61 @@ def _organisation_key(membership: Membership) -> str:
     if membership.association_id:
         return f"association:{membership.association_id}"
     return f"institution:{membership.institution_id}"
+
+
+# ---------------------------------------------------------------- outside auditors
+
+def load_grant(grant_id: int):
+    from tadafur.accounts.models import AuditorGrant
+
+    return db.get_or_404(AuditorGrant, grant_id)
+
+
+@blueprint.route("/admin/auditors", methods=["GET", "POST"])
+@requires("users.manage")
+def auditors():
+    from tadafur.accounts import auditors as service
+    from tadafur.accounts.forms import AuditorGrantForm
+    from tadafur.organisations.models import Commune
+
+    form = AuditorGrantForm()
+    form.communes.choices = [(c.id, c.name) for c in db.session.scalars(
+        select(Commune).where(Commune.is_partner).order_by(Commune.name_fr))]
+    status = 200
+    invitation = None
+    if form.validate_on_submit():
+        try:
+            access = service.grant(current_user, form.email.data, form.full_name.data,
+                                   form.communes.data or [],
+                                   (form.projects.data or "").split(","),
+                                   form.expires_on.data, form.reason.data)
+        except services.AccountError as error:
+            db.session.rollback()
+            field = getattr(form, error.field, None) if error.field else None
+            (field.errors if field is not None else form.form_errors).append(error.message)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Auditor access granted."), "success")
+            if not access.user.password_hash:
+                invitation = url_for("accounts.accept_invitation",
+                                     token=services.invitation_token(access.user),
+                                     _external=True)
+            form = AuditorGrantForm(formdata=None)
+            form.communes.choices = [(c.id, c.name) for c in db.session.scalars(
+                select(Commune).where(Commune.is_partner).order_by(Commune.name_fr))]
+    elif form.is_submitted():
+        status = 422
+    return render_template("accounts/auditors.html", form=form, grants=service.grants(),
+                           invitation=invitation), status
+
+
+@blueprint.route("/admin/auditors/<int:grant_id>/revoke", methods=["POST"])
+@requires("users.manage", load=load_grant)
+def revoke_auditor(access):
+    from tadafur.accounts import auditors as service
+
+    service.revoke(access)
+    db.session.commit()
+    flash(_("Auditor access revoked."), "success")
+    return redirect_to(url_for("accounts.auditors"))

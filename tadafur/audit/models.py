@@ -23,6 +23,7 @@ class AuditEvent(db.Model):
         Index("ix_audit_event_project_seq", "project_id", "seq"),
         Index("ix_audit_event_commune_seq", "commune_id", "seq"),
         Index("ix_audit_event_actor_seq", "actor_id", "seq"),
+        Index("ix_audit_event_actor_name_seq", "actor_name", "seq"),
         Index("ix_audit_event_action_seq", "action", "seq"),
         Index("ix_audit_event_occurred_at", "occurred_at"),
     )

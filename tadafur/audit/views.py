@@ -1,14 +1,26 @@
-"""The integrity panel: verify the chain on demand (programme officers, reviewers, admins)."""
+"""The audit review: filters, infinite scroll, event detail, CSV export, integrity panel."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
 from sqlalchemy import select
 
 from tadafur.access import requires
-from tadafur.audit.models import AuditEvent
-from tadafur.audit.services import verify_chain
+from tadafur.audit import review
+from tadafur.audit.models import AuditCheckpoint
+from tadafur.core.htmx import is_htmx, redirect_to
 from tadafur.extensions import db
+from tadafur.organisations.services import programme_regions, provinces_of
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -16,12 +28,76 @@ blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 @blueprint.route("/")
 @requires("audit.view")
 def overview():
-    latest = db.session.scalars(select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(50))
-    return render_template("audit/overview.html", events=list(latest))
+    criteria = review.AuditFilter.from_args(request.args)
+    before = request.args.get("before", "")
+    events, next_cursor = review.search(current_user, criteria,
+                                        before_seq=int(before) if before.isdigit() else None)
+    context = {"events": events, "next_cursor": next_cursor, "criteria": criteria,
+               "filter_args": criteria.as_args()}
+    if is_htmx() and request.headers.get("HX-Target") in ("audit-rows", "more-events"):
+        return render_template("audit/_rows.html", **context)
+    checkpoints = db.session.scalars(select(AuditCheckpoint)
+                                     .order_by(AuditCheckpoint.seq.desc()).limit(5))
+    return render_template(
+        "audit/overview.html", **context, regions=programme_regions(),
+        provinces=provinces_of(criteria.region_id),
+        latest=review.latest_verification(), completed=review.last_completed_verification(),
+        checkpoints=list(checkpoints),
+        scope=review.scoped_commune_ids(current_user))
 
 
-@blueprint.route("/verify")
+@blueprint.route("/events/<int:seq>")
 @requires("audit.view")
-def verify():
-    result = verify_chain()
-    return render_template("audit/_verify_result.html", result=result)
+def event(seq: int):
+    found = review.visible_event(current_user, seq)
+    if found is None:
+        abort(404)
+    return render_template("audit/event.html", event=found, rows=review.side_by_side(found))
+
+
+@blueprint.route("/export.csv")
+@requires("audit.view")
+def export_csv():
+    criteria = review.AuditFilter.from_args(request.args)
+    rows = review.export_csv(current_user._get_current_object(), criteria)
+    response = Response(stream_with_context(rows), mimetype="text/csv")
+    response.headers["Content-Disposition"] = "attachment; filename=tadafur-audit.csv"
+    return response
+
+
+@blueprint.route("/verifications", methods=["POST"])
+@requires("audit.integrity")
+def start_verification():
+    review.start_verification(current_app._get_current_object(), current_user.email,
+                              background=current_app.config.get("AUDIT_VERIFY_IN_BACKGROUND",
+                                                                True))
+    if is_htmx():
+        return verification_status()
+    return redirect_to(url_for("audit.overview"))
+
+
+@blueprint.route("/verifications/latest")
+@requires("audit.view")
+def verification_status():
+    return render_template("audit/_verification.html", latest=review.latest_verification(),
+                           completed=review.last_completed_verification())
+
+
+@blueprint.route("/heads", methods=["POST"])
+@requires("audit.integrity")
+def export_head():
+    checkpoint = review.export_head(current_user.email)
+    db.session.commit()
+    return redirect_to(url_for("audit.head_statement", seq=checkpoint.seq))
+
+
+@blueprint.route("/heads/<int:seq>.txt")
+@requires("audit.view")
+def head_statement(seq: int):
+    checkpoint = db.session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.seq == seq))
+    if checkpoint is None:
+        abort(404)
+    response = Response(checkpoint.statement, mimetype="text/plain")
+    response.headers["Content-Disposition"] = \
+        f"attachment; filename=tadafur-audit-head-{seq}.txt"
+    return response

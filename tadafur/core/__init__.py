@@ -11,6 +11,7 @@ from tadafur.extensions import babel, csrf, login_manager
 
 def init_app(app: Flask) -> None:
     from tadafur import access, i18n
+    from tadafur.accounts import auditors
     from tadafur.accounts.models import User
     from tadafur.core import errors, htmx, security_headers
     from tadafur.extensions import db
@@ -27,8 +28,10 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
+        from tadafur.accounts.auditors import has_access
+
         user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active else None
+        return user if user is not None and user.active and has_access(user) else None
 
     login_manager.unauthorized_handler(htmx.unauthorized)
 
@@ -39,6 +42,7 @@ def init_app(app: Flask) -> None:
 
     i18n.register_template_helpers(app)
     access.register(app)
+    auditors.register(app)
     htmx.register(app)
     security_headers.register(app)
     errors.register(app)

@@ -117,7 +117,8 @@ def test_admin_changes_roles_and_the_change_is_audited(client, admin, agent, ass
 def test_deactivated_user_cannot_log_in(client, admin, agent):
     agent.active = False
     db.session.commit()
-    response = client.post("/login", data={"email": agent.email, "password": "correct horse battery"})
+    response = client.post("/login", data={"email": agent.email,
+                                           "password": "correct horse battery"})
     assert response.status_code == 422
 
 

@@ -29,11 +29,14 @@ def test_reviewer_is_refused_every_writing_permission(reviewer):
 def test_reviewer_gets_403_on_every_post_route(app, client, reviewer, commune):
     login(client, reviewer)
     allowed = {"accounts.login", "accounts.logout", "accounts.choose_language",
-               "accounts.change_password", "accounts.accept_invitation"}
+               "accounts.change_password", "accounts.accept_invitation",
+               "notifications.mark_read"}  # one's own inbox, not the programme's data
     checked = 0
     for rule in app.url_map.iter_rules():
         if "POST" not in rule.methods or rule.endpoint in allowed | EXEMPT:
             continue
+        if app.view_functions[rule.endpoint].access_rule == "public":
+            continue  # open to everyone (document verification): changes nothing
         values = {arg: 1 for arg in rule.arguments}
         url = rule.build(values, append_unknown=False)[1]
         response = client.post(url, data={})

@@ -1,0 +1,316 @@
+"""The audit review: filter, page through and export the trail, and run verifications.
+
+Scoped through access: oversight roles see every commune; commune users see only events of
+their own communes; nobody else reaches it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from flask import Flask
+from sqlalchemy import false, func, or_, select
+
+from tadafur.access import auditor_scope, sees_everything
+from tadafur.accounts.models import COMMUNE_ROLES, Role
+from tadafur.audit.models import AuditCheckpoint, AuditEvent, AuditVerification
+from tadafur.audit.services import verify_chain
+from tadafur.extensions import db
+from tadafur.models_base import utcnow
+from tadafur.organisations.models import Commune, Province
+
+PAGE_SIZE = 50
+EXPORT_LIMIT = 100_000
+
+
+@dataclass
+class AuditFilter:
+    region_id: int | None = None
+    province_id: int | None = None
+    commune_id: int | None = None
+    project_id: int | None = None
+    actor: str = ""
+    action: str = ""
+    text: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_args(cls, args) -> AuditFilter:
+        """Parse query arguments; a malformed value is dropped and reported, never a 500."""
+        criteria = cls()
+        for name in ("region_id", "province_id", "commune_id", "project_id"):
+            raw = (args.get(name.removesuffix("_id")) or "").strip()
+            if raw.isdigit():
+                setattr(criteria, name, int(raw))
+            elif raw:
+                criteria.errors.append(name)
+        criteria.actor = (args.get("actor") or "").strip()[:254]
+        criteria.action = (args.get("action") or "").strip()[:64]
+        criteria.text = (args.get("q") or "").strip()[:200]
+        for name in ("date_from", "date_to"):
+            raw = (args.get(name) or "").strip()
+            if raw:
+                try:
+                    setattr(criteria, name, dt.date.fromisoformat(raw))
+                except ValueError:
+                    criteria.errors.append(name)
+        return criteria
+
+    def as_args(self) -> dict[str, str]:
+        values = {"region": self.region_id, "province": self.province_id,
+                  "commune": self.commune_id, "project": self.project_id, "actor": self.actor,
+                  "action": self.action, "q": self.text, "date_from": self.date_from,
+                  "date_to": self.date_to}
+        return {key: str(value) for key, value in values.items() if value}
+
+
+def scoped_commune_ids(user) -> list[int] | None:
+    """None: every commune. A list: only these (commune users, outside auditors)."""
+    if sees_everything(user):
+        return None
+    return [m.commune_id for m in user.memberships
+            if m.commune_id and Role(m.role) in COMMUNE_ROLES] + sorted(
+        auditor_scope(user).commune_ids)
+
+
+def _filtered(user, criteria: AuditFilter):
+    statement = select(AuditEvent)
+    scope = scoped_commune_ids(user)
+    if scope is not None:
+        projects = sorted(auditor_scope(user).project_ids)
+        conditions = [AuditEvent.commune_id.in_(scope)] if scope else []
+        if projects:
+            conditions.append(AuditEvent.project_id.in_(projects))
+        statement = statement.where(or_(*conditions) if conditions else false())
+    if criteria.commune_id:
+        statement = statement.where(AuditEvent.commune_id == criteria.commune_id)
+    elif criteria.province_id:
+        statement = statement.where(AuditEvent.commune_id.in_(
+            select(Commune.id).where(Commune.province_id == criteria.province_id)))
+    elif criteria.region_id:
+        statement = statement.where(AuditEvent.commune_id.in_(
+            select(Commune.id).join(Province).where(Province.region_id == criteria.region_id)))
+    if criteria.project_id:
+        statement = statement.where(AuditEvent.project_id == criteria.project_id)
+    if criteria.actor:
+        actor = criteria.actor.lower()
+        if "@" in actor:  # an e-mail address: exact, served by an index
+            statement = statement.where(AuditEvent.actor_name == actor)
+        else:
+            statement = statement.where(func.lower(AuditEvent.actor_name)
+                                        .contains(actor, autoescape=True))
+    if criteria.action:
+        statement = statement.where(AuditEvent.action.startswith(criteria.action,
+                                                                 autoescape=True))
+    if criteria.text:
+        needle = criteria.text.lower()
+        statement = statement.where(or_(
+            func.lower(AuditEvent.summary).contains(needle, autoescape=True),
+            func.lower(AuditEvent.action).contains(needle, autoescape=True),
+            func.lower(AuditEvent.before).contains(needle, autoescape=True),
+            func.lower(AuditEvent.after).contains(needle, autoescape=True)))
+    if criteria.date_from:
+        statement = statement.where(AuditEvent.occurred_at >= dt.datetime.combine(
+            criteria.date_from, dt.time.min))
+    if criteria.date_to:
+        statement = statement.where(AuditEvent.occurred_at < dt.datetime.combine(
+            criteria.date_to + dt.timedelta(days=1), dt.time.min))
+    return statement
+
+
+def search(user, criteria: AuditFilter, before_seq: int | None = None,
+           limit: int = PAGE_SIZE) -> tuple[list[AuditEvent], int | None]:
+    """Newest first, keyset-paginated on seq. Returns the page and the next cursor."""
+    statement = _filtered(user, criteria)
+    if before_seq:
+        statement = statement.where(AuditEvent.seq < before_seq)
+    rows = list(db.session.scalars(statement.order_by(AuditEvent.seq.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].seq if more and rows else None)
+
+
+def visible_event(user, seq: int) -> AuditEvent | None:
+    statement = _filtered(user, AuditFilter()).where(AuditEvent.seq == seq)
+    return db.session.scalar(statement)
+
+
+def side_by_side(event: AuditEvent) -> list[tuple[str, object, object]]:
+    """(key, before, after) for every key of either side, in a stable order."""
+    before = json.loads(event.before) if event.before else {}
+    after = json.loads(event.after) if event.after else {}
+    if not isinstance(before, dict):
+        before = {"value": before}
+    if not isinstance(after, dict):
+        after = {"value": after}
+    keys = sorted(set(before) | set(after))
+    return [(key, before.get(key), after.get(key)) for key in keys]
+
+
+CSV_HEADER = ("seq", "occurred_at_utc", "actor", "role", "action", "object_type", "object_id",
+              "project_id", "commune_id", "summary", "before", "after", "address",
+              "request_id", "prev_hash", "hash")
+
+
+def export_csv(user, criteria: AuditFilter) -> Iterator[str]:
+    """The filtered events as CSV, oldest first, streamed in batches (keyset on seq)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    yield buffer.getvalue()
+    last, sent = 0, 0
+    while sent < EXPORT_LIMIT:
+        rows = list(db.session.scalars(_filtered(user, criteria).where(AuditEvent.seq > last)
+                                       .order_by(AuditEvent.seq).limit(2000)))
+        if not rows:
+            return
+        buffer.seek(0)
+        buffer.truncate()
+        for e in rows:
+            writer.writerow((e.seq, e.occurred_at.isoformat(), e.actor_name, e.actor_role,
+                             e.action, e.object_type, e.object_id, e.project_id, e.commune_id,
+                             _csv_safe(e.summary), e.before, e.after, e.address, e.request_id,
+                             e.prev_hash, e.hash))
+        yield buffer.getvalue()
+        last, sent = rows[-1].seq, sent + len(rows)
+
+
+def _csv_safe(text: str | None) -> str | None:
+    """Neutralise spreadsheet formulas (CSV injection) in free text."""
+    if text and text[0] in "=+-@\t\r":
+        return "'" + text
+    return text
+
+
+# ---------------------------------------------------------------- verification runs
+
+def latest_verification() -> AuditVerification | None:
+    return db.session.scalar(select(AuditVerification).order_by(AuditVerification.id.desc())
+                             .limit(1))
+
+
+def last_completed_verification() -> AuditVerification | None:
+    return db.session.scalar(select(AuditVerification)
+                             .where(AuditVerification.finished_at.is_not(None))
+                             .order_by(AuditVerification.id.desc()).limit(1))
+
+
+def start_verification(app: Flask, started_by: str | None, background: bool = True
+                       ) -> AuditVerification:
+    """Record a run and verify the chain in a background thread, saving progress as it goes.
+
+    A run already in progress (started less than an hour ago) is returned instead of
+    starting another: verification reads the whole log, once is enough.
+    """
+    running = latest_verification()
+    if running is not None and running.running and \
+            running.started_at > utcnow() - dt.timedelta(hours=1):
+        return running
+    total = db.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    run = AuditVerification(started_at=utcnow(), started_by=started_by, total=total)
+    db.session.add(run)
+    db.session.flush()
+    run_id = run.id
+    db.session.commit()
+    if background:
+        threading.Thread(target=_run, args=(app, run_id), daemon=True,
+                         name=f"audit-verify-{run_id}").start()
+    else:
+        _run(app, run_id)
+    return run
+
+
+def _run(app: Flask, run_id: int) -> None:
+    """Verify and store the outcome. Progress commits as it goes, so any server can show it
+    (events are append-only, so reading the chain across several transactions is safe).
+    """
+    with app.app_context():
+        run = db.session.get(AuditVerification, run_id)
+
+        def progress(count: int) -> None:
+            run.checked = count
+            db.session.commit()
+
+        try:
+            result = verify_chain(progress=progress)
+        except Exception as error:  # recorded on the run and shown on the panel
+            db.session.rollback()
+            run.intact, run.reason = False, f"verification failed: {error}"[:200]
+        else:
+            run.checked, run.intact = result.count, result.intact
+            run.broken_seq, run.reason = result.broken_seq, result.reason or None
+            if result.intact:
+                run.up_to_seq, run.up_to_hash = result.count, result.last_hash
+        run.finished_at = utcnow()
+        db.session.commit()
+        db.session.remove()
+
+
+# ---------------------------------------------------------------- exported chain heads
+
+STATEMENT_TITLE = "Tadafur audit chain head"
+
+
+def _signature(text: str) -> tuple[str, str]:
+    """Sign with the platform's seal key (ECDSA P-256), so anyone holding the platform's
+    certificate can check the statement; (algorithm, base64 signature)."""
+    from tadafur.audit.signing import sign_detached
+
+    return "ecdsa-p256-sha256", sign_detached(text.encode("utf-8"))
+
+
+def export_head(exported_by: str | None) -> AuditCheckpoint:
+    """Freeze the current chain head as a signed statement, kept here and handed out."""
+    from tadafur.audit.models import AuditChainHead, AuditCheckpoint
+    from tadafur.audit.services import record
+
+    head = db.session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
+                              .where(AuditChainHead.id == 1)).one()
+    existing = db.session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.seq == head.seq))
+    if existing is not None:
+        return existing
+    now = utcnow()
+    body = (f"{STATEMENT_TITLE}\n"
+            f"event: {head.seq}\n"
+            f"hash: {head.hash}\n"
+            f"exported_at: {now.strftime('%Y-%m-%dT%H:%M:%SZ')}\n"
+            f"exported_by: {exported_by or 'system'}\n")
+    algorithm, signature = _signature(body)
+    statement = body + f"signature_algorithm: {algorithm}\nsignature: {signature}\n"
+    checkpoint = AuditCheckpoint(seq=head.seq, hash=head.hash, exported_at=now,
+                                 exported_by=exported_by, statement=statement)
+    db.session.add(checkpoint)
+    db.session.flush()
+    record("audit.head_exported", object_type="audit_checkpoint", object_id=head.seq,
+           summary=f"chain head exported at event {head.seq}",
+           after={"seq": head.seq, "hash": head.hash})
+    return checkpoint
+
+
+class StatementError(ValueError):
+    """The text is not a statement this platform signed."""
+
+
+def parse_statement(text: str) -> tuple[int, str]:
+    """(seq, hash) of a statement, after checking its signature."""
+    from tadafur.audit.signing import verify_detached
+
+    if not text.startswith(STATEMENT_TITLE + "\n") or "\nsignature: " not in text:
+        raise StatementError("not a Tadafur chain-head statement")
+    body, _sep, tail = text.partition("signature_algorithm: ")
+    fields = dict(line.split(": ", 1) for line in body.strip().splitlines()[1:] if ": " in line)
+    signature = tail.partition("signature: ")[2].strip()
+    if not verify_detached(body.encode("utf-8"), signature):
+        raise StatementError("the statement's signature does not match")
+    try:
+        return int(fields["event"]), fields["hash"].strip()
+    except (KeyError, ValueError):
+        raise StatementError("the statement lacks its event or hash") from None
