@@ -12,14 +12,43 @@ from tadafur.extensions import db
 
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 communes_cli = AppGroup("communes", help="Reference data: communes.")
+evidence_cli = AppGroup("evidence", help="Evidence packages for auditors.")
+
+
+@evidence_cli.command("check")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+def evidence_check(path: str) -> None:
+    """Check a package: every file against its manifest, the manifest against its seal."""
+    from tadafur.audit.evidence import check_package
+
+    with open(path, "rb") as handle:
+        result = check_package(handle.read())
+    for problem in result.problems:
+        click.echo(f"problem: {problem}", err=True)
+    if not result.ok:
+        sys.exit(1)
+    click.echo(f"authentic: {result.files} files match the signed manifest")
 
 
 @audit_cli.command("verify")
-def audit_verify() -> None:
+@click.option("--statement", "statements", multiple=True,
+              type=click.Path(exists=True, dir_okay=False),
+              help="A chain-head statement exported earlier; the chain must pass through it.")
+def audit_verify(statements: tuple[str, ...]) -> None:
     """Check the whole hash chain; exit 1 and name the first broken event if any."""
+    from tadafur.audit.review import StatementError, parse_statement
     from tadafur.audit.services import verify_chain
 
-    result = verify_chain()
+    heads: dict[int, str] = {}
+    for path in statements:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                seq, head_hash = parse_statement(handle.read())
+        except (StatementError, UnicodeDecodeError) as error:
+            click.echo(f"{path}: {error}", err=True)
+            sys.exit(2)
+        heads[seq] = head_hash
+    result = verify_chain(checkpoints=heads)
     click.echo(str(result))
     if not result.intact:
         sys.exit(1)
@@ -56,6 +85,9 @@ def seed(demo: bool | None) -> None:
     from tadafur.organisations.services import seed_reference_data
 
     added = seed_reference_data()
+    from tadafur.projects.services import seed_themes
+
+    added["themes"] = seed_themes()
     click.echo("reference data: " + ", ".join(f"{v} {k}" for k, v in added.items()))
     if demo if demo is not None else current_app.config["SEED_DEMO_DATA"]:
         from tadafur.demo.seed import seed_demo
@@ -75,7 +107,7 @@ def demo_accounts() -> None:
 
 
 def register(app: Flask) -> None:
-    for command in (audit_cli, communes_cli, seed, demo_accounts):
+    for command in (audit_cli, communes_cli, evidence_cli, seed, demo_accounts):
         app.cli.add_command(command)
     from tadafur.modules import domain_submodules
 

@@ -101,3 +101,27 @@ def head_statement(seq: int):
     response.headers["Content-Disposition"] = \
         f"attachment; filename=tadafur-audit-head-{seq}.txt"
     return response
+
+
+def load_project(project_id: int):
+    from tadafur.projects.models import Project
+
+    return db.get_or_404(Project, project_id)
+
+
+@blueprint.route("/projects/<int:project_id>/evidence.zip")
+@requires("evidence.download", load=load_project)
+def evidence_package(project):
+    """One click: the project's registered PDFs, audit extract and signed manifest."""
+    from tadafur.audit.evidence import build_package
+    from tadafur.documents.services import DocumentError
+
+    try:
+        name, data = build_package(project, current_user._get_current_object())
+    except DocumentError as error:
+        db.session.rollback()
+        abort(503, error.message)
+    db.session.commit()
+    response = Response(data, mimetype="application/zip")
+    response.headers["Content-Disposition"] = f"attachment; filename={name}"
+    return response

@@ -1,0 +1,143 @@
+"""A project's evidence package for auditors: one ZIP with its registered PDFs, its audit
+extract (PDF and CSV), and a manifest of SHA-256 checksums signed with the platform's seal key.
+
+`check_package` (and `flask --app wsgi evidence check FILE`) verifies a package on its own:
+every file against the manifest, the manifest against its signature.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import zipfile
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from tadafur.audit.models import AuditChainHead, AuditEvent
+from tadafur.audit.services import record
+from tadafur.audit.signing import sign_detached, verify_detached
+from tadafur.documents.store import sha256_of
+from tadafur.extensions import db
+from tadafur.models_base import utcnow
+
+MANIFEST, SIGNATURE, CERTIFICATE = "manifest.json", "manifest.sig", "platform-certificate.pem"
+EXTRACT_ROWS = 2000
+
+
+def _project_events(project) -> list[AuditEvent]:
+    return list(db.session.scalars(select(AuditEvent).where(AuditEvent.project_id == project.id)
+                                   .order_by(AuditEvent.seq)))
+
+
+def _events_csv(events: list[AuditEvent]) -> bytes:
+    from tadafur.audit.review import CSV_HEADER
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for e in events:
+        writer.writerow((e.seq, e.occurred_at.isoformat(), e.actor_name, e.actor_role, e.action,
+                         e.object_type, e.object_id, e.project_id, e.commune_id, e.summary,
+                         e.before, e.after, e.address, e.request_id, e.prev_hash, e.hash))
+    return buffer.getvalue().encode("utf-8")
+
+
+def extract_sections(project, events: list[AuditEvent]) -> list[dict]:
+    from tadafur.i18n import format_moment
+
+    rows = [[str(e.seq), format_moment(e.occurred_at), e.actor_name or "—", e.action,
+             e.summary, e.hash[:12]] for e in events[-EXTRACT_ROWS:]]
+    return [{"title": _("Events of this project in the audit trail"),
+             "paragraphs": [_("%(n)d events; each is chained to the whole trail by its hash.",
+                              n=len(events))],
+             "table": {"head": ["#", _("Time"), _("Actor"), _("Action"), _("Summary"),
+                                _("Hash")], "rows": rows}}]
+
+
+def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
+    """(file name, ZIP bytes). Registers the audit extract PDF and audits the build."""
+    from tadafur.documents import services as documents
+
+    events = _project_events(project)
+    documents.produce(project, "audit_extract", actor, language,
+                      sections=extract_sections(project, events))
+    files: dict[str, bytes] = {}
+    for document in documents.documents_of(project):
+        name = (f"documents/{document.kind}-{document.language}-v{document.version}-"
+                f"{document.sha256[:8]}.pdf")
+        files[name] = documents.stored_bytes(document)
+    files["audit/events.csv"] = _events_csv(events)
+    head = db.session.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one()
+    manifest = {
+        "project": project.reference,
+        "generated_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_by": getattr(actor, "email", None),
+        "audit_chain_head": {"seq": head.seq, "hash": head.hash},
+        "files": [{"path": path, "sha256": sha256_of(data), "size": len(data)}
+                  for path, data in sorted(files.items())],
+    }
+    manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1,
+                                sort_keys=True).encode("utf-8")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in sorted(files.items()):
+            archive.writestr(path, data)
+        archive.writestr(MANIFEST, manifest_bytes)
+        archive.writestr(SIGNATURE, sign_detached(manifest_bytes))
+        archive.writestr(CERTIFICATE, _certificate_pem())
+    record("evidence.package_built", object_type="project", object_id=project.id,
+           project=project, summary=f"evidence package of {project.reference}",
+           after={"files": len(files), "manifest_sha256": sha256_of(manifest_bytes)})
+    return f"tadafur-evidence-{project.reference}.zip", buffer.getvalue()
+
+
+def _certificate_pem() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
+    from tadafur.audit.signing import _key_and_certificate
+
+    return _key_and_certificate()[1].public_bytes(serialization.Encoding.PEM)
+
+
+@dataclass
+class PackageCheck:
+    problems: list[str] = field(default_factory=list)
+    files: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_package(data: bytes) -> PackageCheck:
+    """Every file listed with the right hash, nothing extra, and a valid manifest signature."""
+    result = PackageCheck()
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        result.problems.append("not a ZIP archive")
+        return result
+    names = set(archive.namelist())
+    for required in (MANIFEST, SIGNATURE):
+        if required not in names:
+            result.problems.append(f"{required} is missing")
+    if result.problems:
+        return result
+    manifest_bytes = archive.read(MANIFEST)
+    if not verify_detached(manifest_bytes, archive.read(SIGNATURE).decode("ascii", "replace")):
+        result.problems.append("the manifest's signature does not match the platform's key")
+    manifest = json.loads(manifest_bytes)
+    listed = {entry["path"]: entry for entry in manifest.get("files", [])}
+    for path, entry in sorted(listed.items()):
+        if path not in names:
+            result.problems.append(f"{path}: missing")
+            continue
+        if sha256_of(archive.read(path)) != entry["sha256"]:
+            result.problems.append(f"{path}: content differs from the manifest")
+        result.files += 1
+    for extra in sorted(names - set(listed) - {MANIFEST, SIGNATURE, CERTIFICATE}):
+        result.problems.append(f"{extra}: not in the manifest")
+    return result

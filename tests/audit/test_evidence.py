@@ -1,0 +1,79 @@
+"""One click builds a project's evidence package; a command checks it on its own."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from sqlalchemy import select
+
+from tadafur.audit.models import AuditEvent
+from tadafur.audit.services import record
+from tadafur.documents.models import RegisteredDocument
+from tadafur.extensions import db
+from tests.documents.conftest import make_lead_association, make_project
+from tests.factories import login
+
+
+def _project(commune):
+    project = make_project(commune, make_lead_association(commune))
+    record("project.updated", object_type="project", project=project, summary="budget edited")
+    db.session.commit()
+    return project
+
+
+def test_officer_downloads_a_package_that_checks_out(app, client, officer, commune, tmp_path):
+    project = _project(commune)
+    login(client, officer)
+    response = client.get(f"/audit/projects/{project.id}/evidence.zip")
+    assert response.status_code == 200
+    assert response.mimetype == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    names = archive.namelist()
+    assert "manifest.json" in names and "manifest.sig" in names
+    assert "audit/events.csv" in names
+    assert any(n.startswith("documents/audit_extract-") for n in names)
+    assert "budget edited" in archive.read("audit/events.csv").decode()
+    assert db.session.scalar(select(RegisteredDocument).where(
+        RegisteredDocument.project_id == project.id,
+        RegisteredDocument.kind == "audit_extract"))
+    assert db.session.scalar(select(AuditEvent).where(
+        AuditEvent.action == "evidence.package_built", AuditEvent.project_id == project.id))
+    path = tmp_path / "package.zip"
+    path.write_bytes(response.data)
+    result = app.test_cli_runner().invoke(args=["evidence", "check", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "authentic" in result.output
+
+
+def test_a_changed_file_or_manifest_is_caught(app, client, officer, commune, tmp_path):
+    project = _project(commune)
+    login(client, officer)
+    original = zipfile.ZipFile(io.BytesIO(client.get(
+        f"/audit/projects/{project.id}/evidence.zip").data))
+
+    def rebuilt(change):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as target:
+            for name in original.namelist():
+                target.writestr(name, change(name, original.read(name)))
+        return buffer.getvalue()
+
+    tampered_csv = rebuilt(lambda n, d: d + b"\n1,x" if n == "audit/events.csv" else d)
+    tampered_manifest = rebuilt(lambda n, d: d.replace(b'"size"', b'"size" ')
+                                if n == "manifest.json" else d)
+    from tadafur.audit.evidence import check_package
+
+    assert "audit/events.csv: content differs from the manifest" in \
+        check_package(tampered_csv).problems
+    assert any("signature" in p for p in check_package(tampered_manifest).problems)
+    assert check_package(b"not a zip").problems == ["not a ZIP archive"]
+
+
+def test_only_oversight_and_granted_auditors_get_packages(client, agent, member, reviewer,
+                                                          commune):
+    project = _project(commune)
+    for user, status in ((agent, 403), (member, 403), (reviewer, 200)):
+        login(client, user)
+        assert client.get(f"/audit/projects/{project.id}/evidence.zip").status_code == status
+        client.post("/logout")
