@@ -101,7 +101,7 @@ def demo_accounts() -> None:
     """Print the demo accounts, one per role."""
     from tadafur.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
 
-    click.echo("Demo accounts (password for all: %s)" % DEMO_PASSWORD)
+    click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD})")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {account.role.value:<24} {account.email}")
 
