@@ -26,6 +26,7 @@ compile-translations: $(VENV)/.installed
 ## Create the venv, install, migrate and seed instance/tadafur.sqlite3, serve on 127.0.0.1:5000.
 run: $(VENV)/.installed compile-translations
 	$(FLASK) db upgrade
+	$(FLASK) seal init
 	$(FLASK) seed
 	@$(FLASK) demo-accounts
 	@echo "Serving on http://$(HOST):$(PORT)/"

@@ -47,7 +47,8 @@ def rule(name: str, *, writes: bool) -> Callable[[Check], Check]:
 
 
 def is_read_only(user: Any) -> bool:
-    return bool(user.roles) and user.roles <= READ_ONLY_ROLES
+    """Ministry reviewers, and outside auditors (who hold a grant but no role)."""
+    return user.roles <= READ_ONLY_ROLES
 
 
 def can(user: Any, permission: str, obj: Any = None) -> bool:
@@ -138,7 +139,15 @@ def _view_reference(user, _obj) -> bool:
 
 @rule("audit.view", writes=False)
 def _view_audit(user, _obj) -> bool:
-    return user.has_role(*OVERSIGHT_ROLES)
+    """Oversight roles review every commune; commune users their own commune's events;
+    outside auditors the communes and projects of their grant."""
+    return user.has_role(*OVERSIGHT_ROLES, *COMMUNE_ROLES) or bool(auditor_scope(user))
+
+
+@rule("audit.integrity", writes=True)
+def _check_integrity(user, _obj) -> bool:
+    """Start a verification run, export a chain head: programme officers and admins."""
+    return user.has_role(Role.PROGRAMME_OFFICER, Role.ADMIN)
 
 
 def sees_everything(user: Any) -> bool:
@@ -177,9 +186,21 @@ def party_of(user: Any, project: Any) -> set[str]:
     return sides
 
 
+def auditor_scope(user: Any):
+    from tadafur.accounts.auditors import scope_of
+
+    return scope_of(user)
+
+
+def in_auditor_scope(user: Any, project: Any) -> bool:
+    scope = auditor_scope(user)
+    return project.commune_id in scope.commune_ids or project.id in scope.project_ids
+
+
 @rule("project.view", writes=False)
 def _view_project(user, project) -> bool:
-    return sees_everything(user) or bool(party_of(user, project) - {"programme"})
+    return (sees_everything(user) or bool(party_of(user, project) - {"programme"})
+            or in_auditor_scope(user, project))
 
 
 @rule("project.create", writes=True)
@@ -217,6 +238,10 @@ def visible_projects(statement: Any, user: Any) -> Any:
     association_ids = [m.association_id for m in user.memberships
                        if m.association_id and Role(m.role) in ASSOCIATION_ROLES]
     conditions = []
+    audited = auditor_scope(user)
+    commune_ids += list(audited.commune_ids)
+    if audited.project_ids:
+        conditions.append(Project.id.in_(audited.project_ids))
     if commune_ids:
         conditions.append(Project.commune_id.in_(commune_ids))
     if association_ids:
@@ -225,3 +250,69 @@ def visible_projects(statement: Any, user: Any) -> Any:
             select(project_partner.c.project_id)
             .where(project_partner.c.association_id.in_(association_ids))))
     return statement.where(or_(*conditions) if conditions else false())
+
+
+# ---------------------------------------------------------------- workflow
+
+def acts_for(user: Any, project: Any, party: str, roles: frozenset[str] | set[str]) -> bool:
+    """May `user` act for `party` on `project` with one of `roles` (the workflow's YAML)?
+
+    The party comes from `party_of`; the role must be held in that party's organisation
+    (a commune role in the project's commune, an association role in one of its
+    associations, programme officer for the programme). Read-only users never act.
+    """
+    if user is None or not user.is_authenticated or not user.is_active or is_read_only(user):
+        return False
+    if party not in party_of(user, project):
+        return False
+    for membership in user.memberships:
+        role = Role(membership.role)
+        if role.value not in roles:
+            continue
+        if party == "commune" and role in COMMUNE_ROLES \
+                and membership.commune_id == project.commune_id:
+            return True
+        if party == "association" and role in ASSOCIATION_ROLES \
+                and membership.association_id in project.association_ids:
+            return True
+        if party == "programme" and role == Role.PROGRAMME_OFFICER:
+            return True
+    return False
+
+
+@rule("project.list", writes=False)
+def _list_projects(user, _obj) -> bool:
+    """Every signed-in user has a project list; `visible_projects` decides what is in it."""
+    return True
+
+
+# ---------------------------------------------------------------- documents
+
+@rule("document.view", writes=False)
+def _view_document(user, document) -> bool:
+    """A registered document: whoever may see its project."""
+    return can(user, "project.view", document.project)
+
+
+@rule("document.generate", writes=True)
+def _generate_document(user, project) -> bool:
+    return bool(party_of(user, project))
+
+
+# ---------------------------------------------------------------- oversight
+
+@rule("dashboards.view", writes=False)
+def _view_dashboards(user, _obj) -> bool:
+    return sees_everything(user)
+
+
+@rule("project.publish", writes=True)
+def _publish_project(user, _project) -> bool:
+    """The programme officer approves a project's publication in the open data."""
+    return user.has_role(Role.PROGRAMME_OFFICER)
+
+
+@rule("evidence.download", writes=False)
+def _download_evidence(user, project) -> bool:
+    """Programme officers, ministry reviewers, admins, and auditors within their grant."""
+    return sees_everything(user) or in_auditor_scope(user, project)

@@ -18,6 +18,10 @@ from tadafur import create_app
 from tadafur.extensions import db
 from tadafur.testing import BoundSession, build_schema, reset_data
 
+# A fake convention producer, installed only while no real one is registered in
+# tadafur.workflow.hooks (the app refuses to start without a producer for each document kind).
+from tests.workflow import doubles  # noqa: F401
+
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TADAFUR_TEST_DATABASE_URL") else [])
 
 
@@ -36,6 +40,7 @@ class IsolatedClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
+        kwargs.setdefault("buffered", True)  # consume streamed bodies inside that context
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
@@ -49,6 +54,7 @@ def make_app(url: str, **overrides) -> Flask:
         "SERVER_NAME": "tadafur.test",
         "LOGIN_LOCK_SECONDS": 900,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "AUDIT_VERIFY_IN_BACKGROUND": False,  # threads would share the test transaction
     }
     config.update(overrides)
     application = create_app(config)
@@ -59,7 +65,8 @@ def make_app(url: str, **overrides) -> Flask:
 @pytest.fixture(scope="session", params=DATABASES)
 def app(request, tmp_path_factory) -> Iterator[Flask]:
     application = make_app(database_url(request.param, tmp_path_factory),
-                           INSTANCE_DOCUMENTS=str(tmp_path_factory.mktemp("documents")))
+                           INSTANCE_DOCUMENTS=str(tmp_path_factory.mktemp("documents")),
+                           SEAL_DIR=str(tmp_path_factory.mktemp("seal")))
     with application.app_context():
         build_schema()
         from tadafur.organisations.services import seed_reference_data

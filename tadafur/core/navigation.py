@@ -21,10 +21,15 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem("core.dashboard", _l("My tasks"), None, 10),
+    NavItem("projects.index", _l("Projects"), "project.list", 20),
+    NavItem("notifications.inbox", _l("Notifications"), None, 30),
     NavItem("organisations.communes", _l("Communes"), "reference.view", 60),
     NavItem("organisations.associations", _l("Associations"), "reference.view", 61),
+    NavItem("projects.themes", _l("Themes"), "reference.manage", 70),
+    NavItem("oversight.dashboard", _l("Dashboards"), "dashboards.view", 75),
     NavItem("audit.overview", _l("Audit trail"), "audit.view", 80),
     NavItem("accounts.users", _l("Users"), "users.manage", 90),
+    NavItem("accounts.auditors", _l("Auditors"), "users.manage", 91),
 ]
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from tadafur.accounts.models import User
 from tadafur.extensions import db
 from tadafur.models_base import TimestampMixin, TrilingualName, UTCDateTime, utcnow
 from tadafur.organisations.models import Association, Commune

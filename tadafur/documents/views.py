@@ -1,0 +1,130 @@
+"""Documents: the project's documents tab, generating, downloading, and the public
+verification page (no login: anyone holding a printed or PDF copy can check it).
+"""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+
+from tadafur.access import public, requires
+from tadafur.core.htmx import is_htmx, redirect_to
+from tadafur.documents import hooks, services
+from tadafur.documents.models import RegisteredDocument
+from tadafur.documents.store import StoreError
+from tadafur.extensions import db
+from tadafur.projects.models import Project
+
+blueprint = Blueprint("documents", __name__)
+hooks.register_hooks()
+
+
+@blueprint.app_context_processor
+def document_helpers() -> dict:
+    """For templates/documents/_project_documents.html, included by the project pages too."""
+    return {"document_kind_label": services.kind_label,
+            "document_language_label": services.language_label,
+            "document_party_label": services.party_label,
+            "document_kinds_generatable": lambda: services.GENERATABLE,
+            "document_languages": lambda: services.LANGUAGES}
+
+
+def load_project(project_id: int) -> Project:
+    return db.session.get(Project, project_id) or abort(404)
+
+
+def load_document(document_id: int) -> RegisteredDocument:
+    return db.session.get(RegisteredDocument, document_id) or abort(404)
+
+
+def _documents_tab(project: Project, status: int = 200, error: str | None = None,
+                   message: str | None = None):
+    template = ("documents/_project_documents.html" if is_htmx()
+                else "documents/project_documents.html")
+    return render_template(template, project=project,
+                           documents=services.documents_of(project), error=error,
+                           message=message), status
+
+
+@blueprint.get("/projects/<int:project_id>/documents")
+@requires("project.view", load=load_project)
+def project_documents(project: Project):
+    return _documents_tab(project)
+
+
+@blueprint.post("/projects/<int:project_id>/documents")
+@requires("document.generate", load=load_project)
+def generate(project: Project):
+    kind = request.form.get("kind", "")
+    language = request.form.get("language", "")
+    if kind not in services.GENERATABLE or language not in services.LANGUAGES:
+        return _documents_tab(project, 422, _("Choose a kind of document and a language."))
+    try:
+        document = services.produce(project, kind, current_actor(), language)
+    except services.DocumentError as error:
+        db.session.rollback()
+        return _documents_tab(project, 422, error.message)
+    db.session.commit()
+    message = _("%(kind)s version %(version)d was generated.",
+                kind=services.kind_label(document.kind), version=document.version)
+    if is_htmx():
+        return _documents_tab(project, message=message)
+    flash(message, "success")
+    return redirect_to(url_for("documents.project_documents", project_id=project.id))
+
+
+def current_actor():
+    from flask_login import current_user
+
+    return current_user._get_current_object()
+
+
+@blueprint.get("/documents/<int:document_id>/download")
+@requires("document.view", load=load_document)
+def download(document: RegisteredDocument):
+    try:
+        data = services.stored_bytes(document)
+    except StoreError:
+        abort(410)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["ETag"] = f'"{document.sha256}"'
+    return response
+
+
+@blueprint.route("/verify", methods=["GET", "POST"])
+@public
+def verify():
+    if request.method == "GET":
+        return render_template("documents/verify.html", result=None, error=None)
+    upload = request.files.get("document")
+    data = upload.read() if upload else b""
+    text = request.form.get("reference", "").strip()
+    if data:
+        result = services.verify_upload(data)
+    elif text:
+        result = services.verify_reference(text[:200])
+    else:
+        return _verify_page(None, _("Upload a PDF file or type a hash or a verification code."),
+                            422)
+    return _verify_page(result)
+
+
+@blueprint.get("/verify/<code>")
+@public
+def verify_code(code: str):
+    return _verify_page(services.verify_reference(code[:200]))
+
+
+def _verify_page(result, error: str | None = None, status: int = 200):
+    template = "documents/_verify_result.html" if is_htmx() else "documents/verify.html"
+    return render_template(template, result=result, error=error), status

@@ -1,0 +1,1 @@
+"""Notifications: in-app messages in the recipient's language, with e-mails sent after commit."""

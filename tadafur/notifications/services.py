@@ -1,0 +1,131 @@
+"""notify(): one row per recipient, in their language; e-mails are sent after the commit.
+
+E-mails go to .eml files under instance/outbox/ (config MAIL_OUTBOX) unless MAIL_SERVER is
+set, in which case they are sent by SMTP (MAIL_PORT, MAIL_FROM). A rolled-back transaction
+sends nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import uuid
+import weakref
+from collections.abc import Callable, Iterable
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, has_app_context
+from flask_babel import force_locale
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
+
+from tadafur.extensions import db
+from tadafur.models_base import utcnow
+from tadafur.notifications.models import KINDS, Notification
+
+log = logging.getLogger(__name__)
+_PENDING = "tadafur.pending_mail"
+_MARKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # queue length at each begin
+
+
+def notify(users: Iterable[Any], kind: str, project: Any,
+           message_factory: Callable[[str], str], link: str | None = None) -> None:
+    """Tell each user (once, whatever duplicates `users` holds), in their own language."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    default = current_app.config.get("BABEL_DEFAULT_LOCALE", "ar")
+    seen: set[int] = set()
+    for user in users:
+        if user is None or user.id in seen or not user.active:
+            continue
+        seen.add(user.id)
+        language = user.locale or default
+        with force_locale(language):
+            message = str(message_factory(language))
+        db.session.add(Notification(user_id=user.id, kind=kind,
+                                    project_id=getattr(project, "id", None),
+                                    message=message, link=link))
+        _queue_mail(user.email, message, link)
+    db.session.flush()
+
+
+def unread_count(user: Any) -> int:
+    return db.session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def inbox(user: Any, limit: int = 50) -> list[Notification]:
+    return list(db.session.scalars(
+        select(Notification).where(Notification.user_id == user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
+
+
+def mark_read(user: Any, ids: Iterable[int]) -> None:
+    db.session.execute(
+        update(Notification)
+        .where(Notification.user_id == user.id, Notification.id.in_(list(ids)),
+               Notification.read_at.is_(None))
+        .values(read_at=utcnow()))
+
+
+# ---------------------------------------------------------------- mail after commit
+
+def _queue_mail(address: str, message: str, link: str | None) -> None:
+    body = message if not link else f"{message}\n\n{link}"
+    db.session().info.setdefault(_PENDING, []).append((address, message[:120], body))
+
+
+def _outbox_dir() -> Path:
+    configured = current_app.config.get("MAIL_OUTBOX")
+    return Path(configured) if configured else Path(current_app.instance_path) / "outbox"
+
+
+def _send(mails: list[tuple[str, str, str]]) -> None:
+    config = current_app.config
+    sender = config.get("MAIL_FROM") or "tadafur@localhost"
+    messages = []
+    for address, subject, body in mails:
+        email = EmailMessage()
+        email["From"], email["To"], email["Subject"] = sender, address, subject
+        email.set_content(body)
+        messages.append(email)
+    if config.get("MAIL_SERVER"):
+        with smtplib.SMTP(config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 25),
+                          timeout=10) as smtp:
+            for email in messages:
+                smtp.send_message(email)
+        return
+    if current_app.testing and not config.get("MAIL_OUTBOX"):  # tests inspect, never litter
+        current_app.extensions.setdefault("tadafur.sent_mail", []).extend(messages)
+        return
+    folder = _outbox_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    for email in messages:
+        (folder / f"{uuid.uuid4().hex}.eml").write_bytes(bytes(email))
+
+
+@event.listens_for(Session, "after_commit")
+def _send_pending(session: Session) -> None:
+    mails = session.info.pop(_PENDING, None)
+    if not mails or not has_app_context():
+        return
+    try:
+        _send(mails)
+    except OSError as error:  # the commit stands; the in-app notification is there
+        log.warning("could not send %d e-mails: %s", len(mails), error)
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_pending(session: Session, transaction) -> None:
+    _MARKS[transaction] = len(session.info.get(_PENDING, ()))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction) -> None:
+    """A rolled-back transaction or savepoint takes back the e-mails queued inside it."""
+    mark = _MARKS.get(previous_transaction, 0)
+    pending = session.info.get(_PENDING)
+    if pending:
+        del pending[mark:]

@@ -1,0 +1,39 @@
+"""The my-tasks panel of the home page: what awaits me (overdue first) and counts per state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tadafur.core.dashboard import Panel, panel
+from tadafur.projects.services import state_counts
+from tadafur.workflow import services as workflow
+
+
+@dataclass
+class ProjectTasks:
+    """What awaits me on one project: its actions, when it is due, whether it is late."""
+
+    project: Any
+    actions: list[Any] = field(default_factory=list)
+    due_at: Any = None
+    overdue: bool = False
+
+
+def group_by_project(tasks: list[Any]) -> list[ProjectTasks]:
+    """One entry per project, overdue first, then by due date."""
+    grouped: dict[int, ProjectTasks] = {}
+    for task in tasks:
+        entry = grouped.setdefault(task.project.id, ProjectTasks(
+            task.project, due_at=task.due_at, overdue=task.overdue))
+        entry.actions.append(task.action)
+    return sorted(grouped.values(), key=lambda t: (not t.overdue, t.due_at is None,
+                                                   t.due_at or 0, t.project.id))
+
+
+@panel
+def my_tasks_panel(user: Any) -> Panel | None:
+    entries = group_by_project(workflow.awaited(user))
+    return Panel("projects/_my_tasks_panel.html",
+                 {"entries": entries[:50], "more_tasks": max(0, len(entries) - 50),
+                  "counts": state_counts(user)})

@@ -1,0 +1,89 @@
+"""`flask --app wsgi workflow check [FILES...]` and `flask --app wsgi reminders` (for cron).
+
+Registering the workflow domain also loads and checks the definitions: an app with a broken
+definition does not start, and says which file, which key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from tadafur.extensions import db
+
+workflow_cli = AppGroup("workflow", help="Workflow definitions.")
+
+
+@workflow_cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+def check(paths: tuple[str, ...]) -> None:
+    """Check the installed definitions, or the given files / directories. Exit 1 on errors."""
+    from pathlib import Path
+
+    from tadafur.workflow.definition import DefinitionError, load_directory, load_file
+    from tadafur.workflow.services import DEFAULT_DIRECTORY
+
+    targets = paths or (current_app.config.get("WORKFLOW_DIRECTORY") or DEFAULT_DIRECTORY,)
+    errors, checked = [], []
+    for target in targets:
+        try:
+            if Path(target).is_dir():
+                found = load_directory(target).definitions.values()
+            else:
+                found = [load_file(target)]
+        except DefinitionError as error:
+            errors.extend(error.errors)
+            continue
+        checked.extend(f"{d.name} v{d.version} ({d.path})" for d in found)
+    if not paths:
+        errors.extend(_missing_versions())
+    for error in errors:
+        click.echo(error, err=True)
+    if errors:
+        click.echo(f"{len(errors)} error(s)", err=True)
+        sys.exit(1)
+    for line in checked:
+        click.echo(f"OK {line}")
+
+
+def _missing_versions() -> list[str]:
+    """Running projects whose workflow version is no longer installed."""
+    from sqlalchemy import func, select
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from tadafur.projects.models import Project
+    from tadafur.workflow.services import registry
+
+    try:
+        rows = db.session.execute(
+            select(Project.workflow_name, Project.workflow_version, func.count())
+            .group_by(Project.workflow_name, Project.workflow_version)).all()
+    except SQLAlchemyError as error:  # no database yet: the files alone were checked
+        db.session.rollback()
+        click.echo(f"database not checked: {error.__class__.__name__}", err=True)
+        return []
+    installed = registry().definitions
+    return [f"database: {count} project(s) use {name!r} version {version}, which is not "
+            f"installed (keep its file in the workflows directory)"
+            for name, version, count in rows if (name, version) not in installed]
+
+
+@click.command("reminders")
+def reminders() -> None:
+    """Notify everyone whose action is awaited on a project past its state's due date."""
+    from tadafur.workflow.services import send_reminders
+
+    sent = send_reminders()
+    db.session.commit()
+    click.echo(f"{sent} reminder(s) sent")
+
+
+def register(app: Flask) -> None:
+    from tadafur.workflow.services import init_app
+
+    init_app(app)
+    app.cli.add_command(workflow_cli)
+    app.cli.add_command(reminders)

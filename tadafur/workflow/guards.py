@@ -1,0 +1,114 @@
+"""Named guards a definition may put on a transition, with their parameters.
+
+In YAML: `guards: [proposal_complete, {public_contribution_above: {threshold: 50000}}]`, and
+`unless:` for the negation. Each guard says, in the user's language, why it refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from flask_babel import gettext as _
+
+
+@dataclass(frozen=True)
+class Guard:
+    name: str
+    check: Callable[..., bool]
+    params: frozenset[str]            # required parameters
+    refusal: Callable[..., str]       # why it refused (translated), given the parameters
+    negated_refusal: Callable[..., str]  # why `unless:` refused
+
+
+GUARDS: dict[str, Guard] = {}
+
+
+def guard(name: str, *, params: tuple[str, ...] = (), refusal: Callable[..., str],
+          negated_refusal: Callable[..., str]) -> Callable:
+    def register(check: Callable[..., bool]) -> Callable[..., bool]:
+        GUARDS[name] = Guard(name, check, frozenset(params), refusal, negated_refusal)
+        return check
+
+    return register
+
+
+def validate_params(name: str, params: dict) -> str | None:
+    """None when fine, else what is wrong (English, for the definition checker)."""
+    spec = GUARDS[name]
+    missing = spec.params - set(params)
+    unknown = set(params) - spec.params
+    if missing:
+        return f"guard {name!r} needs parameter(s) {', '.join(sorted(missing))}"
+    if unknown:
+        return f"guard {name!r} has unknown parameter(s) {', '.join(sorted(unknown))}"
+    if "threshold" in params:
+        try:
+            Decimal(str(params["threshold"]))
+        except InvalidOperation:
+            return f"guard {name!r}: threshold must be a number, not {params['threshold']!r}"
+    return None
+
+
+def missing_for_proposal(project: Any) -> list[str]:
+    """What a complete proposal still lacks, as translated labels."""
+    missing = []
+    if not (project.title_ar or project.title_fr):
+        missing.append(_("a title"))
+    if not (project.summary or "").strip():
+        missing.append(_("a summary"))
+    if not (project.objectives or "").strip():
+        missing.append(_("objectives"))
+    if project.start_date is None or project.end_date is None:
+        missing.append(_("start and end dates"))
+    if not project.budget_lines:
+        missing.append(_("a budget"))
+    if not project.activities:
+        missing.append(_("at least one activity"))
+    return missing
+
+
+@guard("proposal_complete",
+       refusal=lambda project: _("The proposal is not complete: it still needs %(missing)s.",
+                                 missing=", ".join(missing_for_proposal(project))),
+       negated_refusal=lambda project: _("The proposal is already complete."))
+def proposal_complete(project: Any) -> bool:
+    return not missing_for_proposal(project)
+
+
+def _open_activities(project: Any) -> list[Any]:
+    return [a for a in project.activities
+            if not (a.status == "done"
+                    or (a.status == "closed" and (a.closing_reason or "").strip()))]
+
+
+@guard("all_activities_done_or_closed",
+       refusal=lambda project: _(
+           "Every activity must be done, or closed with a reason, first. Still open: "
+           "%(titles)s.", titles=", ".join(a.title for a in _open_activities(project))),
+       negated_refusal=lambda project: _("Every activity is already done or closed."))
+def all_activities_done_or_closed(project: Any) -> bool:
+    return not _open_activities(project)
+
+
+def _threshold(threshold: Any) -> Decimal:
+    return Decimal(str(threshold))
+
+
+def _amount(value: Any) -> str:
+    from tadafur.i18n import format_amount
+
+    return format_amount(_threshold(value))
+
+
+@guard("public_contribution_above", params=("threshold",),
+       refusal=lambda project, threshold: _(
+           "This path is for projects whose public contribution is above %(amount)s.",
+           amount=_amount(threshold)),
+       negated_refusal=lambda project, threshold: _(
+           "The public contribution is above %(amount)s: the convention path is required.",
+           amount=_amount(threshold)))
+def public_contribution_above(project: Any, threshold: Any) -> bool:
+    return project.public_contribution > _threshold(threshold)

@@ -1,0 +1,25 @@
+"""The workflow diagram of a project as an htmx fragment (server-rendered, no JavaScript).
+
+Actions themselves are fired from the project page (projects.act), which calls
+`workflow.services.fire`: one endpoint, one action panel.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from tadafur.access import requires
+from tadafur.extensions import db
+from tadafur.projects.models import Project
+
+blueprint = Blueprint("workflow", __name__, url_prefix="/projects/<int:project_id>/workflow")
+
+
+def load_project(project_id: int) -> Project:
+    return db.get_or_404(Project, project_id)
+
+
+@blueprint.route("/diagram")
+@requires("project.view", load=load_project)
+def diagram(project: Project):
+    return render_template("workflow/_diagram.html", project=project)

@@ -1,0 +1,167 @@
+"""The documents tab, downloads (authorization), generating, and the public verify page."""
+
+from __future__ import annotations
+
+import io
+
+from tadafur.documents import rendering, services
+from tadafur.documents.models import RegisteredDocument
+from tadafur.extensions import db
+from tests.factories import login
+
+
+def _document(project, kind="convention", language="fr") -> RegisteredDocument:
+    document = services.produce(project, kind, None, language)
+    db.session.commit()
+    return document
+
+
+def test_party_downloads_the_stored_bytes(client, project, party_member):
+    document = _document(project)
+    login(client, party_member)
+    response = client.get(f"/documents/{document.id}/download")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data == services.stored_bytes(document)
+    assert project.reference in response.headers["Content-Disposition"]
+
+
+def test_outsider_gets_403_on_download(client, project, outsider_member, outsider_agent):
+    document = _document(project)
+    for outsider in (outsider_member, outsider_agent):
+        login(client, outsider)
+        assert client.get(f"/documents/{document.id}/download").status_code == 403
+        client.post("/logout")
+
+
+def test_anonymous_download_goes_to_login(client, project):
+    document = _document(project)
+    response = client.get(f"/documents/{document.id}/download")
+    assert response.status_code in (302, 303)
+    assert "/login" in response.headers["Location"]
+
+
+def test_reviewer_reads_but_cannot_generate(client, project, reviewer):
+    document = _document(project)
+    login(client, reviewer)
+    assert client.get(f"/documents/{document.id}/download").status_code == 200
+    response = client.post(f"/projects/{project.id}/documents",
+                           data={"kind": "convention", "language": "ar"})
+    assert response.status_code == 403
+
+
+def test_plain_post_generates_and_redirects(client, project, party_member):
+    login(client, party_member)
+    response = client.post(f"/projects/{project.id}/documents",
+                           data={"kind": "convention", "language": "bilingual"})
+    assert response.status_code == 303
+    documents = services.documents_of(project)
+    assert [(d.kind, d.language, d.version) for d in documents] == [
+        ("convention", "bilingual", 1)]
+    page = client.get(response.headers["Location"])
+    assert documents[0].code in page.get_data(as_text=True)
+
+
+def test_htmx_generate_returns_the_tab_with_an_indicator(client, project, party_member):
+    login(client, party_member)
+    response = client.post(f"/projects/{project.id}/documents",
+                           data={"kind": "signoff_record", "language": "ar"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert 'id="project-documents"' in html and "htmx-indicator" in html
+    assert "<html" not in html
+    assert services.latest(project, "signoff_record") is not None
+
+
+def test_bad_choice_is_a_422_and_registers_nothing(client, project, party_member):
+    login(client, party_member)
+    response = client.post(f"/projects/{project.id}/documents",
+                           data={"kind": "convention_signed", "language": "ar"})
+    assert response.status_code == 422
+    assert services.documents_of(project) == []
+
+
+def test_failed_render_says_so_and_leaves_nothing(client, project, party_member, monkeypatch):
+    def broken(self, html):
+        raise rendering.RenderError("boom")
+
+    monkeypatch.setattr(rendering.Pipeline, "render", broken)
+    login(client, party_member)
+    response = client.post(f"/projects/{project.id}/documents",
+                           data={"kind": "convention", "language": "fr"},
+                           headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    assert 'role="alert"' in response.get_data(as_text=True)
+    assert services.documents_of(project) == []
+
+
+def _upload(client, data: bytes):
+    return client.post("/verify", data={"document": (io.BytesIO(data), "copy.pdf")},
+                       content_type="multipart/form-data")
+
+
+def test_verify_page_needs_no_login(client):
+    assert client.get("/verify").status_code == 200
+
+
+def test_verify_accepts_the_original_upload(client, project):
+    document = _document(project)
+    response = _upload(client, services.stored_bytes(document))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-authentic="true"' in html
+    assert project.reference in html and document.sha256 in html
+
+
+def test_verify_reports_a_copy_with_one_changed_byte_as_not_authentic(client, project):
+    document = _document(project)
+    copy = bytearray(services.stored_bytes(document))
+    copy[len(copy) // 2] ^= 0x20
+    response = _upload(client, bytes(copy))
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert 'data-authentic="false"' in html
+    assert 'data-authentic="true"' not in html
+    assert project.reference not in html
+
+
+def test_verify_by_code_and_by_hash(client, project):
+    document = _document(project)
+    by_code = client.get(f"/verify/{document.code}")
+    assert 'data-authentic="true"' in by_code.get_data(as_text=True)
+    typed = client.post("/verify", data={"reference": document.sha256.upper()})
+    assert 'data-authentic="true"' in typed.get_data(as_text=True)
+    lower = client.post("/verify", data={"reference": document.code.lower().replace("-", "")})
+    assert 'data-authentic="true"' in lower.get_data(as_text=True)
+    unknown = client.get("/verify/AAAA-BBBB-CCCC")
+    assert 'data-authentic="false"' in unknown.get_data(as_text=True)
+
+
+def test_verify_without_input_is_a_422(client):
+    response = client.post("/verify", data={})
+    assert response.status_code == 422
+    assert 'role="alert"' in response.get_data(as_text=True)
+
+
+def test_verify_reports_the_seal_and_signers_of_a_final_convention(
+        client, project, president, chair, officer):
+    from tadafur.documents import hooks
+    from tadafur.workflow.models import SignOff
+
+    frozen = services.freeze_convention(project, None)
+    for party, user in (("commune", president), ("association", chair),
+                        ("programme", officer)):
+        db.session.add(SignOff(project_id=project.id, gate="convention", round=3, party=party,
+                               user_id=user.id, decision="approve", subject="document:convention",
+                               signed_hash=frozen.sha256))
+    db.session.flush()
+    hooks.gate_completed(project, "convention", officer)
+    db.session.commit()
+    final = services.latest(project, "convention_signed")
+    html = _upload(client, services.stored_bytes(final)).get_data(as_text=True)
+    assert 'data-authentic="true"' in html
+    assert "verify-signoffs" in html
+    for user in (president, chair, officer):
+        assert user.full_name in html
+    assert "Tadafur platform (development)" in html  # the seal's signer, validated

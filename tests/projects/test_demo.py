@@ -1,0 +1,35 @@
+"""The demo projects: every state of the workflow, walked there through the real services."""
+
+from __future__ import annotations
+
+import itertools
+
+from sqlalchemy import func, select
+
+from tadafur.audit.services import verify_chain
+from tadafur.demo.seed import seed_demo
+from tadafur.extensions import db
+from tadafur.projects.demo import DEMO_PROJECTS
+from tadafur.projects.models import Message, Project
+from tadafur.workflow import services as workflow
+from tadafur.workflow.models import SignOff
+
+
+def test_demo_projects_cover_every_state_with_genuine_history_and_are_seeded_once():
+    seed_demo()
+    projects = list(db.session.scalars(select(Project)))
+    assert len(projects) == len(DEMO_PROJECTS)
+    definition = workflow.registry().latest("co_creation")
+    assert {p.state for p in projects} == set(definition.states)
+    assert len({p.commune_id for p in projects}) == 10
+    for project in projects:
+        steps = workflow.history(project)
+        assert steps[0].trigger == "start" and steps[-1].to_state == project.state
+        assert all(a.to_state == b.from_state for a, b in itertools.pairwise(steps))
+    closed = next(p for p in projects if p.state == "closed")
+    gates = {s.gate for s in db.session.scalars(select(SignOff).where(
+        SignOff.project_id == closed.id))}
+    assert gates == {"endorsement", "convention", "report_validation", "joint_evaluation"}
+    assert db.session.scalar(select(func.count()).select_from(Message)) == 2 * len(projects)
+    assert verify_chain().intact
+    assert seed_demo() == 0
