@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from flask import Flask
+from flask import Flask, g
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
@@ -87,6 +87,9 @@ def transaction(request, app) -> Iterator[None]:
     Tests marked `committing` (threads, live servers) commit for real and are cleaned after.
     """
     with app.app_context():
+        # What services say outside a request (errors raised to the test) is in English;
+        # each request still speaks its user's language.
+        g.forced_language = "en"
         if request.node.get_closest_marker("committing"):
             db.session.remove()
             try:
@@ -112,7 +115,11 @@ def transaction(request, app) -> Iterator[None]:
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A browser that asks for English unless a test says otherwise (the default, Arabic,
+    is what a request without Accept-Language gets: see tests/core/test_pages.py)."""
+    test_client = app.test_client()
+    test_client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return test_client
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
-"""Personas and factories. alice-like names are replaced by the programme's roles:
+"""Personas and factories. Personas read English (their messages are what tests assert);
+tests about languages set the locale they need. alice-like names are replaced by the programme's roles:
 `agent`, `president` (commune signatory), `member`, `chair` (association signatory),
 `officer`, `reviewer`, `admin`, and `outsider_agent` / `outsider_member` from elsewhere.
 """
@@ -41,7 +42,7 @@ def make_association(commune: Commune, name: str = "Association Test") -> Associ
 
 
 def make_user(role: Role, organisation, email: str | None = None,
-              locale: str = "ar", password: str = PASSWORD) -> User:
+              locale: str = "en", password: str = PASSWORD) -> User:
     n = next(_sequence)
     user = User(email=email or f"{role.value}{n}@example.org", full_name=f"{role.value} {n}",
                 locale=locale, password_hash=hash_password(password))
@@ -108,7 +109,7 @@ def chair(association) -> User:
 
 @pytest.fixture
 def officer() -> User:
-    return make_user(Role.PROGRAMME_OFFICER, _institution("enabel"), locale="fr")
+    return make_user(Role.PROGRAMME_OFFICER, _institution("enabel"))
 
 
 @pytest.fixture
@@ -118,7 +119,7 @@ def reviewer() -> User:
 
 @pytest.fixture
 def admin() -> User:
-    return make_user(Role.ADMIN, _institution("enabel"), locale="fr")
+    return make_user(Role.ADMIN, _institution("enabel"))
 
 
 @pytest.fixture

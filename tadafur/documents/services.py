@@ -267,7 +267,7 @@ def _convention_html(project: Any, document: RegisteredDocument, common: dict) -
     for language in languages:
         module = env.get_template(f"documents/convention/articles_{language}.html").module
         with force_locale(language):
-            context = {**common, **facts, "lang": language, "money": arabic_money}
+            context = {**common, **facts, "lang": language}
             parts[language] = {
                 "preamble": Markup(module.preamble(context)),
                 "parties": Markup(module.parties(context)),
@@ -387,19 +387,6 @@ def convention_facts(project: Any) -> dict:
             "DOCUMENTS_COURT", {"ar": "المحكمة الإدارية المختصة",
                                 "fr": "le tribunal administratif compétent"}),
     }
-
-
-def arabic_money(value: Decimal) -> Markup:
-    """An amount in an Arabic text: the figures as a left-to-right run, the currency as
-    Arabic text after them ("250.000,00 د.م.", read right to left: figures first).
-
-    Wrapping the whole amount in one LTR run would put the abbreviation's final dot on the
-    wrong side (measured with pdftotext -bbox and pdftoppm).
-    """
-    from tadafur.i18n import format_amount, ltr
-
-    figures, _, currency = format_amount(value, "ar").replace("\xa0", " ").partition(" ")
-    return ltr(figures) + Markup(" ") + currency
 
 
 def content_fingerprint(project: Any) -> str:

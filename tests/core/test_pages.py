@@ -12,7 +12,7 @@ from tests.factories import login
 
 
 def test_arabic_is_the_default_language(client):
-    html = client.get("/login").get_data(as_text=True)
+    html = client.get("/login", headers={"Accept-Language": ""}).get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in html
 
 
@@ -26,7 +26,11 @@ def test_cookie_beats_accept_language_and_saved_choice_beats_cookie(client, offi
     client.set_cookie("tadafur_lang", "en", domain="tadafur.test")
     html = client.get("/login", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert '<html lang="en" dir="ltr">' in html
-    login(client, officer)  # officer saved French
+    from tadafur.extensions import db
+
+    officer.locale = "fr"  # a saved choice
+    db.session.commit()
+    login(client, officer)
     assert '<html lang="fr"' in client.get("/").get_data(as_text=True)
 
 
@@ -78,7 +82,7 @@ def test_session_cookie_is_http_only(client, agent):
 
 
 def test_not_found_is_a_page_in_the_users_language(client):
-    response = client.get("/no/such/page")
+    response = client.get("/no/such/page", headers={"Accept-Language": "ar"})
     assert response.status_code == 404
     assert '<html lang="ar"' in response.get_data(as_text=True)
 
@@ -124,3 +128,13 @@ def test_dates_use_latin_digits_in_arabic(app):
 def test_ltr_wraps_with_isolates_and_escapes(app):
     wrapped = str(ltr("<b>+212 5</b>"))
     assert wrapped == '<span dir="ltr">\u2066&lt;b&gt;+212 5&lt;/b&gt;\u2069</span>'
+
+
+def test_money_keeps_figures_left_to_right_and_the_arabic_currency_after_them(app):
+    from tadafur.i18n import money
+
+    with app.test_request_context():
+        assert str(money(Decimal("250000"), "ar")) == \
+            '<span dir="ltr">\u2066250.000,00\u2069</span> د.م.'
+        assert str(money(Decimal("250000"), "fr")) == \
+            '<span dir="ltr">\u2066250\u202f000,00\xa0MAD\u2069</span>'

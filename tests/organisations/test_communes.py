@@ -102,6 +102,8 @@ def test_non_admins_cannot_change_communes(client, officer, agent, commune):
 
 
 def test_communes_list_filters_and_pages_by_keyset(client, agent):
+    agent.locale = "ar"
+    db.session.commit()
     login(client, agent)
     first = client.get("/communes?partner=1").get_data(as_text=True)
     assert "after_id=" in first

@@ -78,6 +78,8 @@ def test_dashboard_filters_by_region(officer, portfolio, commune, other_commune)
 
 
 def test_dashboard_exports_csv_and_xlsx(client, reviewer, portfolio, commune):
+    reviewer.locale = "ar"
+    db.session.commit()
     login(client, reviewer)
     csv_text = client.get("/dashboards.csv").get_data(as_text=True)
     assert commune.name_ar in csv_text and "planned_mad" in csv_text

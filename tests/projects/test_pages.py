@@ -85,6 +85,8 @@ def test_tabs_load_as_fragments_and_as_full_pages(client, agent, project):
 
 
 def test_budget_line_added_with_htmx_updates_the_totals(client, member, project):
+    member.locale = "ar"  # amounts as Moroccan Arabic writes them: 12.500,50
+    db.session.commit()
     login(client, member)
     response = client.post(f"/projects/{project.id}/budget", data={
         "category": "equipment", "description": "Chaises", "amount": "12500.50",

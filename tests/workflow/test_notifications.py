@@ -13,6 +13,7 @@ from tests.workflow.conftest import act, to_state
 
 def test_notify_renders_each_message_in_the_recipients_language(app, project, officer,
                                                                   president):
+    officer.locale, president.locale = "fr", "ar"
     seen = []
 
     def message(language):
