@@ -1,5 +1,5 @@
 """Personas and factories. Personas read English (their messages are what tests assert);
-tests about languages set the locale they need. alice-like names are replaced by the programme's roles:
+tests about languages set the locale they need. Personas are the programme's roles:
 `agent`, `president` (commune signatory), `member`, `chair` (association signatory),
 `officer`, `reviewer`, `admin`, and `outsider_agent` / `outsider_member` from elsewhere.
 """

@@ -21,6 +21,7 @@ from tadafur.access import auditor_scope, sees_everything
 from tadafur.accounts.models import COMMUNE_ROLES, Role
 from tadafur.audit.models import AuditCheckpoint, AuditEvent, AuditVerification
 from tadafur.audit.services import verify_chain
+from tadafur.core.filters import optional_date, optional_id
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.organisations.models import Commune, Province
@@ -46,22 +47,16 @@ class AuditFilter:
     def from_args(cls, args) -> AuditFilter:
         """Parse query arguments; a malformed value is dropped and reported, never a 500."""
         criteria = cls()
-        for name in ("region_id", "province_id", "commune_id", "project_id"):
-            raw = (args.get(name.removesuffix("_id")) or "").strip()
-            if raw.isdigit():
-                setattr(criteria, name, int(raw))
-            elif raw:
-                criteria.errors.append(name)
+        errors = criteria.errors
+        criteria.region_id = optional_id(args, "region", errors)
+        criteria.province_id = optional_id(args, "province", errors)
+        criteria.commune_id = optional_id(args, "commune", errors)
+        criteria.project_id = optional_id(args, "project", errors)
         criteria.actor = (args.get("actor") or "").strip()[:254]
         criteria.action = (args.get("action") or "").strip()[:64]
         criteria.text = (args.get("q") or "").strip()[:200]
-        for name in ("date_from", "date_to"):
-            raw = (args.get(name) or "").strip()
-            if raw:
-                try:
-                    setattr(criteria, name, dt.date.fromisoformat(raw))
-                except ValueError:
-                    criteria.errors.append(name)
+        criteria.date_from = optional_date(args, "date_from", errors)
+        criteria.date_to = optional_date(args, "date_to", errors)
         return criteria
 
     def as_args(self) -> dict[str, str]:

@@ -266,8 +266,8 @@ def import_communes_csv(text: str) -> ImportReport:
             continue
         data = {"name_ar": values["name_ar"], "name_fr": values["name_fr"],
                 "name_en": values["name_en"] or values["name_fr"], "kind": values["kind"].lower(),
-                "is_partner": partner in TRUE_WORDS, "official_code": values["official_code"] or None,
-                "province_id": province.id}
+                "is_partner": partner in TRUE_WORDS,
+                "official_code": values["official_code"] or None, "province_id": province.id}
         code = data["official_code"]
         existing = None
         if code:

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, false, func, or_, select
 
+from tadafur.core.filters import optional_date, optional_id
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.organisations.models import Commune, Province, Region
@@ -33,18 +34,9 @@ class DashboardFilter:
     @classmethod
     def from_args(cls, args) -> DashboardFilter:
         criteria = cls()
-        raw = (args.get("region") or "").strip()
-        if raw.isdigit():
-            criteria.region_id = int(raw)
-        elif raw:
-            criteria.errors.append("region")
-        for name in ("date_from", "date_to"):
-            raw = (args.get(name) or "").strip()
-            if raw:
-                try:
-                    setattr(criteria, name, dt.date.fromisoformat(raw))
-                except ValueError:
-                    criteria.errors.append(name)
+        criteria.region_id = optional_id(args, "region", criteria.errors)
+        criteria.date_from = optional_date(args, "date_from", criteria.errors)
+        criteria.date_to = optional_date(args, "date_to", criteria.errors)
         return criteria
 
     def as_args(self) -> dict[str, str]:
