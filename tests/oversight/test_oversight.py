@@ -144,3 +144,15 @@ def test_median_days_per_phase_come_from_the_history(officer, commune, associati
 
     data = build(DashboardFilter())
     assert set(data.median_days_by_phase) == set(data.phase_names)
+
+
+def test_project_page_offers_the_publication_switch_to_the_officer_only(client, officer, agent,
+                                                                       portfolio):
+    project = portfolio[0]
+    login(client, officer)
+    html = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert f"/projects/{project.id}/publication" in html and "Approve publication" in html
+    client.post("/logout")
+    login(client, agent)
+    html = client.get(f"/projects/{project.id}").get_data(as_text=True)
+    assert f"/projects/{project.id}/publication" not in html
