@@ -405,14 +405,21 @@ def add_budget_line(actor: User, project: Project, values: dict) -> BudgetLine:
     return line
 
 
-def remove_budget_line(actor: User, project: Project, line_id: int) -> None:
+def _remove_child(actor: User, project: Project, model: Any, collection: str, child_id: int,
+                  values_of: Any, action: str) -> None:
+    """Remove a budget line, an activity or an indicator of an editable project, audited."""
     project = lock(project)
     ensure_editable(project)
-    line = _child(BudgetLine, project, line_id)
-    values = _line_values(line)
-    db.session.delete(line)
-    project.budget_lines = [x for x in project.budget_lines if x.id != line_id]
-    _content_edit(actor, project, "budget_line.removed", line, values, None)
+    child = _child(model, project, child_id)
+    values = values_of(child)
+    db.session.delete(child)
+    setattr(project, collection, [x for x in getattr(project, collection) if x.id != child_id])
+    _content_edit(actor, project, action, child, values, None)
+
+
+def remove_budget_line(actor: User, project: Project, line_id: int) -> None:
+    _remove_child(actor, project, BudgetLine, "budget_lines", line_id, _line_values,
+                  "budget_line.removed")
 
 
 def _child(model: Any, project: Project, child_id: int) -> Any:
@@ -441,13 +448,8 @@ def add_activity(actor: User, project: Project, values: dict) -> Activity:
 
 
 def remove_activity(actor: User, project: Project, activity_id: int) -> None:
-    project = lock(project)
-    ensure_editable(project)
-    activity = _child(Activity, project, activity_id)
-    values = _activity_values(activity)
-    db.session.delete(activity)
-    project.activities = [x for x in project.activities if x.id != activity_id]
-    _content_edit(actor, project, "activity.removed", activity, values, None)
+    _remove_child(actor, project, Activity, "activities", activity_id, _activity_values,
+                  "activity.removed")
 
 
 ACTIVITY_STATUSES = {"planned": _l("Planned"), "done": _l("Done"), "closed": _l("Closed")}
@@ -506,13 +508,8 @@ def add_indicator(actor: User, project: Project, values: dict) -> Indicator:
 
 
 def remove_indicator(actor: User, project: Project, indicator_id: int) -> None:
-    project = lock(project)
-    ensure_editable(project)
-    indicator = _child(Indicator, project, indicator_id)
-    values = _indicator_values(indicator)
-    db.session.delete(indicator)
-    project.indicators = [x for x in project.indicators if x.id != indicator_id]
-    _content_edit(actor, project, "indicator.removed", indicator, values, None)
+    _remove_child(actor, project, Indicator, "indicators", indicator_id, _indicator_values,
+                  "indicator.removed")
 
 
 @dataclass(frozen=True)
