@@ -57,13 +57,20 @@ def extract_sections(project, events: list[AuditEvent]) -> list[dict]:
                                 _("Hash")], "rows": rows}}]
 
 
+def produce_extract(project, actor, events: list[AuditEvent], language: str = "fr"):
+    """Register a PDF audit extract of `events` (of `project`): verifiable like any document."""
+    from tadafur.documents import services as documents
+
+    return documents.produce(project, "audit_extract", actor, language,
+                             sections=extract_sections(project, events))
+
+
 def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
     """(file name, ZIP bytes). Registers the audit extract PDF and audits the build."""
     from tadafur.documents import services as documents
 
     events = _project_events(project)
-    documents.produce(project, "audit_extract", actor, language,
-                      sections=extract_sections(project, events))
+    produce_extract(project, actor, events, language)
     files: dict[str, bytes] = {}
     for document in documents.documents_of(project):
         name = (f"documents/{document.kind}-{document.language}-v{document.version}-"

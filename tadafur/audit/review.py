@@ -133,6 +133,12 @@ def search(user, criteria: AuditFilter, before_seq: int | None = None,
     return rows, (rows[-1].seq if more and rows else None)
 
 
+def all_matching(user, criteria: AuditFilter, limit: int = EXPORT_LIMIT) -> list[AuditEvent]:
+    """Every event the filter selects, oldest first (for a registered PDF extract)."""
+    statement = _filtered(user, criteria).order_by(AuditEvent.seq).limit(limit)
+    return list(db.session.scalars(statement))
+
+
 def visible_event(user, seq: int) -> AuditEvent | None:
     statement = _filtered(user, AuditFilter()).where(AuditEvent.seq == seq)
     return db.session.scalar(statement)

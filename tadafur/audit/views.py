@@ -65,6 +65,36 @@ def export_csv():
     return response
 
 
+@blueprint.route("/extract.pdf")
+@requires("audit.view")
+def extract_pdf():
+    """The filtered events of one project as a registered (verifiable) PDF audit extract."""
+    from flask_babel import gettext as _
+
+    from tadafur.access import can
+    from tadafur.audit.evidence import produce_extract
+    from tadafur.core.errors import render_error
+    from tadafur.documents.services import DocumentError
+    from tadafur.i18n import current_language
+    from tadafur.projects.models import Project
+
+    criteria = review.AuditFilter.from_args(request.args)
+    project = db.session.get(Project, criteria.project_id) if criteria.project_id else None
+    if project is None:
+        return render_error(400, _("Choose a project number to produce a PDF extract."))
+    if not can(current_user, "project.view", project):
+        abort(403)
+    language = "ar" if current_language() == "ar" else "fr"
+    try:
+        document = produce_extract(project, current_user._get_current_object(),
+                                   review.all_matching(current_user, criteria), language)
+    except DocumentError as error:
+        db.session.rollback()
+        return render_error(503, error.message)
+    db.session.commit()
+    return redirect_to(url_for("documents.download", document_id=document.id))
+
+
 @blueprint.route("/verifications", methods=["POST"])
 @requires("audit.integrity")
 def start_verification():

@@ -77,3 +77,26 @@ def test_only_oversight_and_granted_auditors_get_packages(client, agent, member,
         login(client, user)
         assert client.get(f"/audit/projects/{project.id}/evidence.zip").status_code == status
         client.post("/logout")
+
+
+def test_filtered_events_of_a_project_become_a_registered_pdf_extract(client, officer, commune):
+    project = _project(commune)
+    login(client, officer)
+    page = client.get(f"/audit/?project={project.id}").get_data(as_text=True)
+    assert "/audit/extract.pdf?project=" in page
+    response = client.get(f"/audit/extract.pdf?project={project.id}&q=budget")
+    assert response.status_code == 303
+    download = client.get(response.headers["Location"])
+    assert download.mimetype == "application/pdf" and download.data.startswith(b"%PDF")
+    extract = db.session.scalar(select(RegisteredDocument).where(
+        RegisteredDocument.project_id == project.id,
+        RegisteredDocument.kind == "audit_extract"))
+    assert extract is not None
+    assert client.get("/audit/extract.pdf").status_code == 400
+
+
+def test_commune_users_get_no_extract_of_another_communes_project(client, outsider_agent,
+                                                                  commune):
+    project = _project(commune)
+    login(client, outsider_agent)
+    assert client.get(f"/audit/extract.pdf?project={project.id}").status_code == 403
