@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
@@ -21,22 +19,12 @@ from tadafur.accounts.forms import (
 )
 from tadafur.accounts.models import Membership, Role, User
 from tadafur.audit.services import record
-from tadafur.core.htmx import redirect_to
+from tadafur.core.htmx import redirect_to, safe_next
 from tadafur.extensions import db
 from tadafur.i18n import LANGUAGE_COOKIE
 from tadafur.organisations.services import organisation_choices
 
 blueprint = Blueprint("accounts", __name__)
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """Only same-site paths: never redirect a user to another host after login."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
 
 
 @blueprint.route("/login", methods=["GET", "POST"])

@@ -21,6 +21,7 @@ from tadafur.audit.models import AuditCheckpoint
 from tadafur.core.htmx import is_htmx, redirect_to
 from tadafur.extensions import db
 from tadafur.organisations.services import programme_regions, provinces_of
+from tadafur.projects.services import project_or_404
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -133,14 +134,8 @@ def head_statement(seq: int):
     return response
 
 
-def load_project(project_id: int):
-    from tadafur.projects.models import Project
-
-    return db.get_or_404(Project, project_id)
-
-
 @blueprint.route("/projects/<int:project_id>/evidence.zip")
-@requires("evidence.download", load=load_project)
+@requires("evidence.download", load=project_or_404)
 def evidence_package(project):
     """One click: the project's registered PDFs, audit extract and signed manifest."""
     from tadafur.audit.evidence import build_package

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Flask, Response, current_app, redirect, request, url_for
 from markupsafe import Markup
 
@@ -10,6 +12,16 @@ from tadafur.config import HTMX_VERSION
 
 def is_htmx() -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site paths: never send a user to another host after a form."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
 
 
 def redirect_to(location: str) -> Response:

@@ -22,6 +22,7 @@ from tadafur.documents.models import RegisteredDocument
 from tadafur.documents.store import StoreError
 from tadafur.extensions import db
 from tadafur.projects.models import Project
+from tadafur.projects.services import project_or_404
 
 blueprint = Blueprint("documents", __name__)
 hooks.register_hooks()
@@ -35,10 +36,6 @@ def document_helpers() -> dict:
             "document_party_label": services.party_label,
             "document_kinds_generatable": lambda: services.GENERATABLE,
             "document_languages": lambda: services.LANGUAGES}
-
-
-def load_project(project_id: int) -> Project:
-    return db.session.get(Project, project_id) or abort(404)
 
 
 def load_document(document_id: int) -> RegisteredDocument:
@@ -55,13 +52,13 @@ def _documents_tab(project: Project, status: int = 200, error: str | None = None
 
 
 @blueprint.get("/projects/<int:project_id>/documents")
-@requires("project.view", load=load_project)
+@requires("project.view", load=project_or_404)
 def project_documents(project: Project):
     return _documents_tab(project)
 
 
 @blueprint.post("/projects/<int:project_id>/documents")
-@requires("document.generate", load=load_project)
+@requires("document.generate", load=project_or_404)
 def generate(project: Project):
     kind = request.form.get("kind", "")
     language = request.form.get("language", "")

@@ -15,6 +15,7 @@ from sqlalchemy import and_, false, func, or_, select
 
 from tadafur.core.filters import optional_date, optional_id
 from tadafur.extensions import db
+from tadafur.i18n import localized
 from tadafur.models_base import utcnow
 from tadafur.organisations.models import Commune, Province, Region
 from tadafur.projects.models import BudgetLine, Funder, Project
@@ -215,12 +216,11 @@ def published_projects(language: str) -> list[dict]:
         rows.append({
             "reference": project.reference, "title_ar": project.title_ar,
             "title_fr": project.title_fr,
-            "region": getattr(project.commune.province.region, f"name_{language}"),
-            "province": getattr(project.commune.province, f"name_{language}"),
-            "commune": getattr(project.commune, f"name_{language}"),
-            "association": (project.lead_association.name_ar if language == "ar"
-                            else project.lead_association.name_fr),
-            "themes": [getattr(theme, f"name_{language}") for theme in project.themes],
+            "region": localized(project.commune.province.region, language=language),
+            "province": localized(project.commune.province, language=language),
+            "commune": localized(project.commune, language=language),
+            "association": localized(project.lead_association, language=language),
+            "themes": [localized(theme, language=language) for theme in project.themes],
             "budget_total_mad": str(project.total()),
             "public_contribution_mad": str(project.public_contribution),
             "state": project.state, "phase": _phase(project.state),

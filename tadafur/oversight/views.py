@@ -6,16 +6,17 @@ import csv
 import io
 import json
 
-from flask import Blueprint, Response, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
 from openpyxl import Workbook
 
 from tadafur.access import public, requires
-from tadafur.core.htmx import redirect_to
+from tadafur.core.htmx import redirect_to, safe_next
 from tadafur.extensions import db
 from tadafur.i18n import current_language
 from tadafur.organisations.services import programme_regions
 from tadafur.oversight import services
 from tadafur.projects.models import Project
+from tadafur.projects.services import project_or_404
 
 blueprint = Blueprint("oversight", __name__)
 PHASE_COLOURS = {"proposal": "#8a96a3", "approval": "#f2a900", "execution": "#00586b",
@@ -91,11 +92,16 @@ def open_data():
     return render_template("oversight/open_data.html", projects=projects)
 
 
+def _download_language() -> str:
+    """?lang=ar|fr|en for the downloads; French (the administration's) otherwise."""
+    language = request.args.get("lang", "")
+    return language if language in current_app.config["LANGUAGES"] else "fr"
+
+
 @blueprint.route("/open-data/projects.json")
 @public
 def open_data_json():
-    language = request.args.get("lang", "fr") if request.args.get("lang") in (
-        "ar", "fr", "en") else "fr"
+    language = _download_language()
     body = json.dumps({"projects": services.published_projects(language)},
                       ensure_ascii=False, indent=1)
     return Response(body, mimetype="application/json")
@@ -104,8 +110,7 @@ def open_data_json():
 @blueprint.route("/open-data/projects.csv")
 @public
 def open_data_csv():
-    language = request.args.get("lang", "fr") if request.args.get("lang") in (
-        "ar", "fr", "en") else "fr"
+    language = _download_language()
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=services.PUBLIC_FIELDS)
     writer.writeheader()
@@ -116,17 +121,11 @@ def open_data_csv():
     return response
 
 
-def load_project(project_id: int) -> Project:
-    return db.get_or_404(Project, project_id)
-
-
 @blueprint.route("/projects/<int:project_id>/publication", methods=["POST"])
-@requires("project.publish", load=load_project)
+@requires("project.publish", load=project_or_404)
 def set_publication(project: Project):
     services.set_publication(project, request.form.get("publish") == "1")
     db.session.commit()
-    return redirect_to(request.form.get("next") if (request.form.get("next") or "").startswith(
-        "/") and not request.form.get("next", "").startswith("//")
-        else url_for("oversight.open_data"))
+    return redirect_to(safe_next(request.form.get("next"), url_for("oversight.open_data")))
 
 

@@ -675,6 +675,12 @@ def state_counts(user: User) -> list[tuple[str, int]]:
     return sorted(db.session.execute(statement).all(), key=lambda row: (-row[1], row[0]))
 
 
+def project_or_404(project_id: int) -> Project:
+    """The project named by a URL, or 404: the loader of `access.requires` on project routes
+    of every module (the project page itself uses `load_for_page`, with what it shows)."""
+    return db.get_or_404(Project, project_id)
+
+
 def load_for_page(project_id: int) -> Project | None:
     """A project with what its page shows, in a fixed number of queries."""
     return db.session.scalar(

@@ -9,17 +9,13 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 
 from tadafur.access import requires
-from tadafur.extensions import db
 from tadafur.projects.models import Project
+from tadafur.projects.services import project_or_404
 
 blueprint = Blueprint("workflow", __name__, url_prefix="/projects/<int:project_id>/workflow")
 
 
-def load_project(project_id: int) -> Project:
-    return db.get_or_404(Project, project_id)
-
-
 @blueprint.route("/diagram")
-@requires("project.view", load=load_project)
+@requires("project.view", load=project_or_404)
 def diagram(project: Project):
     return render_template("workflow/_diagram.html", project=project)
