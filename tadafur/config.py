@@ -44,6 +44,18 @@ class DefaultConfig:
     SEED_DEMO_DATA = True
     MAIL_OUTBOX = None  # folder for .eml files; defaults to instance/outbox
 
+    # The IATI export's organisations (organisation identifiers from org-id.guide).
+    IATI_REPORTING_ORG_REF = "BE-BCE_KBO-0264814354"  # Enabel, Belgian enterprise number
+    IATI_REPORTING_ORG_TYPE = "10"  # government
+    IATI_REPORTING_ORG_NAME = "Enabel"
+    IATI_FUNDING_ORG_REF = "XI-IATI-EC_INTPA"  # European Commission, International Partnerships
+    IATI_FUNDING_ORG_TYPE = "15"  # other public sector
+    IATI_FUNDING_ORG_NAME = "Union européenne"
+    IATI_ACCOUNTABLE_ORG_REF = ""  # the DGCT has no IATI identifier: named only
+    IATI_ACCOUNTABLE_ORG_TYPE = "10"
+    IATI_ACCOUNTABLE_ORG_NAME = ("Ministère de l'Intérieur, Direction Générale des "
+                                "Collectivités Territoriales")
+
 
 ENV_SETTINGS = {
     "TADAFUR_DATABASE_URL": "SQLALCHEMY_DATABASE_URI",

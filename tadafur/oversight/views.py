@@ -121,6 +121,17 @@ def open_data_csv():
     return response
 
 
+@blueprint.route("/open-data/iati-activities.xml")
+@public
+def open_data_iati():
+    """The published projects as an IATI 2.03 activity file, for the EU and Enabel's tools."""
+    from tadafur.oversight.iati import activities_xml
+
+    response = Response(activities_xml(), mimetype="application/xml")
+    response.headers["Content-Disposition"] = "inline; filename=tadafur-iati-activities.xml"
+    return response
+
+
 @blueprint.route("/projects/<int:project_id>/publication", methods=["POST"])
 @requires("project.publish", load=project_or_404)
 def set_publication(project: Project):
