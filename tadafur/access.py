@@ -290,7 +290,10 @@ def _list_projects(user, _obj) -> bool:
 
 @rule("document.view", writes=False)
 def _view_document(user, document) -> bool:
-    """A registered document: whoever may see its project."""
+    """A registered document: whoever may see its project. A programme-wide one (an audit
+    extract across projects, scoped to its author's view): its author and the programme."""
+    if document.project is None:
+        return document.created_by_id == user.id or sees_everything(user)
     return can(user, "project.view", document.project)
 
 

@@ -45,24 +45,32 @@ def _events_csv(events: list[AuditEvent]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-def extract_sections(project, events: list[AuditEvent]) -> list[dict]:
+def extract_sections(project, events: list[AuditEvent],
+                     criteria: list[str] | None = None) -> list[dict]:
+    """The extract's one section; `criteria` describe the filter it was made with."""
     from tadafur.i18n import format_moment
 
     rows = [[str(e.seq), format_moment(e.occurred_at), e.actor_name or "—", e.action,
              e.summary, e.hash[:12]] for e in events[-EXTRACT_ROWS:]]
-    return [{"title": _("Events of this project in the audit trail"),
-             "paragraphs": [_("%(n)d events; each is chained to the whole trail by its hash.",
-                              n=len(events))],
+    paragraphs = [_("%(n)d events; each is chained to the whole trail by its hash.",
+                    n=len(events))]
+    if criteria:
+        paragraphs.insert(0, _("Filter: %(criteria)s.", criteria="; ".join(criteria)))
+    title = (_("Events of this project in the audit trail") if project is not None
+             else _("Events of the audit trail matching the filter"))
+    return [{"title": title, "paragraphs": paragraphs,
              "table": {"head": ["#", _("Time"), _("Actor"), _("Action"), _("Summary"),
                                 _("Hash")], "rows": rows}}]
 
 
-def produce_extract(project, actor, events: list[AuditEvent], language: str = "fr"):
-    """Register a PDF audit extract of `events` (of `project`): verifiable like any document."""
+def produce_extract(project, actor, events: list[AuditEvent], language: str = "fr",
+                    criteria: list[str] | None = None):
+    """Register a PDF audit extract of `events`: verifiable like any document. `project` is
+    None for an extract across projects (a region, a commune, an actor, a period...)."""
     from tadafur.documents import services as documents
 
     return documents.produce(project, "audit_extract", actor, language,
-                             sections=extract_sections(project, events))
+                             sections=extract_sections(project, events, criteria))
 
 
 def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:

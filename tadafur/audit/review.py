@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flask import Flask
+from flask_babel import gettext as _
 from sqlalchemy import false, func, or_, select
 
 from tadafur.access import auditor_scope, sees_everything
@@ -137,6 +138,33 @@ def all_matching(user, criteria: AuditFilter, limit: int = EXPORT_LIMIT) -> list
     """Every event the filter selects, oldest first (for a registered PDF extract)."""
     statement = _filtered(user, criteria).order_by(AuditEvent.seq).limit(limit)
     return list(db.session.scalars(statement))
+
+
+def describe(criteria: AuditFilter) -> list[str]:
+    """The filter in words, printed on the PDF extract so a reader knows what it covers."""
+    from tadafur.i18n import format_day, localized
+    from tadafur.organisations.models import Region
+    from tadafur.projects.models import Project
+
+    described = []
+    for model, value, label in ((Region, criteria.region_id, _("region")),
+                                (Province, criteria.province_id, _("province")),
+                                (Commune, criteria.commune_id, _("commune"))):
+        if value and (place := db.session.get(model, value)) is not None:
+            described.append(f"{label}: {localized(place)}")
+    if criteria.project_id and (project := db.session.get(Project, criteria.project_id)):
+        described.append(f"{_('project')}: {project.reference}")
+    if criteria.actor:
+        described.append(f"{_('actor')}: {criteria.actor}")
+    if criteria.action:
+        described.append(f"{_('action')}: {criteria.action}")
+    if criteria.text:
+        described.append(f"{_('text')}: «{criteria.text}»")
+    if criteria.date_from:
+        described.append(f"{_('from')}: {format_day(criteria.date_from)}")
+    if criteria.date_to:
+        described.append(f"{_('to')}: {format_day(criteria.date_to)}")
+    return described or [_("the whole trail visible to its author")]
 
 
 def visible_event(user, seq: int) -> AuditEvent | None:

@@ -69,7 +69,9 @@ def export_csv():
 @blueprint.route("/extract.pdf")
 @requires("audit.view")
 def extract_pdf():
-    """The filtered events of one project as a registered (verifiable) PDF audit extract."""
+    """The filtered events as a registered (verifiable) PDF audit extract: attached to the
+    project when the filter names one, programme-wide otherwise."""
+    from flask_babel import force_locale
     from flask_babel import gettext as _
 
     from tadafur.access import can
@@ -81,14 +83,18 @@ def extract_pdf():
 
     criteria = review.AuditFilter.from_args(request.args)
     project = db.session.get(Project, criteria.project_id) if criteria.project_id else None
-    if project is None:
-        return render_error(400, _("Choose a project number to produce a PDF extract."))
-    if not can(current_user, "project.view", project):
+    if criteria.project_id and project is None:
+        abort(404)
+    if project is not None and not can(current_user, "project.view", project):
         abort(403)
+    events = review.all_matching(current_user, criteria)
+    if not events:
+        return render_error(400, _("No event matches this filter: there is nothing to extract."))
     language = "ar" if current_language() == "ar" else "fr"
     try:
-        document = produce_extract(project, current_user._get_current_object(),
-                                   review.all_matching(current_user, criteria), language)
+        with force_locale(language):  # the extract's words in the extract's language
+            document = produce_extract(project, current_user._get_current_object(), events,
+                                       language, review.describe(criteria))
     except DocumentError as error:
         db.session.rollback()
         return render_error(503, error.message)

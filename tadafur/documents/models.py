@@ -42,7 +42,8 @@ class RegisteredDocument(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(14), unique=True, default=new_code)
-    project_id: Mapped[int] = mapped_column(ForeignKey("project.id"), index=True)
+    # None for a programme-wide document (an audit extract across communes or projects).
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id"), index=True)
     kind: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(10))  # ar | fr | en | bilingual
     version: Mapped[int] = mapped_column(Integer)  # 1, 2... per project and kind
@@ -58,7 +59,7 @@ class RegisteredDocument(db.Model):
     final: Mapped[bool] = mapped_column(Boolean, default=False)   # the signed-off version
     gate: Mapped[str | None] = mapped_column(String(60))  # the gate whose sign-offs it records
 
-    project: Mapped[Project] = relationship()
+    project: Mapped[Project | None] = relationship()
     created_by: Mapped[User | None] = relationship()
     supersedes: Mapped[RegisteredDocument | None] = relationship(remote_side=[id])
 
@@ -68,4 +69,5 @@ class RegisteredDocument(db.Model):
 
     @property
     def filename(self) -> str:
-        return f"{self.project.reference}-{self.kind}-v{self.version}-{self.language}.pdf"
+        scope = self.project.reference if self.project else "TDF-programme"
+        return f"{scope}-{self.kind}-v{self.version}-{self.language}.pdf"

@@ -72,10 +72,17 @@ def language_label(language: str) -> str:
 
 # ---------------------------------------------------------------- queries
 
+def _of_project(project: Any):
+    """The registry's condition for `project`'s documents; None: programme-wide ones."""
+    if project is None:
+        return RegisteredDocument.project_id.is_(None)
+    return RegisteredDocument.project_id == project.id
+
+
 def latest(project: Any, kind: str) -> RegisteredDocument | None:
     return db.session.scalar(
         select(RegisteredDocument)
-        .where(RegisteredDocument.project_id == project.id, RegisteredDocument.kind == kind)
+        .where(_of_project(project), RegisteredDocument.kind == kind)
         .order_by(RegisteredDocument.version.desc()).limit(1))
 
 
@@ -145,7 +152,8 @@ def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
         raise DocumentError(_("Unknown document language."))
     previous = latest(project, kind)
     document = RegisteredDocument(
-        code=new_code(), project_id=project.id, kind=kind, language=language,
+        code=new_code(), project_id=project.id if project else None, kind=kind,
+        language=language,
         version=(previous.version + 1) if previous else 1,
         content_version=getattr(project, "content_version", None),
         created_by_id=getattr(actor, "id", None), created_at=utcnow(),
@@ -249,7 +257,8 @@ def _common_context(project: Any, document: RegisteredDocument) -> dict:
     url = verification_url(document.code)
     return {
         "project": project, "document": document, "verify_url": url,
-        "qr": rendering.qr_data_uri(url), "fingerprint": content_fingerprint(project)[:12],
+        "qr": rendering.qr_data_uri(url),
+        "fingerprint": content_fingerprint(project)[:12] if project else document.code,
         "generated_at": document.created_at, "draft": not (document.frozen or document.final),
         "signed_document": None,
     }
@@ -461,6 +470,8 @@ def _describe(result: Verification, data: bytes) -> Verification:
         result.seal = sealing.validate(data)
         result.authentic = result.seal.ok
     bound = {document.sha256}
+    if document.project is None:  # programme-wide: no sign-offs bind to it
+        return result
     if document.final and document.gate:
         frozen = latest_frozen(document.project)
         if frozen is not None:

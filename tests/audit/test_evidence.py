@@ -11,7 +11,7 @@ from tadafur.audit.models import AuditEvent
 from tadafur.audit.services import record
 from tadafur.documents.models import RegisteredDocument
 from tadafur.extensions import db
-from tests.documents.conftest import make_lead_association, make_project
+from tests.documents.conftest import make_lead_association, make_project, pdf_text
 from tests.factories import login
 
 
@@ -92,7 +92,35 @@ def test_filtered_events_of_a_project_become_a_registered_pdf_extract(client, of
         RegisteredDocument.project_id == project.id,
         RegisteredDocument.kind == "audit_extract"))
     assert extract is not None
-    assert client.get("/audit/extract.pdf").status_code == 400
+    assert client.get("/audit/extract.pdf?q=no-such-event-anywhere").status_code == 400
+
+
+def test_events_across_projects_become_a_programme_wide_extract(client, officer, agent, tmp_path,
+                                                                 commune, other_commune):
+    from tadafur.documents.services import verify_reference
+
+    first, second = _project(commune), _project(other_commune)
+    login(client, officer)
+    response = client.get(f"/audit/extract.pdf?region={commune.province.region_id}"
+                          "&q=budget&lang=fr")
+    assert response.status_code == 303
+    extract = db.session.scalar(select(RegisteredDocument).where(
+        RegisteredDocument.project_id.is_(None), RegisteredDocument.kind == "audit_extract"))
+    assert extract is not None and extract.created_by_id == officer.id
+    download = client.get(response.headers["Location"])
+    assert download.mimetype == "application/pdf"
+    assert extract.filename.startswith("TDF-programme-audit_extract-v1")
+    text = pdf_text(download.data, tmp_path)
+    assert "Filtre" in text and commune.province.region.name_fr in text  # what it covers
+    assert "budget edited" in text
+    assert verify_reference(extract.code).authentic
+    page = client.get(f"/verify/{extract.code}").get_data(as_text=True)
+    assert "several projects" in page
+    # The author and the programme may download it; a commune agent may not.
+    client.post("/logout")
+    login(client, agent)
+    assert client.get(response.headers["Location"]).status_code == 403
+    del first, second
 
 
 def test_commune_users_get_no_extract_of_another_communes_project(client, outsider_agent,
