@@ -60,7 +60,7 @@ def extract_sections(project, events: list[AuditEvent],
              else _("Events of the audit trail matching the filter"))
     return [{"title": title, "paragraphs": paragraphs,
              "table": {"head": ["#", _("Time"), _("Actor"), _("Action"), _("Summary"),
-                                _("Hash")], "rows": rows}}]
+                                _("Hash")], "rows": rows, "ltr": [0, 2, 3, 4, 5]}}]
 
 
 def produce_extract(project, actor, events: list[AuditEvent], language: str = "fr",

@@ -258,7 +258,7 @@ def _common_context(project: Any, document: RegisteredDocument) -> dict:
     return {
         "project": project, "document": document, "verify_url": url,
         "qr": rendering.qr_data_uri(url),
-        "fingerprint": content_fingerprint(project)[:12] if project else document.code,
+        "fingerprint": content_fingerprint(project)[:12] if project else None,
         "generated_at": document.created_at, "draft": not (document.frozen or document.final),
         "signed_document": None,
     }
