@@ -316,3 +316,43 @@ def _publish_project(user, _project) -> bool:
 def _download_evidence(user, project) -> bool:
     """Programme officers, ministry reviewers, admins, and auditors within their grant."""
     return sees_everything(user) or in_auditor_scope(user, project)
+
+
+# ---------------------------------------------------------------- monitoring, follow-up, evaluation
+# Who writes, validates and scores is the workflow definition's `reports:` section; these rules
+# let through the users who act for one of the parties it names. Whether the project's state
+# allows it is decided by tadafur.reporting.services (409 otherwise). Reviewers read only.
+
+def _reports_rules(project: Any):
+    from tadafur.workflow.services import definition_of
+
+    return definition_of(project).reports
+
+
+def _acts_for_one_of(user: Any, project: Any, signers) -> bool:
+    return any(acts_for(user, project, s.party, s.roles) for s in signers)
+
+
+@rule("reports.view", writes=False)
+def _view_reports(user, project) -> bool:
+    return can(user, "project.view", project)
+
+
+@rule("reports.write", writes=True)
+def _write_monitoring_reports(user, project) -> bool:
+    return _acts_for_one_of(user, project, _reports_rules(project).monitoring_authors)
+
+
+@rule("reports.validate", writes=True)
+def _validate_monitoring_reports(user, project) -> bool:
+    return _acts_for_one_of(user, project, _reports_rules(project).monitoring_validators)
+
+
+@rule("final_report.write", writes=True)
+def _write_final_report(user, project) -> bool:
+    return _acts_for_one_of(user, project, _reports_rules(project).final_authors)
+
+
+@rule("evaluation.score", writes=True)
+def _score_evaluation(user, project) -> bool:
+    return _acts_for_one_of(user, project, _reports_rules(project).evaluation_scorers)

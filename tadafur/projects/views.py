@@ -34,7 +34,8 @@ from tadafur.workflow.labels import field_label, party_label
 
 blueprint = Blueprint("projects", __name__)
 PAGE_SIZE = 25
-TABS = ("overview", "budget", "plan", "signoffs", "documents", "discussion", "history")
+TABS = ("overview", "budget", "plan", "reports", "evaluation", "signoffs", "documents",
+        "discussion", "history")
 
 
 def _int_arg(name: str) -> int | None:
@@ -52,7 +53,8 @@ def load_project(project_id: int, **_other_url_values) -> Project:
 
 def tab_labels() -> dict[str, str]:
     return {"overview": _("Overview"), "budget": _("Budget"),
-            "plan": _("Activities and indicators"), "signoffs": _("Sign-offs"),
+            "plan": _("Activities and indicators"), "reports": _("Reports"),
+            "evaluation": _("Evaluation"), "signoffs": _("Sign-offs"),
             "documents": _("Documents"), "discussion": _("Discussion"),
             "history": _("History")}
 
@@ -207,6 +209,10 @@ def _tab_context(project: Project, tab: str, tab_error: str | None = None, **for
         context["tracking"] = (services.may_track_activities(project)
                                and can(current_user, "project.edit", project))
         context["indicators"] = project.indicators
+    elif tab in ("reports", "evaluation"):
+        from tadafur.reporting.views import tab_context as reporting_tab
+
+        context.update(reporting_tab(project, tab))
     elif tab == "signoffs":
         context["signoffs"] = workflow.signoffs(project)
         context["gates"] = services.gates_of(project)
