@@ -45,7 +45,7 @@ def indicator_table(rows: list[dict], language: str, with_period: bool = True) -
     head = [_("Indicator"), _("Unit"), _("Baseline"), _("Target")]
     if with_period:
         head.append(_("This period"))
-    head += [_("Achieved"), _("% of target"), _("Women"), _("Youth")]
+    head += [_("Achieved"), _("Share of the target"), _("Women"), _("Youth")]
     body = []
     for row in rows:
         cells = [row["name"], row["unit"], _number(row["baseline"], language),
@@ -101,7 +101,7 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
         sections.append({
             "title": _("Financial statement by budget line"),
             "table": {"head": [_("Budget line"), _("Funder"), _("Planned"), _("Spent"),
-                               _("Remaining"), _("% spent")],
+                               _("Remaining"), _("Share spent")],
                       "rows": [[f"{line['category']}: {line['description']}", line["funder"],
                                 _money(line["planned"], language),
                                 _money(line["spent"], language),
@@ -120,7 +120,7 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
         sections.append({
             "title": _("Financial statement by funder"),
             "table": {"head": [_("Funder"), _("Planned"), _("Disbursed"), _("Spent"),
-                               _("% spent")], "rows": funder_rows}})
+                               _("Share spent")], "rows": funder_rows}})
         sections.append({"title": _("Lessons learned"),
                          "paragraphs": _paragraphs(report.lessons)})
         sections.append({
