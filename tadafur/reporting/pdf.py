@@ -33,12 +33,23 @@ def _money(value: Any, language: str) -> Markup:
     return money(Decimal(str(value or 0)), language)
 
 
-def _paragraphs(text: str) -> list[str]:
-    return [p.strip() for p in (text or "").split("\n\n") if p.strip()]
+def _typed(text: Any) -> Markup:
+    """What a person typed, in a first-strong isolate: a French sentence in an Arabic
+    document keeps its final full stop at its end (measured with pdftotext)."""
+    return Markup("\u2068{}\u2069").format(text or "")
+
+
+def _paragraphs(text: str) -> list[Markup]:
+    return [_typed(p.strip()) for p in (text or "").split("\n\n") if p.strip()]
 
 
 def _day(value: Any, language: str) -> Markup:
-    return ltr(format_day(value, "long", language)) if value else Markup("—")
+    """A long date; an Arabic one is right-to-left text of its own (an LTR run would put
+    the day after the year), a French one an LTR run."""
+    if not value:
+        return Markup("—")
+    text = format_day(value, "long", language)
+    return Markup.escape(text) if language == "ar" else ltr(text)
 
 
 def indicator_table(rows: list[dict], language: str, with_period: bool = True) -> dict:
@@ -48,7 +59,7 @@ def indicator_table(rows: list[dict], language: str, with_period: bool = True) -
     head += [_("Achieved"), _("Share of the target"), _("Women"), _("Youth")]
     body = []
     for row in rows:
-        cells = [row["name"], row["unit"], _number(row["baseline"], language),
+        cells = [_typed(row["name"]), _typed(row["unit"]), _number(row["baseline"], language),
                  _number(row["target"], language)]
         if with_period:
             cells.append(_number(row.get("period"), language))
@@ -79,7 +90,7 @@ def monitoring_sections(report: Any, language: str) -> list[dict]:
              "paragraphs": [Markup(_("Validated content (SHA-256): %(hash)s")) % {
                  "hash": ltr(report_hash(report))}],
              "table": {"head": [_("Party"), _("Name"), _("Date")],
-                       "rows": [[party_label(v.party), v.user.full_name,
+                       "rows": [[party_label(v.party), _typed(v.user.full_name),
                                  _day(v.signed_at, language)] for v in validations]}},
         ]
 
@@ -102,7 +113,8 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
             "title": _("Financial statement by budget line"),
             "table": {"head": [_("Budget line"), _("Funder"), _("Planned"), _("Spent"),
                                _("Remaining"), _("Share spent")],
-                      "rows": [[f"{line['category']}: {line['description']}", line["funder"],
+                      "rows": [[_typed(f"{line['category']}: {line['description']}"),
+                                line["funder"],
                                 _money(line["planned"], language),
                                 _money(line["spent"], language),
                                 _money(line["remaining"], language),
@@ -127,7 +139,8 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
             "title": _("Minutes of the joint monitoring committee"),
             "paragraphs": [Markup(_("Meeting of %(date)s")) % {
                 "date": _day(report.committee_date, language)},
-                _("Attendees: %(names)s", names=report.committee_attendees),
+                Markup(_("Attendees: %(names)s")) % {
+                    "names": _typed(report.committee_attendees)},
                 *_paragraphs(report.committee_decisions)]})
         validated = [r for r in reports_of(project) if r.status == "validated"]
         sections.append({
@@ -167,10 +180,11 @@ def evaluation_sections(project: Any, language: str) -> list[dict]:
                 "title": _("Evaluation by: %(party)s", party=party_label(party)),
                 "table": {"head": [_("Criterion"), _("Score"), _("Justification")],
                           "rows": [[str(CRITERION_LABELS[s.criterion]),
-                                    _number(s.score, language), s.justification]
+                                    _number(s.score, language), _typed(s.justification)]
                                    for s in entry.scores]},
-                "paragraphs": [_("Lessons: %(text)s", text=entry.lessons),
-                               _("Recommendations: %(text)s", text=entry.recommendations)]})
+                "paragraphs": [Markup(_("Lessons: %(text)s")) % {"text": _typed(entry.lessons)},
+                               Markup(_("Recommendations: %(text)s")) % {
+                                   "text": _typed(entry.recommendations)}]})
         evaluation = evaluation_of(project)
         if evaluation is not None:
             sections.append({
