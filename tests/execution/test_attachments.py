@@ -210,3 +210,39 @@ def test_a_damaged_file_is_not_served(app, client, running, chair, officer):
 def test_reviewer_cannot_upload(client, running, reviewer):
     login(client, reviewer)
     assert _upload(client, running, PDF, "x.pdf").status_code == 403
+
+
+def test_evidence_package_includes_the_attachments(app, client, running, chair, officer,
+                                                   tmp_path):
+    import json
+    import zipfile
+
+    from tadafur.audit.evidence import check_package
+
+    first = _stored(client, running, chair, "rapport.pdf", PDF)
+    second = _stored(client, running, chair, "photo.png", PNG)
+    login(client, officer)
+    response = client.get(f"/audit/projects/{running.id}/evidence.zip")
+    assert response.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    manifest = json.loads(archive.read("manifest.json"))
+    listed = {entry["path"]: entry["sha256"] for entry in manifest["files"]}
+    paths = [f"attachments/{first.id:06d}-rapport.pdf", f"attachments/{second.id:06d}-photo.png"]
+    assert [a["path"] for a in manifest["attachments"]] == paths
+    for path, data, attachment in zip(paths, (PDF, PNG), (first, second), strict=True):
+        assert archive.read(path) == data
+        assert listed[path] == files.sha256_of(data) == attachment.sha256
+    assert check_package(response.data).ok
+    # An attachment swapped after upload, even with a re-computed file checksum, is caught.
+    manifest["files"] = [{**e, "sha256": files.sha256_of(b"%PDF-forged")}
+                         if e["path"] == paths[0] else e for e in manifest["files"]]
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as forged:
+        for name in archive.namelist():
+            data = archive.read(name)
+            forged.writestr(name, {paths[0]: b"%PDF-forged",
+                                   "manifest.json": json.dumps(manifest).encode()}.get(
+                                       name, data))
+    problems = check_package(buffer.getvalue()).problems
+    assert any("signature" in p for p in problems)
+    assert any(paths[0] in p for p in problems)
