@@ -575,8 +575,8 @@ def check_upload(data: bytes) -> files.Kind:
     """The kind of an uploaded file, or a refusal (too large, empty, not a PDF/JPEG/PNG)."""
     limit = files.max_bytes()
     if len(data) > limit:
-        raise ExecutionError(_("The file is too large: at most %(size)s MB.",
-                               size=f"{limit / 1024 / 1024:.0f}"), "file")
+        raise ExecutionError(_("The file is too large: at most %(size)s.",
+                               size=files.size_text(limit)), "file")
     if not data:
         raise ExecutionError(_("Choose a file."), "file")
     kind = files.sniff(data)
