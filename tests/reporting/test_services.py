@@ -198,7 +198,7 @@ def test_the_final_report_needs_every_part(running, member):
     assert services.final_report_missing(running) == ["the lessons learned"]
     services.save_final_report(member, running, FINAL)
     assert services.final_report_missing(running) == []
-    [first, second] = _events(running, "final_report.saved")
+    [_first, second] = _events(running, "final_report.saved")
     assert _before(second) == {"lessons": ""}
 
 
