@@ -656,7 +656,7 @@ def produce_final_pdf(project: Project, actor: Any, language: str | None = None)
     report.financial_json = canonical_json(financial_statement(project))
     db.session.flush()
     language = language or report_language()
-    return documents.produce(project, "final_report", actor, language,
+    return documents.produce(project, "final_report", actor, language, frozen=True,
                              sections=pdf.final_sections(project, report, language))
 
 
@@ -666,5 +666,5 @@ def produce_evaluation_pdf(project: Project, actor: Any, language: str | None = 
     from tadafur.reporting import pdf
 
     language = language or report_language()
-    return documents.produce(project, "evaluation_report", actor, language,
+    return documents.produce(project, "evaluation_report", actor, language, frozen=True,
                              sections=pdf.evaluation_sections(project, language))

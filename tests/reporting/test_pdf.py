@@ -59,6 +59,7 @@ def test_the_final_and_evaluation_reports_bind_the_gates(
     final = documents.latest(running, "final_report")
     assert final is not None and final.sealed
     text = pdf_text(documents.stored_bytes(final), tmp_path)
+    first_page_png(documents.stored_bytes(final), "final-report-ar", tmp_path)
     for needle in ("Toutes les activités ont été réalisées.", "12.345,50", "Jeunes formés",
                    "Clôture approuvée."):
         assert needle in text, (needle, text)
