@@ -14,11 +14,11 @@ from decimal import Decimal
 from sqlalchemy import and_, false, func, or_, select
 
 from tadafur.core.filters import optional_date, optional_id
+from tadafur.execution.models import IndicatorValue, Tranche
 from tadafur.extensions import db
 from tadafur.i18n import localized
 from tadafur.models_base import utcnow
 from tadafur.organisations.models import Commune, Province, Region
-from tadafur.execution.models import IndicatorValue, Tranche
 from tadafur.projects.models import BudgetLine, Funder, Indicator, Project
 from tadafur.workflow import services as workflow
 from tadafur.workflow.models import TransitionRecord

@@ -38,7 +38,8 @@ EXECUTION = [*CONVENTION,
              ("president", "signoff:convention", None, {"decision": "approve"}),
              ("chair", "signoff:convention", None, {"decision": "approve"}),
              ("officer", "signoff:convention", "Signée pour le programme.",
-              {"decision": "approve"})]
+              {"decision": "approve"}),
+             ("member", "execution_records", None, {})]  # tranches, expenses, values...
 COMPLETED = [*EXECUTION, ("agent", "activities_done", None, {}),
              ("agent", "complete", None, {})]
 # The final report and the evaluation's scores are written through tadafur.reporting.
@@ -171,7 +172,8 @@ def _fill(project: Project, cast: dict[str, User], spec: DemoProject) -> None:
             "planned_end": dt.date(2026, month, 20)})
     services.add_indicator(cast["member"], project, {
         "level": "output", "name": "Participants aux ateliers", "unit": "personnes",
-        "baseline": Decimal("0"), "target": Decimal("120"), "disaggregated": True})
+        "baseline": Decimal("0"), "target": Decimal("120"), "disaggregated": True,
+        "counts_people": True})
 
 
 def _walk(project: Project, cast: dict[str, User], steps: list[Step], password: str) -> None:
@@ -182,6 +184,11 @@ def _walk(project: Project, cast: dict[str, User], steps: list[Step], password: 
         actor = cast[who]
         if trigger in REPORTING_STEPS:
             REPORTING_STEPS[trigger](project, cast, password)
+            continue
+        if trigger == "execution_records":
+            from tadafur.execution.demo import record_execution
+
+            record_execution(project, cast)
             continue
         if trigger == "activities_done":
             for activity in project.activities:
