@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -80,6 +81,10 @@ class ReportValidation(db.Model):
     __tablename__ = "monitoring_report_validation"
     __table_args__ = (
         Index("ix_monitoring_report_validation_report_round", "report_id", "round"),
+        # Backstop for the row lock: one approval per party and submission.
+        Index("uq_monitoring_report_validation_one_approval", "report_id", "round", "party",
+              unique=True, postgresql_where=text("decision = 'approve'"),
+              sqlite_where=text("decision = 'approve'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
