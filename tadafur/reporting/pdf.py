@@ -108,19 +108,29 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
             {"title": _("Results against targets"),
              "table": indicator_table(results, language, with_period=False)},
         ]
+        from tadafur.projects.services import BUDGET_CATEGORIES, FUNDER_LABELS
+
+        def category(code: str) -> str:
+            return str(BUDGET_CATEGORIES.get(code, code))
+
+        def funder(code: str) -> str:
+            return next((str(label) for key, label in FUNDER_LABELS.items() if key == code),
+                        code)
+
         lines = financial.get("lines", [])
         sections.append({
             "title": _("Financial statement by budget line"),
             "table": {"head": [_("Budget line"), _("Funder"), _("Planned"), _("Spent"),
                                _("Remaining"), _("Share spent")],
-                      "rows": [[_typed(f"{line['category']}: {line['description']}"),
-                                line["funder"],
+                      "rows": [[Markup("{}: {}").format(category(line["category"]),
+                                                        _typed(line["description"])),
+                                funder(line["funder"]),
                                 _money(line["planned"], language),
                                 _money(line["spent"], language),
                                 _money(line["remaining"], language),
                                 _percent(line["percent"], language)] for line in lines]}})
         total = financial.get("total", {})
-        funder_rows = [[f["funder"], _money(f["planned"], language),
+        funder_rows = [[funder(f["funder"]), _money(f["planned"], language),
                         _money(f["disbursed"], language), _money(f["spent"], language),
                         _percent(f["percent"], language)]
                        for f in financial.get("funders", [])]

@@ -195,16 +195,17 @@ def indicator_rows(project: Project, period_start: dt.date | None = None,
 
 
 def financial_statement(project: Project) -> dict:
-    """Budget against actual by line and by funder (from the execution module), as text."""
+    """Budget against actual by line and by funder (from the execution module), as text;
+    categories and funders as codes, labelled in the document's language when printed."""
     from tadafur.execution.services import budget_statement
 
     statement = budget_statement(project)
     return {
-        "lines": [{"category": line.category_label, "description": line.description,
-                   "funder": line.funder_label, "planned": str(line.planned),
+        "lines": [{"category": line.category, "description": line.description,
+                   "funder": line.funder, "planned": str(line.planned),
                    "spent": str(line.spent), "remaining": str(line.remaining),
                    "percent": str(line.percent_spent)} for line in statement.lines],
-        "funders": [{"funder": f.label, "planned": str(f.planned),
+        "funders": [{"funder": f.funder, "planned": str(f.planned),
                      "disbursed": str(f.disbursed), "spent": str(f.spent),
                      "remaining": str(f.remaining), "percent": str(f.percent_spent)}
                     for f in statement.funders],

@@ -60,8 +60,9 @@ def test_the_final_and_evaluation_reports_bind_the_gates(
     assert final is not None and final.sealed
     text = pdf_text(documents.stored_bytes(final), tmp_path)
     first_page_png(documents.stored_bytes(final), "final-report-ar", tmp_path)
+    # budget categories and funders in the document's language (not the submitter's)
     for needle in ("Toutes les activités ont été réalisées.", "12.345,50", "Jeunes formés",
-                   "Clôture approuvée."):
+                   "Clôture approuvée.", "منحة البرنامج"):
         assert needle in text, (needle, text)
     workflow.fire(agent, running, "signoff:report_validation", password=PASSWORD)
     workflow.fire(officer, running, "signoff:report_validation", password=PASSWORD)
