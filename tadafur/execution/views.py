@@ -231,9 +231,12 @@ def _disposition(name: str) -> str:
 
 @blueprint.app_errorhandler(RequestEntityTooLarge)
 def too_large(_error):
-    """A request over MAX_CONTENT_LENGTH: a clear message, nothing stored."""
+    """A request over MAX_CONTENT_LENGTH (any form of the app): a clear message with the
+    limit, nothing stored."""
     db.session.rollback()
-    limit = min(current_app.config.get("MAX_CONTENT_LENGTH") or 0, services.files.max_bytes())
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    if request.endpoint == "execution.upload":
+        limit = min(limit, services.files.max_bytes())
     message = _("The file is too large: at most %(size)s. Nothing was saved.",
                 size=services.files.size_text(limit))
     if is_htmx() and request.endpoint == "execution.upload":
