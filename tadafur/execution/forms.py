@@ -13,12 +13,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import NumberRange, Optional
+from wtforms.validators import NumberRange, Optional, StopValidation
 
 from tadafur.forms_base import BaseForm, max_length, required
 from tadafur.projects.forms import entered, finite
 
 MAX_AMOUNT = 999_999_999_999
+
+
+def parsed(_form, field) -> None:
+    """Stop at "not a valid number": a range message on top of it would only confuse."""
+    if field.data is None and field.process_errors:
+        raise StopValidation()
 
 
 def positive_amount():
@@ -34,7 +40,7 @@ def date_field(label, optional: bool = False) -> DateField:
 class TrancheForm(BaseForm):
     funder = SelectField(_l("Funder"), validators=[required()])
     amount = DecimalField(_l("Amount (MAD)"), places=2,
-                          validators=[entered(), finite, positive_amount()],
+                          validators=[entered(), parsed, finite, positive_amount()],
                           render_kw={"inputmode": "decimal"})
     planned_on = date_field(_l("Planned date"))
     paid_on = date_field(_l("Paid on"), optional=True)
@@ -55,7 +61,7 @@ class PayTrancheForm(BaseForm):
 class ExpenseForm(BaseForm):
     budget_line_id = SelectField(_l("Budget line"), coerce=int, validators=[required()])
     amount = DecimalField(_l("Amount (MAD)"), places=2,
-                          validators=[entered(), finite, positive_amount()],
+                          validators=[entered(), parsed, finite, positive_amount()],
                           render_kw={"inputmode": "decimal"})
     spent_on = date_field(_l("Date"))
     description = StringField(_l("Description"), validators=[required(), max_length(300)])
@@ -68,7 +74,8 @@ class ExpenseForm(BaseForm):
 class ProgressForm(BaseForm):
     activity_id = SelectField(_l("Activity"), coerce=int, validators=[required()])
     percent = IntegerField(_l("Progress (%)"), validators=[
-        entered(), NumberRange(min=0, max=100, message=_l("Enter a percentage from 0 to 100."))],
+        entered(), parsed,
+        NumberRange(min=0, max=100, message=_l("Enter a percentage from 0 to 100."))],
         render_kw={"inputmode": "numeric"})
     note = TextAreaField(_l("Progress note"), validators=[Optional(), max_length(4000)])
 
@@ -79,7 +86,7 @@ class ProgressForm(BaseForm):
 
 def cell(label) -> DecimalField:
     return DecimalField(label, places=2, validators=[
-        Optional(), finite, NumberRange(min=0, max=MAX_AMOUNT,
+        Optional(), parsed, finite, NumberRange(min=0, max=MAX_AMOUNT,
                                         message=_l("Enter a number of zero or more."))],
         render_kw={"inputmode": "decimal"})
 

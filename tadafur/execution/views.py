@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, flash, make_response, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -231,11 +231,22 @@ def _disposition(name: str) -> str:
 
 @blueprint.app_errorhandler(RequestEntityTooLarge)
 def too_large(_error):
-    """A request over MAX_CONTENT_LENGTH: a clear message, nothing stored."""
+    """A request over MAX_CONTENT_LENGTH (any form of the app): a clear message with the
+    limit, nothing stored."""
     db.session.rollback()
-    limit = min(current_app.config.get("MAX_CONTENT_LENGTH") or 0, services.files.max_bytes())
-    return render_error(413, _("The file is too large: at most %(size)s. Nothing was saved.",
-                               size=services.files.size_text(limit)))
+    limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+    if request.endpoint == "execution.upload":
+        limit = min(limit, services.files.max_bytes())
+    message = _("The file is too large: at most %(size)s. Nothing was saved.",
+                size=services.files.size_text(limit))
+    if is_htmx() and request.endpoint == "execution.upload":
+        # htmx swaps only 2xx, 409 and 422 answers: give the upload form its message.
+        project = load_for_page((request.view_args or {}).get("project_id", 0))
+        if project is not None and can(current_user, "attachment.upload", project):
+            form = AttachmentForm(formdata=None, prefix="attachment")
+            form.file.errors = [message]
+            return render_tab(project, TAB, 422, attachment_form=form)
+    return render_error(413, message)
 
 
 @blueprint.app_context_processor

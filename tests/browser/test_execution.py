@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tadafur.accounts.models import Role
 from tadafur.execution.demo import tiny_png
 from tadafur.extensions import db
-from tadafur.organisations.models import Commune
+from tadafur.organisations.models import Commune, Institution
 from tests.browser.conftest import SCREENSHOTS, LiveUser, screenshot_path
 from tests.execution.conftest import in_execution
 from tests.factories import PASSWORD, make_association, make_user
@@ -131,3 +131,24 @@ def test_recording_execution_in_french_then_reading_it_in_arabic(page, live_serv
         "rects => rects.map(r => r.getAttribute('x'))")]
     assert rtl_bars[0] > rtl_bars[1]  # time runs right to left
     assert card.locator("svg > title").first.text_content().strip() != ""
+
+
+def test_dashboard_shows_disbursed_and_people_reached(page, live_server, browser_user, log_in,
+                                                      page_checked):
+    from tests.execution.test_oversight import _record
+
+    commune = db.session.scalar(select(Commune).where(Commune.is_partner)
+                                .order_by(Commune.id).limit(1))
+    association = make_association(commune)
+    agent = make_user(Role.COMMUNE_AGENT, commune)
+    chair = make_user(Role.ASSOCIATION_SIGNATORY, association)
+    officer = make_user(Role.PROGRAMME_OFFICER, db.session.scalar(
+        select(Institution).where(Institution.code == "enabel")), locale="fr")
+    _record(in_execution(agent, commune, association), officer, agent, chair)
+    db.session.commit()
+    log_in(page, LiveUser(officer.id, officer.email, officer.full_name, PASSWORD),
+           language="fr")
+    page.goto("/dashboards")
+    expect(page.locator('[data-disbursed="programme"]')).to_contain_text("12 000,00")
+    expect(page.locator("#reached-facts")).to_contain_text("24")
+    page_checked(page, "dashboard-execution-fr")

@@ -246,3 +246,22 @@ def test_evidence_package_includes_the_attachments(app, client, running, chair, 
     problems = check_package(buffer.getvalue()).problems
     assert any("signature" in p for p in problems)
     assert any(paths[0] in p for p in problems)
+
+
+def test_htmx_request_over_max_content_length_gets_the_message_beside_the_field(
+        app, client, running, agent, outsider_agent, monkeypatch):
+    monkeypatch.setitem(app.config, "MAX_CONTENT_LENGTH", 4096)
+    login(client, agent)
+    form = {"attachment-file": (io.BytesIO(PDF + b"0" * 10_000), "enorme.pdf")}
+    response = client.post(f"/projects/{running.id}/execution/attachments", data=form,
+                           content_type="multipart/form-data", headers={"HX-Request": "true"})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'id="attachment-file-error"' in body and "at most 4 KB" in body
+    client.post("/logout")
+    login(client, outsider_agent)  # no tab for someone who may not upload there
+    form = {"attachment-file": (io.BytesIO(PDF + b"0" * 10_000), "enorme.pdf")}
+    response = client.post(f"/projects/{running.id}/execution/attachments", data=form,
+                           content_type="multipart/form-data", headers={"HX-Request": "true"})
+    assert response.status_code in (403, 413)
+    assert "attachment-form" not in response.get_data(as_text=True)

@@ -265,5 +265,20 @@ def test_execution_tab_runs_a_fixed_number_of_queries(client, officer, agent, co
         body = response.get_data(as_text=True)
         assert body.count('data-attachment="') in (3, 30)
         counts.append(counter.count)
+    print("execution tab queries (3 rows, 30 rows):", counts)
     assert counts[0] == counts[1], counts
     assert counts[1] <= 40, counts
+
+
+def test_only_the_funder_marks_its_tranche_paid(client, running, officer, agent):
+    tranche = services.record_tranche(officer, running, {
+        "funder": "programme", "amount": Decimal(1000), "planned_on": dt.date(2026, 2, 1)})
+    db.session.commit()
+    login(client, agent)
+    page = _tab(client, running).get_data(as_text=True)
+    assert f"/tranches/{tranche.id}/pay" not in page
+    response = client.post(f"/projects/{running.id}/execution/tranches/{tranche.id}/pay",
+                           data={"pay-paid_on": "2026-02-02"})
+    assert response.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Tranche, tranche.id).paid_on is None
