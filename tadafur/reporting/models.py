@@ -122,6 +122,14 @@ class FinalReport(db.Model):
 
     project: Mapped[Project] = relationship()
 
+    @property
+    def results(self) -> list[dict]:
+        return _loads(self.results_json)
+
+    @property
+    def financial(self) -> dict:
+        return _loads(self.financial_json) or {}
+
 
 class Evaluation(db.Model):
     """The participation results of the joint evaluation (one per project)."""

@@ -215,6 +215,12 @@ def financial_statement(project: Project) -> dict:
     }
 
 
+def funder_label(code: str) -> str:
+    from tadafur.projects.services import FUNDER_LABELS
+
+    return next((str(label) for key, label in FUNDER_LABELS.items() if key == code), code)
+
+
 # ---------------------------------------------------------------- monitoring reports
 
 REPORT_FIELDS = ("period_start", "period_end", "narrative", "achievements", "difficulties")

@@ -255,6 +255,7 @@ def tab_context(project, tab: str) -> dict:
             "may_write_final": can(current_user, "final_report.write", project)
             and services.final_report_open(project),
             "status_labels": services.STATUS_LABELS, "reporting_party_label": party_label,
+            "funder_label": services.funder_label,
         }
     parties, rows = services.consolidated(project)
     return {

@@ -12,7 +12,7 @@ from tadafur.extensions import db
 from tadafur.reporting import services
 from tadafur.workflow import services as workflow
 from tests.documents.conftest import first_page_png, pdf_text, pdf_words, printed_left_to_right
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, login
 from tests.reporting.conftest import FINAL, Q1, Q2, scores, validate_all, write_report
 
 
@@ -47,7 +47,7 @@ def test_the_monitoring_report_prints_the_indicator_table(
 
 
 def test_the_final_and_evaluation_reports_bind_the_gates(
-        running, member, agent, president, chair, officer, tmp_path):
+        client, running, member, agent, president, chair, officer, reviewer, tmp_path):
     report = write_report(member, running, Q1)
     services.submit_report(member, report)
     validate_all(report, agent, officer)
@@ -64,6 +64,10 @@ def test_the_final_and_evaluation_reports_bind_the_gates(
     for needle in ("Toutes les activités ont été réalisées.", "12.345,50", "Jeunes formés",
                    "Clôture approuvée.", "منحة البرنامج"):
         assert needle in text, (needle, text)
+    db.session.commit()
+    login(client, reviewer)
+    tab = client.get(f"/projects/{running.id}?tab=reports").get_data(as_text=True)
+    assert 'id="final-results"' in tab and "12,345.50" in tab  # frozen figures, in the page
     workflow.fire(agent, running, "signoff:report_validation", password=PASSWORD)
     workflow.fire(officer, running, "signoff:report_validation", password=PASSWORD)
     assert running.state == "evaluation"
