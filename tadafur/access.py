@@ -319,3 +319,92 @@ def _publish_project(user, _project) -> bool:
 def _download_evidence(user, project) -> bool:
     """Programme officers, ministry reviewers, admins, and auditors within their grant."""
     return sees_everything(user) or in_auditor_scope(user, project)
+
+
+# ---------------------------------------------------------------- execution
+# Who records what once a project is in execution (the state check, in_execution only, is
+# `tadafur.execution.services.accepts_records`):
+# - tranches: each funder for its own share: the programme officer for the programme grant
+#   (and other funders), a commune user for the commune's share, an association user for the
+#   association's own contribution;
+# - expenses, activity progress, indicator values and evidence files: the two partners, the
+#   commune and the association (those who carry out the project);
+# - evidence downloads: whoever may see the project (ministry reviewers and auditors in scope
+#   included). Ministry reviewers read only (every rule here but the download writes).
+
+def tranche_funders(user: Any, project: Any) -> set[str]:
+    """The funders whose tranches `user` may record on `project`."""
+    if user is None or not user.is_authenticated or is_read_only(user):
+        return set()
+    sides = party_of(user, project)
+    funders = set()
+    if "programme" in sides:
+        funders |= {"programme", "other"}
+    if "commune" in sides:
+        funders.add("commune")
+    if "association" in sides:
+        funders.add("association")
+    return funders
+
+
+@rule("tranche.record", writes=True)
+def _record_tranche(user, project) -> bool:
+    return bool(tranche_funders(user, project))
+
+
+@rule("execution.record", writes=True)
+def _record_execution(user, project) -> bool:
+    """Expenses, activity progress and indicator values: the commune and the association."""
+    return bool(party_of(user, project) & {"commune", "association"})
+
+
+@rule("attachment.upload", writes=True)
+def _upload_attachment(user, project) -> bool:
+    return bool(party_of(user, project) & {"commune", "association"})
+
+
+@rule("attachment.download", writes=False)
+def _download_attachment(user, attachment) -> bool:
+    """An evidence file: whoever may see its project (not the auditors' `evidence.download`
+    package, which is the oversight roles' and auditors' only)."""
+    return can(user, "project.view", attachment.project)
+
+
+# ---------------------------------------------------------------- monitoring, follow-up, evaluation
+# Who writes, validates and scores is the workflow definition's `reports:` section; these rules
+# let through the users who act for one of the parties it names. Whether the project's state
+# allows it is decided by tadafur.reporting.services (409 otherwise). Reviewers read only.
+
+def _reports_rules(project: Any):
+    from tadafur.workflow.services import definition_of
+
+    return definition_of(project).reports
+
+
+def _acts_for_one_of(user: Any, project: Any, signers) -> bool:
+    return any(acts_for(user, project, s.party, s.roles) for s in signers)
+
+
+@rule("reports.view", writes=False)
+def _view_reports(user, project) -> bool:
+    return can(user, "project.view", project)
+
+
+@rule("reports.write", writes=True)
+def _write_monitoring_reports(user, project) -> bool:
+    return _acts_for_one_of(user, project, _reports_rules(project).monitoring_authors)
+
+
+@rule("reports.validate", writes=True)
+def _validate_monitoring_reports(user, project) -> bool:
+    return _acts_for_one_of(user, project, _reports_rules(project).monitoring_validators)
+
+
+@rule("final_report.write", writes=True)
+def _write_final_report(user, project) -> bool:
+    return _acts_for_one_of(user, project, _reports_rules(project).final_authors)
+
+
+@rule("evaluation.score", writes=True)
+def _score_evaluation(user, project) -> bool:
+    return _acts_for_one_of(user, project, _reports_rules(project).evaluation_scorers)

@@ -43,6 +43,8 @@ class DefaultConfig:
     INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
     SEED_DEMO_DATA = True
     MAIL_OUTBOX = None  # folder for .eml files; defaults to instance/outbox
+    ATTACHMENTS_DIR = None  # evidence files; defaults to instance/attachments
+    ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # one evidence file (PDF, JPEG, PNG)
 
     # The IATI export's organisations (organisation identifiers from org-id.guide).
     IATI_REPORTING_ORG_REF = "BE-BCE_KBO-0264814354"  # Enabel, Belgian enterprise number
@@ -65,8 +67,11 @@ ENV_SETTINGS = {
     "TADAFUR_SEED_DEMO_DATA": "SEED_DEMO_DATA",
     "TADAFUR_SEAL_PKCS12": "SEAL_PKCS12",
     "TADAFUR_MAIL_SERVER": "MAIL_SERVER",
+    "TADAFUR_ATTACHMENTS_DIR": "ATTACHMENTS_DIR",
+    "TADAFUR_ATTACHMENT_MAX_BYTES": "ATTACHMENT_MAX_BYTES",
 }
 BOOLEAN_SETTINGS = {"HTMX_USE_CDN", "SESSION_COOKIE_SECURE", "SEED_DEMO_DATA"}
+INTEGER_SETTINGS = {"ATTACHMENT_MAX_BYTES"}
 
 
 def settings_from_environment(environ: os._Environ | dict) -> dict:
@@ -77,6 +82,8 @@ def settings_from_environment(environ: os._Environ | dict) -> dict:
             raw = environ[variable]
             if setting in BOOLEAN_SETTINGS:
                 values[setting] = raw.strip().lower() in {"1", "true", "yes", "on"}
+            elif setting in INTEGER_SETTINGS:
+                values[setting] = int(raw)
             else:
                 values[setting] = raw
     return values

@@ -6,8 +6,8 @@ import importlib
 import importlib.util
 from types import ModuleType
 
-DOMAINS = ("accounts", "organisations", "audit", "workflow", "projects", "documents",
-           "notifications", "oversight")
+DOMAINS = ("accounts", "organisations", "audit", "workflow", "projects", "execution",
+           "documents", "notifications", "oversight", "reporting")
 
 
 def domain_submodules(submodule: str) -> list[ModuleType]:

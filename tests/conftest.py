@@ -66,7 +66,8 @@ def make_app(url: str, **overrides) -> Flask:
 def app(request, tmp_path_factory) -> Iterator[Flask]:
     application = make_app(database_url(request.param, tmp_path_factory),
                            INSTANCE_DOCUMENTS=str(tmp_path_factory.mktemp("documents")),
-                           SEAL_DIR=str(tmp_path_factory.mktemp("seal")))
+                           SEAL_DIR=str(tmp_path_factory.mktemp("seal")),
+                           ATTACHMENTS_DIR=str(tmp_path_factory.mktemp("attachments")))
     with application.app_context():
         build_schema()
         from tadafur.organisations.services import seed_reference_data

@@ -1,5 +1,6 @@
 """A project's evidence package for auditors: one ZIP with its registered PDFs, its audit
-extract (PDF and CSV), and a manifest of SHA-256 checksums signed with the platform's seal key.
+extract (PDF and CSV), the evidence files attached during execution, and a manifest of SHA-256
+checksums signed with the platform's seal key.
 
 `check_package` (and `flask --app wsgi evidence check FILE`) verifies a package on its own:
 every file against the manifest, the manifest against its signature.
@@ -85,6 +86,7 @@ def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
                 f"{document.sha256[:8]}.pdf")
         files[name] = documents.stored_bytes(document)
     files["audit/events.csv"] = _events_csv(events)
+    attachments = _attachments(project, files)
     head = db.session.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one()
     manifest = {
         "project": project.reference,
@@ -93,6 +95,7 @@ def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
         "audit_chain_head": {"seq": head.seq, "hash": head.hash},
         "files": [{"path": path, "sha256": sha256_of(data), "size": len(data)}
                   for path, data in sorted(files.items())],
+        "attachments": attachments,
     }
     manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1,
                                 sort_keys=True).encode("utf-8")
@@ -107,6 +110,26 @@ def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
            project=project, summary=f"evidence package of {project.reference}",
            after={"files": len(files), "manifest_sha256": sha256_of(manifest_bytes)})
     return f"tadafur-evidence-{project.reference}.zip", buffer.getvalue()
+
+
+def _attachments(project, files: dict[str, bytes]) -> list[dict]:
+    """Add the project's evidence files to `files`; describe each for the manifest (with the
+    SHA-256 recorded at upload, which the file's own checksum must equal)."""
+    try:
+        from tadafur.execution import attachments as stored
+        from tadafur.execution.services import attachments_of
+    except ImportError:  # the execution module is not installed
+        return []
+    described = []
+    for attachment in sorted(attachments_of(project), key=lambda a: a.id):
+        path = f"attachments/{attachment.id:06d}-{attachment.display_name}"
+        files[path] = stored.read(attachment.stored_name)
+        described.append({"path": path, "name": attachment.display_name,
+                          "content_type": attachment.content_type,
+                          "sha256_at_upload": attachment.sha256,
+                          "uploaded_at": attachment.created_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          "activity_id": attachment.activity_id})
+    return described
 
 
 def _certificate_pem() -> bytes:
@@ -155,4 +178,8 @@ def check_package(data: bytes) -> PackageCheck:
         result.files += 1
     for extra in sorted(names - set(listed) - {MANIFEST, SIGNATURE, CERTIFICATE}):
         result.problems.append(f"{extra}: not in the manifest")
+    for attachment in manifest.get("attachments", []):
+        entry = listed.get(attachment.get("path"))
+        if entry is None or entry["sha256"] != attachment.get("sha256_at_upload"):
+            result.problems.append(f"{attachment.get('path')}: differs from the file uploaded")
     return result

@@ -34,7 +34,11 @@ from tadafur.extensions import db
 from tadafur.models_base import utcnow
 
 CONVENTION, CONVENTION_SIGNED, SIGNOFF_RECORD = "convention", "convention_signed", "signoff_record"
-REPORT_KINDS = ("monitoring_report", "evaluation_report", "audit_extract")
+REPORT_KINDS = ("monitoring_report", "final_report", "evaluation_report", "audit_extract")
+# Carry the platform's seal: the signed-off convention, and the reports the parties validate.
+SEALED_KINDS = (CONVENTION_SIGNED, "monitoring_report", "final_report", "evaluation_report")
+# Registered once every party has signed off (a monitoring report after its validations).
+FINAL_KINDS = (CONVENTION_SIGNED, "monitoring_report")
 KINDS = (CONVENTION, CONVENTION_SIGNED, SIGNOFF_RECORD, *REPORT_KINDS)
 GENERATABLE = (CONVENTION, SIGNOFF_RECORD)  # from the documents tab
 LANGUAGES = ("ar", "fr", "bilingual")
@@ -60,6 +64,7 @@ def kind_label(kind: str) -> str:
         CONVENTION_SIGNED: _("Signed-off partnership convention"),
         SIGNOFF_RECORD: _("Sign-off record"),
         "monitoring_report": _("Monitoring report"),
+        "final_report": _("Final report"),
         "evaluation_report": _("Evaluation report"),
         "audit_extract": _("Audit extract"),
     }.get(kind, kind)
@@ -158,7 +163,7 @@ def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
         content_version=getattr(project, "content_version", None),
         created_by_id=getattr(actor, "id", None), created_at=utcnow(),
         supersedes_id=previous.id if previous else None, frozen=frozen,
-        final=kind == CONVENTION_SIGNED, sealed=kind == CONVENTION_SIGNED, gate=gate)
+        final=kind in FINAL_KINDS, sealed=kind in SEALED_KINDS, gate=gate)
     try:
         pdf = _render(project, document, sections)
         if document.sealed:

@@ -14,11 +14,12 @@ from decimal import Decimal
 from sqlalchemy import and_, false, func, or_, select
 
 from tadafur.core.filters import optional_date, optional_id
+from tadafur.execution.models import IndicatorValue, Tranche
 from tadafur.extensions import db
 from tadafur.i18n import localized
 from tadafur.models_base import utcnow
 from tadafur.organisations.models import Commune, Province, Region
-from tadafur.projects.models import BudgetLine, Funder, Project
+from tadafur.projects.models import BudgetLine, Funder, Indicator, Project
 from tadafur.workflow import services as workflow
 from tadafur.workflow.models import TransitionRecord
 
@@ -84,6 +85,7 @@ class Dashboard:
     overdue_by_commune: list[dict]
     median_days_by_phase: dict[str, float | None]
     total_projects: int
+    reached: dict[str, int] = field(default_factory=dict)
 
 
 def build(criteria: DashboardFilter) -> Dashboard:
@@ -116,6 +118,7 @@ def build(criteria: DashboardFilter) -> Dashboard:
         overdue_by_commune=_overdue_by_commune(criteria),
         median_days_by_phase=_median_days_by_phase(criteria, phase_names),
         total_projects=sum(r["total"] for r in regions.values()),
+        reached=_reached(criteria),
     )
 
 
@@ -129,7 +132,8 @@ def _states_in(phase_names: tuple[str, ...]) -> list[str]:
 
 
 def _budget_by_funder(criteria: DashboardFilter) -> list[dict]:
-    """Planned budget of every project, and the part committed by a signed convention."""
+    """Planned budget of every project, the part committed by a signed convention, and what
+    each funder disbursed (its paid tranches)."""
     committed_states = [*_states_in(COMMITTED_PHASES), "closed"]
     rows = db.session.execute(_scoped(
         select(BudgetLine.funder, func.sum(BudgetLine.amount),
@@ -140,9 +144,35 @@ def _budget_by_funder(criteria: DashboardFilter) -> list[dict]:
         criteria).group_by(BudgetLine.funder)).all()
     found = {funder: (Decimal(planned or 0), Decimal(committed or 0))
              for funder, planned, committed in rows}
+    disbursed = dict(db.session.execute(_scoped(
+        select(Tranche.funder, func.sum(Tranche.amount))
+        .select_from(Project).join(Tranche, Tranche.project_id == Project.id)
+        .where(Tranche.paid_on.is_not(None)), criteria).group_by(Tranche.funder)).all())
     return [{"funder": funder.value, "planned": found.get(funder.value, (Decimal(0),))[0],
-             "committed": found.get(funder.value, (Decimal(0), Decimal(0)))[1]}
+             "committed": found.get(funder.value, (Decimal(0), Decimal(0)))[1],
+             "disbursed": Decimal(disbursed.get(funder.value) or 0)}
             for funder in Funder]
+
+
+def _reached(criteria: DashboardFilter) -> dict[str, int]:
+    """People reached, by sex and youth, from the indicators that count people.
+
+    A project marks an indicator "counts the people reached" and records, each period, the
+    people reached for the first time in that period, by sex and age group (the execution
+    tab's indicator values). So the sum over periods and projects counts each person once
+    per project. `total` also counts values recorded without a breakdown, so it may exceed
+    women + men.
+    """
+    row = db.session.execute(_scoped(
+        select(*[func.coalesce(func.sum(getattr(IndicatorValue, cell)), 0)
+                 for cell in ("women_youth", "women_adult", "men_youth", "men_adult", "total")])
+        .select_from(Project).join(IndicatorValue, IndicatorValue.project_id == Project.id)
+        .join(Indicator, Indicator.id == IndicatorValue.indicator_id)
+        .where(Indicator.counts_people), criteria)).one()
+    women_youth, women_adult, men_youth, men_adult, total = (int(v) for v in row)
+    return {"women": women_youth + women_adult, "men": men_youth + men_adult,
+            "youth": women_youth + men_youth, "young_women": women_youth,
+            "total": total}
 
 
 def _beneficiaries(criteria: DashboardFilter) -> dict[str, int]:

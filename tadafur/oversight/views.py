@@ -47,9 +47,14 @@ def _table(data: services.Dashboard) -> list[list]:
         rows.append([_names(row["names"]), _names(row["region"]),
                      *[row["phases"].get(p, 0) for p in data.phase_names], row["total"]])
     rows.append([])
-    rows.append(["funder", "planned_mad", "committed_mad"])
+    rows.append(["funder", "planned_mad", "committed_mad", "disbursed_mad"])
     for line in data.budget_by_funder:
-        rows.append([line["funder"], float(line["planned"]), float(line["committed"])])
+        rows.append([line["funder"], float(line["planned"]), float(line["committed"]),
+                     float(line["disbursed"])])
+    rows.append([])
+    rows.append(["beneficiaries_reached", "women", "men", "youth", "young_women", "total"])
+    rows.append(["reached", *(data.reached.get(k, 0)
+                              for k in ("women", "men", "youth", "young_women", "total"))])
     rows.append([])
     rows.append(["commune", "overdue_steps"])
     for row in data.overdue_by_commune:

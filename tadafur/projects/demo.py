@@ -38,15 +38,17 @@ EXECUTION = [*CONVENTION,
              ("president", "signoff:convention", None, {"decision": "approve"}),
              ("chair", "signoff:convention", None, {"decision": "approve"}),
              ("officer", "signoff:convention", "Signée pour le programme.",
-              {"decision": "approve"})]
+              {"decision": "approve"}),
+             ("member", "execution_records", None, {})]  # tranches, expenses, values...
 COMPLETED = [*EXECUTION, ("agent", "activities_done", None, {}),
              ("agent", "complete", None, {})]
-REPORTED = [*COMPLETED, ("member", "submit_final_report", None, {
-    "report": "Toutes les activités ont été menées; 120 jeunes ont participé."})]
+# The final report and the evaluation's scores are written through tadafur.reporting.
+REPORTED = [*COMPLETED, ("member", "final_report_written", None, {}),
+            ("member", "submit_final_report", None, {})]
 VALIDATED = [*REPORTED, ("agent", "signoff:report_validation", None, {"decision": "approve"}),
              ("officer", "signoff:report_validation", None, {"decision": "approve"})]
-EVALUATED = [*VALIDATED, ("officer", "submit_evaluation", None, {
-    "findings": "Objectifs atteints; le conseil souhaite reconduire le dialogue."})]
+EVALUATED = [*VALIDATED, ("officer", "evaluation_scored", None, {}),
+             ("officer", "submit_evaluation", None, {})]
 CLOSED = [*EVALUATED,
           ("president", "signoff:joint_evaluation", None, {"decision": "approve"}),
           ("chair", "signoff:joint_evaluation", None, {"decision": "approve"}),
@@ -85,7 +87,7 @@ DEMO_PROJECTS = [
     DemoProject("Maison des associations", "دار الجمعيات", "dialogue_spaces", CONVENTION,
                 amount=90000),
     DemoProject("Forum local de la jeunesse", "المنتدى المحلي للشباب", "youth_participation",
-                EXECUTION, amount=70000),
+                [*EXECUTION, ("member", "monitoring_report", None, {})], amount=70000),
     DemoProject("Alphabétisation numérique des femmes", "محو الأمية الرقمية للنساء",
                 "women_participation",
                 [*EXECUTION, ("officer", "suspend", "Suspension en attendant le local.", {})],
@@ -170,14 +172,24 @@ def _fill(project: Project, cast: dict[str, User], spec: DemoProject) -> None:
             "planned_end": dt.date(2026, month, 20)})
     services.add_indicator(cast["member"], project, {
         "level": "output", "name": "Participants aux ateliers", "unit": "personnes",
-        "baseline": Decimal("0"), "target": Decimal("120"), "disaggregated": True})
+        "baseline": Decimal("0"), "target": Decimal("120"), "disaggregated": True,
+        "counts_people": True})
 
 
 def _walk(project: Project, cast: dict[str, User], steps: list[Step], password: str) -> None:
+    from tadafur.reporting.demo import STEPS as REPORTING_STEPS
     from tadafur.workflow import services as workflow
 
     for who, trigger, comment, data in steps:
         actor = cast[who]
+        if trigger in REPORTING_STEPS:
+            REPORTING_STEPS[trigger](project, cast, password)
+            continue
+        if trigger == "execution_records":
+            from tadafur.execution.demo import record_execution
+
+            record_execution(project, cast)
+            continue
         if trigger == "activities_done":
             for activity in project.activities:
                 services.set_activity_status(actor, project, activity.id, "done")

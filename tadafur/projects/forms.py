@@ -152,11 +152,14 @@ class IndicatorForm(BaseForm):
     target = DecimalField(_l("Target"), places=2,
                           validators=[entered(), finite, not_negative(999_999_999)])
     disaggregated = BooleanField(_l("Disaggregated by sex and age"), default=True)
+    counts_people = BooleanField(_l("Counts the people reached (beneficiaries)"),
+                                 default=False)
 
     def values(self) -> dict:
         return {"level": self.level.data, "name": self.name.data, "unit": self.unit.data,
                 "baseline": self.baseline.data, "target": self.target.data,
-                "disaggregated": self.disaggregated.data}
+                "disaggregated": self.disaggregated.data,
+                "counts_people": self.counts_people.data}
 
 
 class MessageForm(BaseForm):

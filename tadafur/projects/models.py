@@ -189,6 +189,8 @@ class Indicator(db.Model):
     baseline: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=0)
     target: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     disaggregated: Mapped[bool] = mapped_column(Boolean, default=True)  # by sex and age
+    # Counts people reached (beneficiaries): the oversight dashboards add up its values.
+    counts_people: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     project: Mapped[Project] = relationship(back_populates="indicators")
 

@@ -488,7 +488,7 @@ def set_activity_status(actor: User, project: Project, activity_id: int, status:
 def _indicator_values(indicator: Indicator) -> dict:
     return {"level": indicator.level, "name": indicator.name, "unit": indicator.unit,
             "baseline": indicator.baseline, "target": indicator.target,
-            "disaggregated": indicator.disaggregated}
+            "disaggregated": indicator.disaggregated, "counts_people": indicator.counts_people}
 
 
 def add_indicator(actor: User, project: Project, values: dict) -> Indicator:
@@ -500,7 +500,8 @@ def add_indicator(actor: User, project: Project, values: dict) -> Indicator:
                           level=values["level"], name=values["name"], unit=values["unit"],
                           baseline=values.get("baseline") or Decimal("0"),
                           target=values["target"],
-                          disaggregated=bool(values.get("disaggregated")))
+                          disaggregated=bool(values.get("disaggregated")),
+                          counts_people=bool(values.get("counts_people")))
     db.session.add(indicator)
     _content_edit(actor, project, "indicator.added", indicator, None,
                   _indicator_values(indicator))

@@ -34,7 +34,8 @@ from tadafur.workflow.labels import field_label, party_label
 
 blueprint = Blueprint("projects", __name__)
 PAGE_SIZE = 25
-TABS = ("overview", "budget", "plan", "signoffs", "documents", "discussion", "history")
+TABS = ("overview", "budget", "plan", "execution", "reports", "evaluation", "signoffs",
+        "documents", "discussion", "history")
 
 
 def _int_arg(name: str) -> int | None:
@@ -52,7 +53,8 @@ def load_project(project_id: int, **_other_url_values) -> Project:
 
 def tab_labels() -> dict[str, str]:
     return {"overview": _("Overview"), "budget": _("Budget"),
-            "plan": _("Activities and indicators"), "signoffs": _("Sign-offs"),
+            "plan": _("Activities and indicators"), "execution": _("Execution"),
+            "reports": _("Reports"), "evaluation": _("Evaluation"), "signoffs": _("Sign-offs"),
             "documents": _("Documents"), "discussion": _("Discussion"),
             "history": _("History")}
 
@@ -207,6 +209,10 @@ def _tab_context(project: Project, tab: str, tab_error: str | None = None, **for
         context["tracking"] = (services.may_track_activities(project)
                                and can(current_user, "project.edit", project))
         context["indicators"] = project.indicators
+    elif tab in ("reports", "evaluation"):
+        from tadafur.reporting.views import tab_context as reporting_tab
+
+        context.update(reporting_tab(project, tab))
     elif tab == "signoffs":
         context["signoffs"] = workflow.signoffs(project)
         context["gates"] = services.gates_of(project)
@@ -220,13 +226,30 @@ def _tab_context(project: Project, tab: str, tab_error: str | None = None, **for
     elif tab == "history":
         context["steps"] = workflow.history(project)
         context["changes"] = services.audit_events_of(project)
+    elif tab == "execution":
+        from tadafur.execution.views import tab_context
+
+        context.update(tab_context(project, **forms))
     return context
 
 
+def _shown_tab(project: Project, tab: str) -> str:
+    """The execution tab exists from execution onwards; before, its address shows the
+    overview."""
+    from tadafur.execution.services import shows_execution
+
+    return "overview" if tab == "execution" and not shows_execution(project) else tab
+
+
 def _page_context(project: Project) -> dict:
-    return {"actions": workflow.available_actions(current_user, project),
-            "timeline": workflow.history(project)[-5:],
-            "tab_labels": tab_labels(), "tabs": TABS}
+    from tadafur.execution.services import budget_statement, shows_execution
+
+    context = {"actions": workflow.available_actions(current_user, project),
+               "timeline": workflow.history(project)[-5:],
+               "tab_labels": tab_labels(), "tabs": TABS}
+    if shows_execution(project):  # budget against actual, beside every tab
+        context["statement"] = budget_statement(project)
+    return context
 
 
 def render_tab(project: Project, tab: str, status: int = 200, tab_error: str | None = None,
@@ -245,14 +268,14 @@ def show(project: Project):
     tab = request.args.get("tab", "overview")
     if tab not in TABS:
         tab = "overview"
-    context = _tab_context(project, tab)
+    context = _tab_context(project, _shown_tab(project, tab))
     return render_template("projects/show.html", **{**_page_context(project), **context})
 
 
 @blueprint.route("/projects/<int:project_id>/tabs/<tab>")
 @requires("project.view", load=load_project)
 def tab_fragment(project: Project, tab: str):
-    if tab not in TABS:
+    if tab not in TABS or _shown_tab(project, tab) != tab:
         abort(404)
     context = _tab_context(project, tab)
     return render_template(f"projects/_tab_{tab}.html", oob_nav=is_htmx(),

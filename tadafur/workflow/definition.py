@@ -92,6 +92,25 @@ class Transition:
     notify: str | None = None  # a notification kind sent to the project's parties
 
 
+@dataclass(frozen=True)
+class ReportRules:
+    """The `reports:` section: monitoring reports, the final report and the evaluation.
+
+    - monitoring: in which states reports are written, who writes and submits them
+      (`authors`) and who validates them (`validators`, each signing with their password);
+    - final: the state in which the final report is written, and its authors;
+    - evaluation: the state in which the parties score it, and who scores (`scorers`).
+    """
+
+    monitoring_states: tuple[str, ...] = ()
+    monitoring_authors: tuple[Signer, ...] = ()
+    monitoring_validators: tuple[Signer, ...] = ()
+    final_state: str | None = None
+    final_authors: tuple[Signer, ...] = ()
+    evaluation_state: str | None = None
+    evaluation_scorers: tuple[Signer, ...] = ()
+
+
 @dataclass
 class Definition:
     name: str
@@ -104,6 +123,7 @@ class Definition:
     states: dict[str, State]
     transitions: list[Transition]
     gates: dict[str, Gate] = field(default_factory=dict)
+    reports: ReportRules = field(default_factory=ReportRules)
 
     def state(self, name: str) -> State:
         return self.states[name]
@@ -225,13 +245,19 @@ def _gate(reader: _Reader, raw: Any, state: str, key: str) -> Gate | None:
             subject in SUBJECTS or (subject.startswith("document:") and len(subject) > 9)):
         reader.error(f"{key}.subject", f"must be content, transition or document:<kind>, "
                      f"not {subject!r}")
-    signers = []
-    seen: set[str] = set()
     raw_signers = reader.sequence(raw.get("signers"), f"{key}.signers")
     if not raw_signers:
         reader.error(f"{key}.signers", "a gate needs at least one signer")
+    signers = _signers(reader, raw_signers, f"{key}.signers")
+    return Gate(name, state, str(raw.get("label") or name), str(subject), tuple(signers))
+
+
+def _signers(reader: _Reader, raw_signers: list, key: str) -> list[Signer]:
+    """`[{party: commune, roles: [...]}, ...]`: each party once, roles of that party."""
+    signers = []
+    seen: set[str] = set()
     for i, item in enumerate(raw_signers):
-        item_key = f"{key}.signers[{i}]"
+        item_key = f"{key}[{i}]"
         item = reader.mapping(item, item_key)
         party = item.get("party")
         if party not in PARTIES:
@@ -247,7 +273,58 @@ def _gate(reader: _Reader, raw: Any, state: str, key: str) -> Gate | None:
             reader.error(f"{item_key}.roles", f"role {role!r} does not belong to the "
                          f"{party} party")
         signers.append(Signer(party, frozenset(roles)))
-    return Gate(name, state, str(raw.get("label") or name), str(subject), tuple(signers))
+    return signers
+
+
+REPORT_SECTIONS = {
+    "monitoring": {"states", "authors", "validators"},
+    "final": {"state", "authors"},
+    "evaluation": {"state", "scorers"},
+}
+
+
+def _read_reports(reader: _Reader, raw: Any, states: dict) -> ReportRules:
+    """The `reports:` section (optional); every unknown key or state is an error."""
+    if raw is None:
+        return ReportRules()
+    raw = reader.mapping(raw, "reports")
+    reader.known_keys(raw, set(REPORT_SECTIONS), "reports")
+    sections = {name: reader.mapping(raw.get(name) or {}, f"reports.{name}")
+                for name in REPORT_SECTIONS}
+    for name, section in sections.items():
+        reader.known_keys(section, REPORT_SECTIONS[name], f"reports.{name}")
+
+    def people(section: str, name: str) -> tuple[Signer, ...]:
+        key = f"reports.{section}.{name}"
+        values = reader.sequence(sections[section].get(name), key)
+        if sections[section] and not values:
+            reader.error(key, "name at least one party")
+        return tuple(_signers(reader, values, key))
+
+    def state(section: str) -> str | None:
+        value = sections[section].get("state")
+        if value is None:
+            if sections[section]:
+                reader.error(f"reports.{section}.state", "is required")
+            return None
+        if value not in states:
+            reader.error(f"reports.{section}.state", f"unknown state {value!r}")
+        return str(value)
+
+    monitoring_states = tuple(reader.sequence(sections["monitoring"].get("states"),
+                                              "reports.monitoring.states"))
+    for i, name in enumerate(monitoring_states):
+        if name not in states:
+            reader.error(f"reports.monitoring.states[{i}]", f"unknown state {name!r}")
+        elif states[name].final:
+            reader.error(f"reports.monitoring.states[{i}]", f"{name!r} is final: nothing "
+                         "may be reported there")
+    if sections["monitoring"] and not monitoring_states:
+        reader.error("reports.monitoring.states", "name at least one state")
+    return ReportRules(monitoring_states, people("monitoring", "authors"),
+                       people("monitoring", "validators"), state("final"),
+                       people("final", "authors"), state("evaluation"),
+                       people("evaluation", "scorers"))
 
 
 def _read_states(reader: _Reader, data: dict, options: dict):
@@ -426,7 +503,7 @@ def load_file(path: str | Path) -> Definition:
     if reader.errors:
         raise DefinitionError(reader.errors)
     reader.known_keys(data, {"name", "version", "label", "initial", "options", "phases",
-                             "transitions"}, "(file)")
+                             "transitions", "reports"}, "(file)")
     name = reader.text(data, "name", "(file)")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -440,7 +517,8 @@ def load_file(path: str | Path) -> Definition:
     phases, states = _read_states(reader, data, options)
     transitions = _read_transitions(reader, data, options, states)
     definition = Definition(name, version, str(path), str(data.get("label") or name),
-                            str(data.get("initial")), options, phases, states, transitions)
+                            str(data.get("initial")), options, phases, states, transitions,
+                            reports=_read_reports(reader, data.get("reports"), states))
     _check_graph(reader, definition)
     if reader.errors:
         raise DefinitionError(reader.errors)

@@ -110,8 +110,7 @@ def document_doubles(monkeypatch):
     from tests.workflow import doubles
 
     doubles.FAKE_DOCUMENTS.clear()
-    monkeypatch.setattr(hooks, "DOCUMENT_PRODUCERS",
-                        {"convention": doubles.fake_convention_producer})
+    monkeypatch.setattr(hooks, "DOCUMENT_PRODUCERS", dict(doubles.FAKE_PRODUCERS))
     monkeypatch.setattr(hooks, "DOCUMENT_LOOKUP", [doubles.fake_lookup])
     monkeypatch.setattr(hooks, "GATE_COMPLETED", [])
     yield

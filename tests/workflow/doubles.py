@@ -35,6 +35,25 @@ def fake_convention_producer(project: Any, actor: Any) -> FakeConventionDocument
     return document
 
 
+def fake_producer(kind: str):
+    """The same double for another kind (the final and evaluation reports)."""
+
+    def produce(project: Any, actor: Any) -> FakeConventionDocument:
+        n = next(_ids)
+        text = f"FAKE {kind} {project.reference} #{n}"
+        document = FakeConventionDocument(n, hashlib.sha256(text.encode()).hexdigest(),
+                                          project.id, kind)
+        FAKE_DOCUMENTS[(project.id, kind)] = document
+        return document
+
+    return produce
+
+
+FAKE_PRODUCERS = {"convention": fake_convention_producer,
+                  "final_report": fake_producer("final_report"),
+                  "evaluation_report": fake_producer("evaluation_report")}
+
+
 def fake_lookup(project: Any, kind: str) -> FakeConventionDocument | None:
     return FAKE_DOCUMENTS.get((project.id, kind))
 

@@ -20,6 +20,28 @@ from tests.workflow.conftest import DELIBERATION, SELECTION, VISA, act
 DEFAULT = Path(__file__).resolve().parents[2] / "workflows" / "co_creation.yaml"
 
 
+def write_final_report(author, project) -> None:
+    """The final report the guard asks for (tadafur.reporting)."""
+    from tadafur.reporting.services import save_final_report
+
+    save_final_report(author, project, {
+        "narrative": "Tout a été réalisé.", "lessons": "Impliquer les jeunes tôt.",
+        "committee_date": project.end_date, "committee_attendees": "Commune, association",
+        "committee_decisions": "Clôture."})
+
+
+def score_evaluation(project, *, agent, member, officer) -> None:
+    """The three parties' OECD-DAC scores the guard asks for (tadafur.reporting)."""
+    from tadafur.reporting.models import CRITERIA
+    from tadafur.reporting.services import save_scores
+
+    values = {"lessons": "Leçons", "recommendations": "Recommandations",
+              **{f"{c}_score": "3" for c in CRITERIA},
+              **{f"{c}_justification": "Atteint." for c in CRITERIA}}
+    for user, party in ((agent, "commune"), (member, "association"), (officer, "programme")):
+        save_scores(user, project, party, values)
+
+
 def test_default_workflow_walks_from_draft_to_closed(
         project, agent, president, member, chair, officer):
     def actions(user):
@@ -53,12 +75,18 @@ def test_default_workflow_walks_from_draft_to_closed(
     act(agent, project, "complete")
     assert project.state == "final_report"
     assert actions(agent) == set() and actions(member) == {"submit_final_report"}
-    act(member, project, "submit_final_report", data={"report": "Tout a été réalisé."})
+    with pytest.raises(WorkflowError, match="final report is not complete"):
+        services.fire(member, project, "submit_final_report")
+    write_final_report(member, project)
+    act(member, project, "submit_final_report")
     assert project.state == "report_validation"
     act(agent, project, "signoff:report_validation")
     act(officer, project, "signoff:report_validation")
     assert project.state == "evaluation"
-    act(officer, project, "submit_evaluation", data={"findings": "Objectifs atteints."})
+    with pytest.raises(WorkflowError, match="score the six criteria"):
+        services.fire(officer, project, "submit_evaluation")
+    score_evaluation(project, agent=agent, member=member, officer=officer)
+    act(officer, project, "submit_evaluation")
     for signer in (president, chair, officer):
         act(signer, project, "signoff:joint_evaluation")
     assert project.state == "closed"
@@ -89,11 +117,12 @@ def test_report_validation_can_be_returned(project, agent, president, member, ch
     for activity in project.activities:
         activity.status = "done"
     act(agent, project, "complete")
-    act(member, project, "submit_final_report", data={"report": "v1"})
+    write_final_report(member, project)
+    act(member, project, "submit_final_report")
     act(agent, project, "signoff:report_validation")
     act(officer, project, "return_report", comment="Chiffres manquants")
     assert project.state == "final_report"
-    act(member, project, "submit_final_report", data={"report": "v2"})
+    act(member, project, "submit_final_report")
     # the commune's earlier validation was for the first report: it does not count
     assert services.gate_status(project).missing == ("commune", "programme")
 

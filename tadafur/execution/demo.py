@@ -1,0 +1,104 @@
+"""Execution data for the demo projects that reached execution: tranches of the programme and
+the commune, expenses on each budget line, progress of the activities, two periods of values
+of the people-reached indicator and one evidence file (a small PDF made here).
+
+Called by the projects' demo seeder (`tadafur.projects.demo`) while the project is in
+execution, through the real services (so every record is audited like a real one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zlib
+from decimal import Decimal
+
+from tadafur.execution import services
+from tadafur.models_base import utcnow
+from tadafur.projects.models import Funder
+
+
+def tiny_pdf(text: str = "Compte rendu de l'atelier") -> bytes:
+    """A valid one-page PDF (correct cross-reference table) showing one line of text."""
+    safe = text.encode("latin-1", "replace").replace(b"\\", b"\\\\").replace(
+        b"(", b"\\(").replace(b")", b"\\)")
+    stream = b"BT /F1 18 Tf 72 720 Td (" + safe + b") Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream
+        + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    out += b"".join(f"{offset:010d} 00000 n \n".encode() for offset in offsets)
+    out += (f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n"
+            "%%EOF\n").encode()
+    return bytes(out)
+
+
+def tiny_png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (47, 111, 143)
+             ) -> bytes:
+    """A valid PNG of one colour."""
+    import struct
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b""))
+
+
+def _paid(day: dt.date) -> dt.date | None:
+    """Paid on `day` when that is past; otherwise only planned (the demo may be seeded early)."""
+    return day if day <= utcnow().date() else None
+
+
+def record_execution(project, cast: dict) -> None:
+    """Tranches, expenses, progress, indicator values and one attachment for `project`."""
+    start = project.start_date or dt.date(2026, 4, 1)
+    grant = project.total(Funder.PROGRAMME)
+    if grant:  # the programme pays its grant in two halves
+        half = (grant / 2).quantize(Decimal("0.01"))
+        for day in (start + dt.timedelta(days=7), start + dt.timedelta(days=120)):
+            services.record_tranche(cast["officer"], project, {
+                "funder": "programme", "amount": half, "planned_on": day, "paid_on": _paid(day)})
+    for line in project.budget_lines:
+        if line.funder == "commune":
+            day = start + dt.timedelta(days=30)
+            services.record_tranche(cast["agent"], project, {
+                "funder": "commune", "amount": line.amount, "planned_on": day,
+                "paid_on": _paid(day)})
+        if line.amount:
+            services.record_expense(cast["member"], project, {
+                "budget_line_id": line.id, "amount": (line.amount * Decimal("0.4")).quantize(
+                    Decimal("0.01")),
+                "spent_on": start + dt.timedelta(days=45),
+                "description": "Location de salle et restauration"})
+    for activity, percent in zip(project.activities, (100, 60, 0), strict=False):
+        services.record_progress(cast["member"], project, {
+            "activity_id": activity.id, "percent": percent,
+            "note": "Réalisé comme prévu." if percent == 100 else "En cours."})
+    for indicator in project.indicators[:1]:
+        for first, last, cells in (
+                (start, start + dt.timedelta(days=90), (18, 6, 14, 4)),
+                (start + dt.timedelta(days=91), start + dt.timedelta(days=182), (12, 5, 10, 3))):
+            services.record_indicator_value(cast["member"], project, {
+                "indicator_id": indicator.id, "period_start": first, "period_end": last,
+                **dict(zip(services.CELLS, map(Decimal, cells), strict=True)),
+                "note": "Listes de présence"})
+    services.store_attachment(cast["member"], project,
+                              tiny_pdf("Compte rendu de l'atelier de lancement"),
+                              "compte-rendu-atelier.pdf",
+                              activity_id=project.activities[0].id if project.activities
+                              else None, caption="Compte rendu signé par les deux parties")

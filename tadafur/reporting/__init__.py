@@ -1,0 +1,1 @@
+"""Monitoring, follow-up and evaluation of co-creation projects (issue 6)."""

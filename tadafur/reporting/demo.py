@@ -1,0 +1,62 @@
+"""Demo steps of the reporting module, used by the demo projects' walk
+(tadafur/projects/demo.py): a validated monitoring report, a final report, the three
+parties' evaluation. Each goes through the real services (password-signed validations)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from tadafur.reporting import services
+from tadafur.reporting.models import CRITERIA
+
+SCORES = {"commune": (3, 3, 4, 3, 3, 3), "association": (4, 3, 4, 3, 3, 4),
+          "programme": (3, 3, 3, 2, 3, 3)}
+
+
+def monitoring_report(project: Any, cast: dict, password: str) -> None:
+    """The first quarter, reported on the values the execution demo recorded (it runs
+    before), validated by the commune and the programme officer."""
+    start = project.start_date or dt.date(2026, 4, 1)
+    report = services.create_report(cast["member"], project, {
+        "period_start": start, "period_end": start + dt.timedelta(days=90),
+        "narrative": "Le lancement et trois sessions de dialogue ont eu lieu.",
+        "achievements": "42 participants, dont 24 femmes et 32 jeunes.",
+        "difficulties": "La salle n'était disponible que le samedi."})
+    services.submit_report(cast["member"], report)
+    services.validate_report(cast["agent"], report, "approve", None, password)
+    services.validate_report(cast["officer"], report, "approve", "Conforme.", password)
+
+
+def final_report(project: Any, cast: dict, password: str) -> None:
+    services.save_final_report(cast["member"], project, {
+        "narrative": "Toutes les activités ont été menées; 120 jeunes ont participé.",
+        "lessons": "Associer le conseil dès le lancement facilite la restitution.",
+        "committee_date": dt.date(2026, 12, 15),
+        "committee_attendees": "Président de la commune, présidente de l'association, "
+                               "chargé de programme Enabel",
+        "committee_decisions": "Le rapport final est adopté; la restitution publique aura "
+                               "lieu en janvier."})
+
+
+def evaluation(project: Any, cast: dict, password: str) -> None:
+    people = {"commune": cast["agent"], "association": cast["member"],
+              "programme": cast["officer"]}
+    for party, marks in SCORES.items():
+        values = {"lessons": "Le dialogue régulier a renforcé la confiance.",
+                  "recommendations": "Reconduire le dispositif avec les douars voisins."}
+        for criterion, mark in zip(CRITERIA, marks, strict=True):
+            values[f"{criterion}_score"] = str(mark)
+            values[f"{criterion}_justification"] = "Constaté lors du comité de suivi."
+        services.save_scores(people[party], project, party, values)
+    services.save_participation(cast["officer"], project, {
+        "women_participants": "64", "youth_participants": "88",
+        "participation_notes": "Les jeunes femmes ont animé deux sessions."})
+
+
+STEPS: dict[str, Callable[[Any, dict, str], None]] = {
+    "monitoring_report": monitoring_report,
+    "final_report_written": final_report,
+    "evaluation_scored": evaluation,
+}
