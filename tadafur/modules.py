@@ -7,7 +7,7 @@ import importlib.util
 from types import ModuleType
 
 DOMAINS = ("accounts", "organisations", "audit", "workflow", "projects", "documents",
-           "notifications", "oversight")
+           "notifications", "oversight", "delegations", "amendments")
 
 
 def domain_submodules(submodule: str) -> list[ModuleType]:
