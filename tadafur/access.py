@@ -290,7 +290,7 @@ def holds_role_for(user: Any, project: Any, party: str, roles: frozenset[str] | 
     return False
 
 
-# ---------------------------------------------------------------- delegation and amendments (issue 8)
+# ------------------------------------------------------- delegation and amendments (issue 8)
 
 DELEGABLE_ROLES = frozenset({Role.COMMUNE_SIGNATORY, Role.ASSOCIATION_SIGNATORY,
                              Role.PROGRAMME_OFFICER})

@@ -9,6 +9,7 @@ ever used.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections import deque
 from dataclasses import dataclass, field
@@ -454,10 +455,8 @@ def _amendments(reader: _Reader, raw: Any, states: dict) -> AmendmentRules | Non
         share = 0
     end = raw.get("programme_end_date")
     if isinstance(end, str):
-        try:
+        with contextlib.suppress(ValueError):
             end = dt.date.fromisoformat(end)
-        except ValueError:
-            pass
     if not isinstance(end, dt.date):
         reader.error(f"{key}.programme_end_date", f"must be a date (YYYY-MM-DD), not {end!r}")
         end = dt.date.max

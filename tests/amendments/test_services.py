@@ -100,7 +100,7 @@ def test_the_officer_cannot_propose(running, people):
 def test_two_amendments_touching_the_same_line_cannot_both_be_open(running, people):
     furniture, works = line(running, "programme"), line(running, "commune")
     first = _propose(people["agent"], running, lines={furniture.id: {"amount": "41000"}})
-    with pytest.raises(services.AmendmentError, match="No. 1 is already open"):
+    with pytest.raises(services.AmendmentError, match=r"No\. 1 is already open"):
         services.propose(people["member"], running, "Autre chose.", services.Proposal(
             lines={furniture.id: {"amount": "39000"}, works.id: {"amount": "41000"}}))
     db.session.rollback()
@@ -114,7 +114,7 @@ def test_two_amendments_touching_the_same_line_cannot_both_be_open(running, peop
 def test_fields_an_open_amendment_touches_cannot_be_edited_elsewhere(running, people):
     activity = running.activities[0]
     _propose(people["agent"], running, activities={activity.id: {"planned_end": "2026-09-30"}})
-    with pytest.raises(projects.ProjectError, match="Amendment No. 1 is open"):
+    with pytest.raises(projects.ProjectError, match=r"Amendment No\. 1 is open"):
         projects.set_activity_status(people["agent"], running, activity.id, "done")
     other = running.activities[1]
     projects.set_activity_status(people["agent"], running, other.id, "done")  # not touched
