@@ -207,3 +207,23 @@ def test_approval_applies_the_changes_and_seals_the_amendment_and_the_new_conven
         AuditEvent.project_id == running.id)))
     assert {"amendment.proposed", "amendment.approved", "project.amended",
             "document.sealed"} <= actions
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_amendment_pdf_in_each_language_keeps_figures_in_order(running, people, tmp_path,
+                                                               language):
+    from tests.documents.conftest import first_page_png, pdf_words, printed_left_to_right
+
+    furniture, works = line(running, "programme"), line(running, "commune")
+    amendment = _propose(people["agent"], running, end_date="2027-06-30", lines={
+        furniture.id: {"amount": "47000"}, works.id: {"amount": "33000"}})
+    document = documents.produce(running, documents.AMENDMENT, people["agent"], language,
+                                 gate=services.GATE, context={"amendment": amendment})
+    pdf = documents.stored_bytes(document)
+    words = pdf_words(pdf, tmp_path)
+    figure = "47.000,00" if language == "ar" else "47"
+    assert any(w[3] == figure for w in words), sorted({w[3] for w in words})[:80]
+    if language == "fr":
+        assert printed_left_to_right(words, ["47", "000,00", "MAD"])
+    assert printed_left_to_right(words, ["52,22", "%"])
+    first_page_png(pdf, f"amendment-{language}", tmp_path)
