@@ -9,8 +9,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from tadafur.access import requires
-from tadafur.amendments import hooks  # noqa: F401  (registers the verification finder)
-from tadafur.amendments import services
+from tadafur.amendments import (
+    dashboard,  # noqa: F401  (registers the my-amendments panel)
+    hooks,  # noqa: F401  (registers the verification finder)
+    services,
+)
 from tadafur.amendments.forms import ProposalForm, SignForm
 from tadafur.amendments.models import Amendment
 from tadafur.core.htmx import is_htmx, redirect_to

@@ -117,3 +117,25 @@ def make_draft(commune, association, agent):
     from tests.workflow.conftest import build_project
 
     return build_project(commune, association, agent)
+
+
+def test_home_page_lists_the_amendments_awaiting_my_sign_off(client, running, people,
+                                                             count_queries):
+    from tadafur.amendments.dashboard import awaiting
+
+    amendment = services.propose(people["agent"], running, "Prolongation.",
+                                 services.Proposal(end_date="2027-02-28"))
+    db.session.commit()
+    assert [a.id for a, _behalf in awaiting(people["president"])] == [amendment.id]
+    assert awaiting(people["member"]) == []  # not a signatory
+    login(client, people["president"])
+    home = client.get("/")
+    assert 'id="my-amendments"' in home.text and f"/amendments/{amendment.id}" in home.text
+    services.sign(people["president"], amendment, decision="approve", comment=None,
+                  password=PASSWORD)
+    db.session.commit()
+    assert awaiting(people["president"]) == []
+    db.session.expire_all()
+    with count_queries() as counter:
+        awaiting(people["chair"])
+    assert counter.count <= 8

@@ -91,7 +91,9 @@ def test_amendment_from_proposal_to_sealed_pdf_in_arabic(page, live_server, brow
     for name in ("president", "chair", "officer"):
         _switch(page, log_in, live[name], amendment_path)
         _sign(page, live[name].password)
-        expect(page.locator(f'#amendment-signoffs tr[data-party] td:has-text("{live[name].full_name}")')).to_have_count(1)
+        signed = page.locator("#amendment-signoffs tr[data-party] td",
+                              has_text=live[name].full_name)
+        expect(signed).to_have_count(1)
     expect(page.locator("h1 .status-approved")).to_be_visible()
     page_checked(page, "amendment-approved-ar")
 
