@@ -173,6 +173,67 @@ class Proposal:
     lines: dict[int, dict] = field(default_factory=dict)
     activities: dict[int, dict] = field(default_factory=dict)
     indicators: dict[int, dict] = field(default_factory=dict)
+    signatories: dict[str, Any] = field(default_factory=dict)  # party -> user id
+
+
+SIGNATORY_ROLES = {"commune": "commune_signatory", "association": "association_signatory"}
+
+
+def signatory_choices(project: Project, party: str) -> list:
+    """Active users who hold the party's signatory role in the project's commune or lead
+    association: whom an amendment may name as that party's signatory."""
+    from tadafur.accounts.models import Membership, User
+
+    column = (Membership.commune_id == project.commune_id if party == "commune"
+              else Membership.association_id == project.lead_association_id)
+    return list(db.session.scalars(select(User).join(Membership).where(
+        User.active, Membership.role == SIGNATORY_ROLES[party], column)
+        .order_by(User.full_name)))
+
+
+def current_signatory(project: Project, party: str) -> Any:
+    """Who the convention names for `party` now."""
+    from tadafur.documents.services import convention_facts
+
+    return convention_facts(project)[f"{party}_signatory"]
+
+
+def approved_signatory(project: Project, party: str) -> Any:
+    """The signatory the latest approved amendment named for `party`, if any."""
+    from tadafur.accounts.models import User
+
+    for amendment in db.session.scalars(select(Amendment).where(
+            Amendment.project_id == project.id, Amendment.status == APPROVED)
+            .order_by(Amendment.number.desc())):
+        for row in amendment.changes.get("signatory", []):
+            if row["party"] == party:
+                user = db.session.get(User, row["user"][1])
+                if user is not None and user.active:
+                    return user
+    return None
+
+
+def _signatory_changes(project: Project, proposal: Proposal) -> list[dict]:
+    rows = []
+    for party, wanted in proposal.signatories.items():
+        if party not in SIGNATORY_ROLES or wanted in (None, ""):
+            continue
+        field_name = f"signatory-{party}"
+        try:
+            wanted = int(wanted)
+        except (TypeError, ValueError):
+            raise AmendmentError(_("Choose a signatory from the list."), field_name) from None
+        choices = {u.id: u for u in signatory_choices(project, party)}
+        if wanted not in choices:
+            raise AmendmentError(_("Choose a signatory from the list."), field_name)
+        current = current_signatory(project, party)
+        if current is not None and current.id == wanted:
+            continue
+        rows.append({"party": party,
+                     "user": [current.id if current else None, wanted],
+                     "name": [current.full_name if current else None,
+                              choices[wanted].full_name]})
+    return rows
 
 
 def _budget_changes(project: Project, proposal: Proposal) -> tuple[list[dict], bool]:
@@ -251,6 +312,7 @@ def _keys(changes: dict) -> list[str]:
         keys.append("end_date")
     keys += [f"activity:{row['id']}" for row in changes.get("activities", [])]
     keys += [f"indicator:{row['id']}" for row in changes.get("indicators", [])]
+    keys += [f"signatory:{row['party']}" for row in changes.get("signatory", [])]
     return keys
 
 
@@ -300,6 +362,8 @@ def propose(actor: Any, project: Project, justification: str, proposal: Proposal
         changes["activities"] = activities
     if indicators := _indicator_changes(project, proposal):
         changes["indicators"] = indicators
+    if signatories := _signatory_changes(project, proposal):
+        changes["signatory"] = signatories
     if not changes:
         raise AmendmentError(_("Change at least one value: this amendment changes nothing."))
     kinds = [k for k in KIND_ORDER if k in changes]
@@ -442,6 +506,8 @@ def _approve(amendment: Amendment, actor: Any) -> None:
            after={"amendment": amendment.number, "changes": changes})
     workflow.content_changed(project, actor)
     db.session.expire(project, ["budget_lines", "activities", "indicators"])
+    amendment.status = APPROVED  # the consolidated convention reads the approved changes
+    db.session.flush()
     _produce_documents(amendment, actor)
     _close(amendment, APPROVED, actor)
 
@@ -559,6 +625,10 @@ def diff(amendment: Amendment, format_date: Any = None) -> Diff:
         result.fields.append(FieldRow(
             _("Indicator “%(name)s”: target (%(unit)s)", name=row["name"], unit=row["unit"]),
             row["target"][0], row["target"][1]))
+    for row in changes.get("signatory", []):
+        result.fields.append(FieldRow(
+            _("Signatory for the party: %(party)s", party=party_label(row["party"])),
+            row["name"][0] or "—", row["name"][1]))
     return result
 
 

@@ -43,7 +43,9 @@ def _proposal_from(form_data, project: Project) -> services.Proposal:
                            "planned_end": value(f"activity-{a.id}-planned_end")}
                     for a in project.activities},
         indicators={i.id: {"target": value(f"indicator-{i.id}-target")}
-                    for i in project.indicators})
+                    for i in project.indicators},
+        signatories={party: value(f"signatory-{party}") or None
+                     for party in services.SIGNATORY_ROLES})
 
 
 @blueprint.route("/projects/<int:project_id>/amendments/new", methods=["GET", "POST"])
@@ -75,7 +77,10 @@ def new(project: Project):
         "amendments/new.html", project=project, form=form, error=error,
         error_field=error_field, typed=request.form if request.method == "POST" else {},
         funders=FUNDER_LABELS, categories=BUDGET_CATEGORIES,
-        rules=services.rules_of(project), locked=services.locked_keys(project)), status
+        rules=services.rules_of(project), locked=services.locked_keys(project),
+        signatories=[(party, services.current_signatory(project, party),
+                      services.signatory_choices(project, party))
+                     for party in services.SIGNATORY_ROLES]), status
 
 
 def _page(amendment: Amendment, form: SignForm | None = None, error: str | None = None,

@@ -41,6 +41,9 @@ SEALED_KINDS = (CONVENTION_SIGNED, AMENDMENT)
 # Callables(document) -> the sign-offs a final document records, or None when it is not
 # theirs (the amendments module registers one for the documents its gate produces).
 SIGNOFF_FINDERS: list = []
+# Callables(project, party) -> the User named as that party's signatory, or None (an approved
+# amendment changing a signatory registers one); else the first active signatory is named.
+SIGNATORY_FINDERS: list = []
 GENERATABLE = (CONVENTION, SIGNOFF_RECORD)  # from the documents tab
 LANGUAGES = ("ar", "fr", "bilingual")
 CONVENTION_ARTICLES = (
@@ -412,6 +415,11 @@ def convention_facts(project: Any) -> dict:
             tranches.append(Tranche(share.funder, number, amount, due, date))
 
     def signatory(role: Role, column: Any, value: int) -> User | None:
+        party = "commune" if role == Role.COMMUNE_SIGNATORY else "association"
+        for finder in SIGNATORY_FINDERS:
+            named = finder(project, party)
+            if named is not None:
+                return named
         return db.session.scalar(
             select(User).join(Membership, Membership.user_id == User.id)
             .where(Membership.role == role.value, column == value, User.active.is_(True))

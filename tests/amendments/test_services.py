@@ -227,3 +227,35 @@ def test_amendment_pdf_in_each_language_keeps_figures_in_order(running, people, 
         assert printed_left_to_right(words, ["47", "000,00", "MAD"])
     assert printed_left_to_right(words, ["52,22", "%"])
     first_page_png(pdf, f"amendment-{language}", tmp_path)
+
+
+def test_change_of_signatory_names_the_new_one_in_the_consolidated_convention(
+        running, people, commune, tmp_path):
+    from tadafur.accounts.models import Role
+    from tests.factories import make_user
+
+    deputy = make_user(Role.COMMUNE_SIGNATORY, commune)
+    assert services.current_signatory(running, "commune").id == people["president"].id
+    amendment = _propose(people["agent"], running, signatories={"commune": str(deputy.id)})
+    assert amendment.kind_list == ["signatory"]
+    assert amendment.party_list == ["commune", "association", "programme"]
+    assert services.locked_keys(running) == {"signatory:commune": 1}
+    [row] = services.diff(amendment).fields
+    assert (row.before, row.after) == (people["president"].full_name, deputy.full_name)
+    for signer in ("president", "chair", "officer"):
+        sign(people[signer], amendment)
+    db.session.expire_all()
+    assert services.current_signatory(running, "commune").id == deputy.id
+    consolidated = db.session.get(documents.RegisteredDocument, amendment.consolidated_id)
+    assert deputy.full_name in pdf_text(documents.stored_bytes(consolidated), tmp_path)
+
+
+def test_a_signatory_outside_the_commune_is_refused(running, people, other_commune):
+    from tadafur.accounts.models import Role
+    from tests.factories import make_user
+
+    stranger = make_user(Role.COMMUNE_SIGNATORY, other_commune)
+    with pytest.raises(services.AmendmentError) as refused:
+        services.propose(people["agent"], running, "x", services.Proposal(
+            signatories={"commune": str(stranger.id)}))
+    assert refused.value.field == "signatory-commune"
