@@ -75,6 +75,8 @@ def upgrade():
     sa.Column('proposed_by_id', sa.Integer(), nullable=False),
     sa.Column('proposed_at', tadafur.models_base.UTCDateTime(), nullable=False),
     sa.Column('decided_at', tadafur.models_base.UTCDateTime(), nullable=True),
+    sa.Column('reminded_at', tadafur.models_base.UTCDateTime(), nullable=True),
+    sa.Column('escalated_at', tadafur.models_base.UTCDateTime(), nullable=True),
     sa.Column('document_id', sa.Integer(), nullable=True),
     sa.Column('consolidated_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['consolidated_id'], ['registered_document.id'], name=op.f('fk_amendment_consolidated_id_registered_document')),

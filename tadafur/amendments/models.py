@@ -42,6 +42,8 @@ class Amendment(db.Model):
     proposed_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     proposed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # overdue: told once
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # officers told
     document_id: Mapped[int | None] = mapped_column(ForeignKey("registered_document.id"))
     consolidated_id: Mapped[int | None] = mapped_column(ForeignKey("registered_document.id"))
 

@@ -531,6 +531,53 @@ def _produce_documents(amendment: Amendment, actor: Any) -> None:
     db.session.flush()
 
 
+# ---------------------------------------------------------------- reminders
+
+def send_reminders(now: dt.datetime | None = None) -> int:
+    """Open amendments past the definition's `due_days` (for cron, with `flask reminders`):
+    once, a reminder to each party still awaited (signatory and delegate); once, past twice
+    that, a notice to the programme officers."""
+    from tadafur.access import acts_for
+
+    now = now or utcnow()
+    sent = 0
+    for amendment in db.session.scalars(select(Amendment).where(
+            Amendment.status == OPEN, Amendment.escalated_at.is_(None))
+            .order_by(Amendment.id)):
+        rules = rules_of(amendment.project)
+        late = now - amendment.proposed_at
+        if rules is None or late <= dt.timedelta(days=rules.due_days):
+            continue
+        project, number = amendment.project, amendment.number
+        gate = gate_of(amendment, rules)
+        status = status_of(amendment, gate)
+        missing = [s for s in gate.signers if s.party not in status.approvals]
+        if amendment.reminded_at is None:
+            roles = {r for s in missing for r in s.roles}
+            candidates = {u.id: u for u in [
+                *workflow._users_of(project, {s.party for s in missing}, roles),
+                *workflow.delegates_of(project, now)]}
+            users = [u for u in candidates.values()
+                     if any(acts_for(u, project, s.party, s.roles) for s in missing)]
+            workflow.notify_users(users, "amendment_overdue", project, lambda _lang, p=project,
+                                  n=number: _("%(reference)s: amendment No. %(number)d is "
+                                              "overdue: your sign-off is awaited.",
+                                              reference=p.reference, number=n))
+            amendment.reminded_at = now
+            sent += len(users)
+        if late > 2 * dt.timedelta(days=rules.due_days):
+            officers = workflow._users_of(project, ("programme",))
+            workflow.notify_users(officers, "amendment_escalated", project,
+                                  lambda _lang, p=project, n=number: _(
+                                      "%(reference)s: amendment No. %(number)d has waited for "
+                                      "its sign-offs twice the time allowed.",
+                                      reference=p.reference, number=n))
+            amendment.escalated_at = now
+            sent += len(officers)
+        db.session.flush()
+    return sent
+
+
 # ---------------------------------------------------------------- the diff
 
 @dataclass(frozen=True)

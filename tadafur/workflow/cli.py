@@ -83,6 +83,12 @@ def reminders() -> None:
     else:
         expired = expire_due()  # an expired mandate no longer earns reminders
     sent = send_reminders()
+    try:
+        from tadafur.amendments.services import send_reminders as amendment_reminders
+    except ImportError:  # the amendments module is not installed
+        pass
+    else:
+        sent += amendment_reminders()
     db.session.commit()
     click.echo(f"{sent} reminder(s) sent")
     if expired:

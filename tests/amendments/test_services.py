@@ -259,3 +259,29 @@ def test_a_signatory_outside_the_commune_is_refused(running, people, other_commu
         services.propose(people["agent"], running, "x", services.Proposal(
             signatories={"commune": str(stranger.id)}))
     assert refused.value.field == "signatory-commune"
+
+
+def test_overdue_amendments_remind_the_awaited_signatories_then_the_officers(running, people):
+    from tadafur.notifications.models import Notification
+
+    amendment = _propose(people["agent"], running, activities={
+        running.activities[0].id: {"title": "Atelier de lancement"}})
+    sign(people["president"], amendment)
+
+    def told(kind):
+        return {n.user_id for n in db.session.scalars(select(Notification).where(
+            Notification.kind == kind))}
+
+    assert services.send_reminders() == 0  # not yet due (30 days)
+    amendment.proposed_at -= dt.timedelta(days=31)
+    db.session.commit()
+    services.send_reminders()
+    assert told("amendment_overdue") == {people["chair"].id}  # the commune has signed
+    assert told("amendment_escalated") == set()
+    amendment.proposed_at -= dt.timedelta(days=30)
+    db.session.commit()
+    services.send_reminders()
+    services.send_reminders()
+    assert told("amendment_escalated") == {people["officer"].id}
+    assert len(list(db.session.scalars(select(Notification).where(
+        Notification.kind.in_(["amendment_overdue", "amendment_escalated"]))))) == 2
