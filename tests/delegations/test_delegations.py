@@ -213,3 +213,20 @@ def test_delegated_sign_off_reaches_the_convention_gate(project, people, commune
     act(deputy, project, "signoff:convention")
     signoff = db.session.scalar(select(SignOff).where(SignOff.gate == "convention"))
     assert signoff.on_behalf_of_id == people["president"].id and signoff.party == "commune"
+
+
+def test_both_names_show_in_the_sign_offs_tab_and_the_sign_off_record_pdf(
+        client, project, chair, member, tmp_path):
+    from tadafur.documents import services as documents
+    from tests.documents.conftest import pdf_text
+    from tests.factories import login
+
+    delegation = _grant(chair, member)
+    act(member, project, "signoff:endorsement")
+    login(client, chair)
+    tab = client.get(f"/projects/{project.id}/tabs/signoffs", headers={"HX-Request": "true"})
+    assert f"for {chair.full_name}, under delegation No. {delegation.id}" in tab.text
+    record = documents.produce(project, documents.SIGNOFF_RECORD, member, "fr")
+    text = pdf_text(documents.stored_bytes(record), tmp_path)
+    assert member.full_name in text
+    assert f"Pour {chair.full_name}, par délégation n° {delegation.id}" in text
