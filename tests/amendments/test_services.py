@@ -190,6 +190,9 @@ def test_approval_applies_the_changes_and_seals_the_amendment_and_the_new_conven
 
     text = pdf_text(documents.stored_bytes(consolidated), tmp_path)
     assert "47 000,00" in text and "33 000,00" in text  # the new figures, French part
+    from tests.documents.conftest import first_page_png
+
+    first_page_png(documents.stored_bytes(consolidated), "consolidated-convention", tmp_path)
     assert "Consolidated" in text or "consolid" in text.lower()
     amendment_text = pdf_text(documents.stored_bytes(sealed), tmp_path)
     for figure in ("40 000,00", "47 000,00", "7 000,00", "44,44", "52,22"):
