@@ -123,7 +123,8 @@ def status_of(amendment: Amendment, gate: Gate | None = None) -> workflow.GateSt
 
 def may_sign(user: Any, amendment: Amendment) -> bool:
     """Whether a sign-off panel is offered (the service still checks everything)."""
-    if not amendment.is_open or user is None or not getattr(user, "is_authenticated", False):
+    if not amendment.is_open or user is None or not getattr(user, "is_authenticated", False) \
+            or not may_be_amended(amendment.project):
         return False
     gate = gate_of(amendment)
     status = status_of(amendment, gate)
@@ -439,6 +440,9 @@ def sign(actor: Any, amendment: Amendment, *, decision: str, comment: str | None
         db.session.refresh(amendment)
         if not amendment.is_open:
             raise AmendmentError(_("This amendment is no longer open."))
+        if not may_be_amended(project):
+            raise AmendmentError(_("A project can be amended only during its execution or "
+                                   "follow-up."))
         gate = gate_of(amendment)
         status = status_of(amendment, gate)
         try:
