@@ -309,9 +309,12 @@ def _amendment_html(project: Any, document: RegisteredDocument, common: dict,
     common.update(amendment=amendment, party_label=party_label,
                   signoffs=[s for s in amendments.signoffs_of(amendment) if s.valid
                             and s.signed_hash == amendment.subject_hash])
-    if document.kind == CONVENTION_SIGNED:
-        return _convention_html(project, document, common)
     languages = ("fr", "ar") if document.language == "bilingual" else (document.language,)
+    if document.kind == CONVENTION_SIGNED:
+        common["consolidated_bands"] = [(language, _consolidated_band(amendment, document,
+                                                                      language))
+                                        for language in languages]
+        return _convention_html(project, document, common)
     bodies = []
     for language in languages:
         with force_locale(language):
@@ -324,6 +327,19 @@ def _amendment_html(project: Any, document: RegisteredDocument, common: dict,
     with force_locale(_locale_for(document.language)):
         return render_template("documents/amendment.html", **common, bodies=bodies,
                                lang=_locale_for(document.language))
+
+
+def _consolidated_band(amendment: Any, document: RegisteredDocument, language: str) -> str:
+    """The consolidated convention's notice, in one of its languages."""
+    from tadafur.i18n import format_day
+
+    with force_locale(language):
+        return _("Consolidated text: the convention as amended by amendment No. %(number)s, "
+                 "approved on %(when)s. It supersedes version %(previous)s.",
+                 number=amendment.number,
+                 when=format_day(amendment.decided_at or document.created_at, "long",
+                                 language),
+                 previous=document.version - 1 if document.version > 1 else "—")
 
 
 def _day(text: str | None, language: str) -> str:
