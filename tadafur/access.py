@@ -254,15 +254,25 @@ def visible_projects(statement: Any, user: Any) -> Any:
 
 # ---------------------------------------------------------------- workflow
 
-def acts_for(user: Any, project: Any, party: str, roles: frozenset[str] | set[str]) -> bool:
+def acts_for(user: Any, project: Any, party: str, roles: frozenset[str] | set[str],
+             *, delegated: bool = True) -> bool:
     """May `user` act for `party` on `project` with one of `roles` (the workflow's YAML)?
 
     The party comes from `party_of`; the role must be held in that party's organisation
     (a commune role in the project's commune, an association role in one of its
     associations, programme officer for the programme). Read-only users never act.
+    With `delegated`, a valid delegation of such a role (`delegation_for`) also counts.
     """
     if user is None or not user.is_authenticated or not user.is_active or is_read_only(user):
         return False
+    if holds_role_for(user, project, party, roles):
+        return True
+    return delegated and delegation_for(user, project, party, roles) is not None
+
+
+def holds_role_for(user: Any, project: Any, party: str, roles: frozenset[str] | set[str]
+                   ) -> bool:
+    """The user's own memberships give them `party` with one of `roles` (no delegation)."""
     if party not in party_of(user, project):
         return False
     for membership in user.memberships:
@@ -278,6 +288,99 @@ def acts_for(user: Any, project: Any, party: str, roles: frozenset[str] | set[st
         if party == "programme" and role == Role.PROGRAMME_OFFICER:
             return True
     return False
+
+
+# ------------------------------------------------------- delegation and amendments (issue 8)
+
+DELEGABLE_ROLES = frozenset({Role.COMMUNE_SIGNATORY, Role.ASSOCIATION_SIGNATORY,
+                             Role.PROGRAMME_OFFICER})
+
+
+def delegation_for(user: Any, project: Any, party: str, roles: frozenset[str] | set[str],
+                   day: Any = None) -> Any:
+    """The delegation under which `user` may act for `party` with one of `roles` on `project`
+    today (or `day`), or None.
+
+    It must be in its period, not revoked, cover the project, delegate one of `roles`, and
+    its delegator must still hold that role for this party themselves (a delegation never
+    passes on a delegated right). The delegate must still be an active member of the
+    delegator's organisation.
+    """
+    from tadafur.models_base import utcnow
+
+    day = day or utcnow().date()
+    for delegation in getattr(user, "received_delegations", None) or ():
+        if delegation.role not in roles or not delegation.active_on(day) \
+                or not delegation.covers(project.id):
+            continue
+        if not is_member_of_same_organisation(user, delegation):
+            continue
+        if holds_role_for(delegation.delegator, project, party, {delegation.role}) \
+                and delegation.delegator.is_active:
+            return delegation
+    return None
+
+
+def lapsed_delegation_for(user: Any, project: Any, party: str,
+                          roles: frozenset[str] | set[str]) -> Any:
+    """A delegation that would let `user` act here but is expired, revoked or not started:
+    what a refusal names."""
+    for delegation in getattr(user, "received_delegations", None) or ():
+        if delegation.role in roles and delegation.covers(project.id) and holds_role_for(
+                delegation.delegator, project, party, {delegation.role}):
+            return delegation
+    return None
+
+
+def is_member_of_same_organisation(user: Any, delegation: Any) -> bool:
+    return any((delegation.commune_id and m.commune_id == delegation.commune_id)
+               or (delegation.association_id and m.association_id == delegation.association_id)
+               or (delegation.institution_id and m.institution_id == delegation.institution_id)
+               for m in user.memberships)
+
+
+def delegated_roles(user: Any, day: Any = None) -> set[str]:
+    """Roles `user` may currently exercise for someone else (for the my-tasks query)."""
+    from tadafur.models_base import utcnow
+
+    day = day or utcnow().date()
+    return {d.role for d in getattr(user, "received_delegations", None) or ()
+            if d.active_on(day)}
+
+
+@rule("delegations.view", writes=False)
+def _view_delegations(user, _obj) -> bool:
+    """Everyone signed in sees the delegations they gave and received."""
+    return True
+
+
+@rule("delegation.grant", writes=True)
+def _grant_delegation(user, _obj) -> bool:
+    """Only someone who signs in their own right (a signatory role of theirs)."""
+    return bool(user.roles & DELEGABLE_ROLES)
+
+
+@rule("delegation.revoke", writes=True)
+def _revoke_delegation(user, delegation) -> bool:
+    return delegation.delegator_id == user.id or user.has_role(Role.ADMIN)
+
+
+@rule("amendment.propose", writes=True)
+def _propose_amendment(user, project) -> bool:
+    """Either side of the convention proposes; whether the state allows it is the service's."""
+    return bool(party_of(user, project) & {"commune", "association"})
+
+
+@rule("amendment.view", writes=False)
+def _view_amendment(user, amendment) -> bool:
+    return can(user, "project.view", amendment.project)
+
+
+@rule("amendment.sign", writes=True)
+def _sign_amendment(user, amendment) -> bool:
+    """Try to sign: the service checks the party, the role and any delegation."""
+    return can(user, "project.view", amendment.project) or bool(
+        getattr(user, "received_delegations", None))
 
 
 @rule("project.list", writes=False)

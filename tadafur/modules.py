@@ -7,7 +7,7 @@ import importlib.util
 from types import ModuleType
 
 DOMAINS = ("accounts", "organisations", "audit", "workflow", "projects", "execution",
-           "documents", "notifications", "oversight", "reporting")
+           "documents", "notifications", "oversight", "reporting", "delegations", "amendments")
 
 
 def domain_submodules(submodule: str) -> list[ModuleType]:

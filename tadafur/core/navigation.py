@@ -23,6 +23,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("core.dashboard", _l("My tasks"), None, 10),
     NavItem("projects.index", _l("Projects"), "project.list", 20),
     NavItem("notifications.inbox", _l("Notifications"), None, 30),
+    NavItem("delegations.index", _l("Delegations"), "delegation.grant", 35),
     NavItem("organisations.communes", _l("Communes"), "reference.view", 60),
     NavItem("organisations.associations", _l("Associations"), "reference.view", 61),
     NavItem("projects.themes", _l("Themes"), "reference.manage", 70),

@@ -34,12 +34,21 @@ from tadafur.extensions import db
 from tadafur.models_base import utcnow
 
 CONVENTION, CONVENTION_SIGNED, SIGNOFF_RECORD = "convention", "convention_signed", "signoff_record"
+AMENDMENT = "amendment"  # a sealed amendment (avenant), produced when its gate completes
 REPORT_KINDS = ("monitoring_report", "final_report", "evaluation_report", "audit_extract")
-# Carry the platform's seal: the signed-off convention, and the reports the parties validate.
-SEALED_KINDS = (CONVENTION_SIGNED, "monitoring_report", "final_report", "evaluation_report")
+# Carry the platform's seal: the signed-off convention, the amendments, and the reports the
+# parties validate.
+SEALED_KINDS = (CONVENTION_SIGNED, AMENDMENT, "monitoring_report", "final_report",
+                "evaluation_report")
 # Registered once every party has signed off (a monitoring report after its validations).
-FINAL_KINDS = (CONVENTION_SIGNED, "monitoring_report")
-KINDS = (CONVENTION, CONVENTION_SIGNED, SIGNOFF_RECORD, *REPORT_KINDS)
+FINAL_KINDS = (CONVENTION_SIGNED, AMENDMENT, "monitoring_report")
+KINDS = (CONVENTION, CONVENTION_SIGNED, SIGNOFF_RECORD, AMENDMENT, *REPORT_KINDS)
+# Callables(document) -> the sign-offs a final document records, or None when it is not
+# theirs (the amendments module registers one for the documents its gate produces).
+SIGNOFF_FINDERS: list = []
+# Callables(project, party) -> the User named as that party's signatory, or None (an approved
+# amendment changing a signatory registers one); else the first active signatory is named.
+SIGNATORY_FINDERS: list = []
 GENERATABLE = (CONVENTION, SIGNOFF_RECORD)  # from the documents tab
 LANGUAGES = ("ar", "fr", "bilingual")
 CONVENTION_ARTICLES = (
@@ -63,6 +72,7 @@ def kind_label(kind: str) -> str:
         CONVENTION: _("Partnership convention"),
         CONVENTION_SIGNED: _("Signed-off partnership convention"),
         SIGNOFF_RECORD: _("Sign-off record"),
+        AMENDMENT: _("Amendment to the convention"),
         "monitoring_report": _("Monitoring report"),
         "final_report": _("Final report"),
         "evaluation_report": _("Evaluation report"),
@@ -145,10 +155,12 @@ def signoffs_of(project: Any) -> list[Any]:
 
 def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
             frozen: bool = False, gate: str | None = None,
-            sections: list[dict] | None = None) -> RegisteredDocument:
+            sections: list[dict] | None = None,
+            context: dict | None = None) -> RegisteredDocument:
     """Render, store and register one document (flushes; the caller commits).
 
-    `sections` fill the report layout (monitoring, evaluation, audit extract).
+    `sections` fill the report layout (monitoring, evaluation, audit extract); `context`
+    carries what an amendment and its consolidated convention print (`amendment`).
     """
     if kind not in KINDS:
         raise DocumentError(_("Unknown kind of document."))
@@ -165,7 +177,7 @@ def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
         supersedes_id=previous.id if previous else None, frozen=frozen,
         final=kind in FINAL_KINDS, sealed=kind in SEALED_KINDS, gate=gate)
     try:
-        pdf = _render(project, document, sections)
+        pdf = _render(project, document, sections, context or {})
         if document.sealed:
             pdf = sealing.seal(pdf)
     except rendering.RenderError as error:
@@ -242,10 +254,14 @@ def verification_url(code: str) -> str:
 
 
 def _render(project: Any, document: RegisteredDocument,
-            sections: list[dict] | None = None) -> bytes:
+            sections: list[dict] | None = None, context: dict | None = None) -> bytes:
     common = _common_context(project, document)
+    context = context or {}
     if document.kind == CONVENTION:
         return rendering.render_pdf(_convention_html(project, document, common))
+    if document.kind == AMENDMENT or (document.kind == CONVENTION_SIGNED
+                                      and "amendment" in context):
+        return rendering.render_pdf(_amendment_html(project, document, common, context))
     if document.kind == CONVENTION_SIGNED:
         frozen = latest_frozen(project)
         common.update(signed_document=frozen, party_label=party_label,
@@ -296,6 +312,55 @@ def _convention_html(project: Any, document: RegisteredDocument, common: dict) -
                                    f"documents/convention/articles_{language}.html").module,
                                lang=_locale_for(document.language),
                                bilingual=document.language == "bilingual")
+
+
+def _amendment_html(project: Any, document: RegisteredDocument, common: dict,
+                    context: dict) -> str:
+    """The sealed amendment (its diff and sign-off record), or the consolidated convention
+    (the convention with the amended values, naming the amendment, with its record)."""
+    from tadafur.amendments import services as amendments
+
+    amendment = context["amendment"]
+    common.update(amendment=amendment, party_label=party_label,
+                  signoffs=[s for s in amendments.signoffs_of(amendment) if s.valid
+                            and s.signed_hash == amendment.subject_hash])
+    languages = ("fr", "ar") if document.language == "bilingual" else (document.language,)
+    if document.kind == CONVENTION_SIGNED:
+        common["consolidated_bands"] = [(language, _consolidated_band(amendment, document,
+                                                                      language))
+                                        for language in languages]
+        return _convention_html(project, document, common)
+    bodies = []
+    for language in languages:
+        with force_locale(language):
+            bodies.append((language, Markup(render_template(
+                "documents/_amendment_body.html", **common, lang=language,
+                diff=amendments.diff(amendment, lambda text, lang=language: _day(text, lang)),
+                kind_label=lambda kind: amendments.kind_label(
+                    kind, amendments.rules_of(project)),
+                parties=amendments.party_labels(amendment)))))
+    with force_locale(_locale_for(document.language)):
+        return render_template("documents/amendment.html", **common, bodies=bodies,
+                               lang=_locale_for(document.language))
+
+
+def _consolidated_band(amendment: Any, document: RegisteredDocument, language: str) -> str:
+    """The consolidated convention's notice, in one of its languages."""
+    from tadafur.i18n import format_day
+
+    with force_locale(language):
+        return _("Consolidated text: the convention as amended by amendment No. %(number)s, "
+                 "approved on %(when)s. It supersedes version %(previous)s.",
+                 number=amendment.number,
+                 when=format_day(amendment.decided_at or document.created_at, "long",
+                                 language),
+                 previous=document.version - 1 if document.version > 1 else "—")
+
+
+def _day(text: str | None, language: str) -> str:
+    from tadafur.i18n import format_day
+
+    return format_day(dt.date.fromisoformat(text), language=language) if text else "—"
 
 
 def _record_html(project: Any, document: RegisteredDocument, common: dict,
@@ -381,6 +446,11 @@ def convention_facts(project: Any) -> dict:
             tranches.append(Tranche(share.funder, number, amount, due, date))
 
     def signatory(role: Role, column: Any, value: int) -> User | None:
+        party = "commune" if role == Role.COMMUNE_SIGNATORY else "association"
+        for finder in SIGNATORY_FINDERS:
+            named = finder(project, party)
+            if named is not None:
+                return named
         return db.session.scalar(
             select(User).join(Membership, Membership.user_id == User.id)
             .where(Membership.role == role.value, column == value, User.active.is_(True))
@@ -430,6 +500,7 @@ class Verification:
     seal: sealing.SealStatus | None = None
     signoffs: list = field(default_factory=list)
     uploaded_sha256: str | None = None
+    superseded_by: RegisteredDocument | None = None
 
 
 def find(text: str) -> RegisteredDocument | None:
@@ -474,6 +545,14 @@ def _describe(result: Verification, data: bytes) -> Verification:
     if document.sealed:
         result.seal = sealing.validate(data)
         result.authentic = result.seal.ok
+    result.superseded_by = db.session.scalar(
+        select(RegisteredDocument).where(RegisteredDocument.supersedes_id == document.id)
+        .order_by(RegisteredDocument.version).limit(1))
+    for finder in SIGNOFF_FINDERS:
+        found = finder(document)
+        if found is not None:
+            result.signoffs = found
+            return result
     bound = {document.sha256}
     if document.project is None:  # programme-wide: no sign-offs bind to it
         return result

@@ -11,7 +11,8 @@ from tadafur.extensions import db
 from tadafur.models_base import UTCDateTime, utcnow
 
 KINDS = ("awaiting_signoff", "changes_requested", "approved", "rejected", "mentioned",
-         "overdue", "sign_again")
+         "overdue", "sign_again", "escalated", "amendment", "amendment_overdue",
+         "amendment_escalated", "delegation")
 
 
 class Notification(db.Model):

@@ -18,6 +18,7 @@ class ProjectTasks:
     actions: list[Any] = field(default_factory=list)
     due_at: Any = None
     overdue: bool = False
+    on_behalf_of: str | None = None  # a delegate's task: whom they would sign for
 
 
 def group_by_project(tasks: list[Any]) -> list[ProjectTasks]:
@@ -27,6 +28,7 @@ def group_by_project(tasks: list[Any]) -> list[ProjectTasks]:
         entry = grouped.setdefault(task.project.id, ProjectTasks(
             task.project, due_at=task.due_at, overdue=task.overdue))
         entry.actions.append(task.action)
+        entry.on_behalf_of = entry.on_behalf_of or getattr(task, "on_behalf_of", None)
     return sorted(grouped.values(), key=lambda t: (not t.overdue, t.due_at is None,
                                                    t.due_at or 0, t.project.id))
 

@@ -306,6 +306,22 @@ def ensure_editable(project: Project) -> None:
         raise ProjectError(_("This project can no longer be edited in its current state."))
 
 
+LOCK_KEYS = {BudgetLine: "budget_line", Activity: "activity", Indicator: "indicator"}
+
+
+def ensure_not_amended(project: Project, *keys: str) -> None:
+    """Refuse to change what an open amendment touches (`budget_line:<id>`, `activity:<id>`,
+    `indicator:<id>`, `end_date`): the amendment decides it."""
+    try:
+        from tadafur.amendments.services import AmendmentError, ensure_not_locked
+    except ImportError:  # the amendments module is not installed
+        return
+    try:
+        ensure_not_locked(project, *keys)
+    except AmendmentError as error:
+        raise ProjectError(error.message, error.field) from None
+
+
 def others_changes(project: Project, since_version: int) -> list[OtherChange]:
     """What was saved on the project after `since_version`, from the audit trail."""
     events = db.session.scalars(
@@ -345,6 +361,8 @@ def update_project(actor: User, project: Project, values: dict, expected_version
     ensure_editable(project)
     before = snapshot(project)
     wanted = _comparable({k: v for k, v in values.items() if k in PROJECT_FIELDS})
+    if "end_date" in wanted and wanted["end_date"] != before.get("end_date"):
+        ensure_not_amended(project, "end_date")
     _check_values(actor, {**before, **wanted}, project)
     if all(before.get(key) == value for key, value in wanted.items()):
         return
@@ -411,6 +429,7 @@ def _remove_child(actor: User, project: Project, model: Any, collection: str, ch
     project = lock(project)
     ensure_editable(project)
     child = _child(model, project, child_id)
+    ensure_not_amended(project, f"{LOCK_KEYS[model]}:{child.id}")
     values = values_of(child)
     db.session.delete(child)
     setattr(project, collection, [x for x in getattr(project, collection) if x.id != child_id])
@@ -472,6 +491,7 @@ def set_activity_status(actor: User, project: Project, activity_id: int, status:
     if status == "closed" and not reason:
         raise ProjectError(_("Say why the activity is closed."), "reason")
     activity = _child(Activity, project, activity_id)
+    ensure_not_amended(project, f"activity:{activity.id}")
     before = {"status": activity.status, "closing_reason": activity.closing_reason}
     activity.status = status
     activity.closing_reason = reason if status == "closed" else None

@@ -35,7 +35,7 @@ from tadafur.workflow.labels import field_label, party_label
 blueprint = Blueprint("projects", __name__)
 PAGE_SIZE = 25
 TABS = ("overview", "budget", "plan", "execution", "reports", "evaluation", "signoffs",
-        "documents", "discussion", "history")
+        "amendments", "documents", "discussion", "history")
 
 
 def _int_arg(name: str) -> int | None:
@@ -55,6 +55,7 @@ def tab_labels() -> dict[str, str]:
     return {"overview": _("Overview"), "budget": _("Budget"),
             "plan": _("Activities and indicators"), "execution": _("Execution"),
             "reports": _("Reports"), "evaluation": _("Evaluation"), "signoffs": _("Sign-offs"),
+            "amendments": _("Amendments"),
             "documents": _("Documents"), "discussion": _("Discussion"),
             "history": _("History")}
 
@@ -215,7 +216,15 @@ def _tab_context(project: Project, tab: str, tab_error: str | None = None, **for
         context.update(reporting_tab(project, tab))
     elif tab == "signoffs":
         context["signoffs"] = workflow.signoffs(project)
-        context["gates"] = services.gates_of(project)
+        context["gates"] = {**services.gates_of(project), "amendment": _("Amendment")}
+    elif tab == "amendments":
+        from tadafur.amendments import services as amendments
+
+        context["amendments"] = amendments.amendments_of(project)
+        context["may_propose"] = (amendments.may_be_amended(project)
+                                  and can(current_user, "amendment.propose", project))
+        context["amendment_kind_label"] = lambda p, kind: amendments.kind_label(
+            kind, amendments.rules_of(p))
     elif tab == "documents":
         context["documents"] = services.documents_of(project)
         context["documents_template"] = services.documents_template()

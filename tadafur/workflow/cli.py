@@ -76,9 +76,23 @@ def reminders() -> None:
     """Notify everyone whose action is awaited on a project past its state's due date."""
     from tadafur.workflow.services import send_reminders
 
+    try:
+        from tadafur.delegations.services import expire_due
+    except ImportError:  # the delegations module is not installed
+        expired = 0
+    else:
+        expired = expire_due()  # an expired mandate no longer earns reminders
     sent = send_reminders()
+    try:
+        from tadafur.amendments.services import send_reminders as amendment_reminders
+    except ImportError:  # the amendments module is not installed
+        pass
+    else:
+        sent += amendment_reminders()
     db.session.commit()
     click.echo(f"{sent} reminder(s) sent")
+    if expired:
+        click.echo(f"{expired} delegation(s) expired")
 
 
 def register(app: Flask) -> None:

@@ -9,6 +9,8 @@ ever used.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +31,8 @@ STYLES = ("primary", "danger", "default")
 SUBJECTS = ("content", "transition")  # or document:<kind>
 SIGNOFF_PREFIX = "signoff:"
 NOTIFY_KINDS = ("changes_requested", "approved", "rejected")
+# What an amendment may change (the amendments module knows how to apply each kind).
+AMENDMENT_CHANGES = ("budget", "end_date", "activities", "indicators", "signatory")
 
 
 class DefinitionError(Exception):
@@ -111,6 +115,26 @@ class ReportRules:
     evaluation_scorers: tuple[Signer, ...] = ()
 
 
+@dataclass(frozen=True)
+class AmendmentRules:
+    """The `amendments:` section: where amendments are proposed and who signs which change."""
+
+    states: tuple[str, ...]
+    due_days: int
+    reallocation_officer_share: int  # percent of a budget line
+    programme_end_date: dt.date
+    signers: dict[str, frozenset[str]]  # party -> roles that sign for it
+    changes: dict[str, tuple[str, tuple[str, ...]]]  # kind -> (label, parties)
+
+    def parties_for(self, kinds: set[str] | list[str], officer: bool = False
+                    ) -> tuple[str, ...]:
+        """The parties whose sign-off an amendment with these kinds of change needs."""
+        wanted = {party for kind in kinds for party in self.changes[kind][1]}
+        if officer:
+            wanted.add("programme")
+        return tuple(p for p in PARTIES if p in wanted)
+
+
 @dataclass
 class Definition:
     name: str
@@ -124,6 +148,7 @@ class Definition:
     transitions: list[Transition]
     gates: dict[str, Gate] = field(default_factory=dict)
     reports: ReportRules = field(default_factory=ReportRules)
+    amendments: AmendmentRules | None = None  # None: this version allows no amendment
 
     def state(self, name: str) -> State:
         return self.states[name]
@@ -480,6 +505,79 @@ def _check_graph(reader: _Reader, definition: Definition) -> None:
                          f"{gate.document_kind!r}: the documents module must be installed")
 
 
+def _amendments(reader: _Reader, raw: Any, states: dict) -> AmendmentRules | None:
+    """Read and check the `amendments:` section (every mistake named with its key)."""
+    key = "amendments"
+    raw = reader.mapping(raw, key)
+    reader.known_keys(raw, {"states", "due_days", "reallocation_officer_share",
+                            "programme_end_date", "signers", "changes"}, key)
+    names = reader.sequence(raw.get("states"), f"{key}.states")
+    if not names:
+        reader.error(f"{key}.states", "name at least one state where amendments are proposed")
+    for i, name in enumerate(names):
+        if name not in states:
+            reader.error(f"{key}.states[{i}]", f"unknown state {name!r}")
+        elif states[name].final:
+            reader.error(f"{key}.states[{i}]", f"{name!r} is final: a closed project cannot "
+                         "be amended")
+    due_days = raw.get("due_days", 30)
+    if not isinstance(due_days, int) or isinstance(due_days, bool) or due_days < 1:
+        reader.error(f"{key}.due_days", f"must be a whole number of days from 1, not "
+                     f"{due_days!r}")
+        due_days = 30
+    share = raw.get("reallocation_officer_share")
+    if not isinstance(share, int) or isinstance(share, bool) or not 0 <= share <= 100:
+        reader.error(f"{key}.reallocation_officer_share", f"must be a whole percentage from 0 "
+                     f"to 100, not {share!r}")
+        share = 0
+    end = raw.get("programme_end_date")
+    if isinstance(end, str):
+        with contextlib.suppress(ValueError):
+            end = dt.date.fromisoformat(end)
+    if not isinstance(end, dt.date):
+        reader.error(f"{key}.programme_end_date", f"must be a date (YYYY-MM-DD), not {end!r}")
+        end = dt.date.max
+    signers: dict[str, frozenset[str]] = {}
+    for party, roles in reader.mapping(raw.get("signers"), f"{key}.signers").items():
+        item_key = f"{key}.signers.{party}"
+        if party not in PARTIES:
+            reader.error(item_key, f"unknown party {party!r} (known: " + ", ".join(PARTIES)
+                         + ")")
+            continue
+        found = reader.roles(reader.sequence(roles, item_key), item_key)
+        if not found:
+            reader.error(item_key, "name at least one role")
+        for role in sorted(found - PARTY_ROLES[party]):
+            reader.error(item_key, f"role {role!r} does not belong to the {party} party")
+        signers[party] = frozenset(str(r) for r in found & PARTY_ROLES[party])
+    changes: dict[str, tuple[str, tuple[str, ...]]] = {}
+    raw_changes = reader.mapping(raw.get("changes"), f"{key}.changes")
+    if not raw_changes:
+        reader.error(f"{key}.changes", "name at least one kind of change")
+    for kind, item in raw_changes.items():
+        item_key = f"{key}.changes.{kind}"
+        if kind not in AMENDMENT_CHANGES:
+            reader.error(item_key, f"unknown kind of change {kind!r} (known: "
+                         + ", ".join(AMENDMENT_CHANGES) + ")")
+            continue
+        item = reader.mapping(item, item_key)
+        reader.known_keys(item, {"label", "parties"}, item_key)
+        parties = reader.sequence(item.get("parties"), f"{item_key}.parties")
+        if not parties:
+            reader.error(f"{item_key}.parties", "name at least one party")
+        for i, party in enumerate(parties):
+            if party not in PARTIES:
+                reader.error(f"{item_key}.parties[{i}]", f"unknown party {party!r}")
+            elif party not in signers:
+                reader.error(f"{item_key}.parties[{i}]", f"party {party!r} has no signer "
+                             f"roles under {key}.signers")
+        changes[kind] = (str(item.get("label") or kind), tuple(parties))
+    if "budget" in changes and "programme" not in signers:
+        reader.error(f"{key}.signers", "the programme party must have signers: large "
+                     "reallocations need the programme officer")
+    return AmendmentRules(tuple(names), due_days, share, end, signers, changes)
+
+
 def _producers() -> dict:
     from tadafur.workflow.hooks import DOCUMENT_PRODUCERS
 
@@ -503,7 +601,7 @@ def load_file(path: str | Path) -> Definition:
     if reader.errors:
         raise DefinitionError(reader.errors)
     reader.known_keys(data, {"name", "version", "label", "initial", "options", "phases",
-                             "transitions", "reports"}, "(file)")
+                             "transitions", "reports", "amendments"}, "(file)")
     name = reader.text(data, "name", "(file)")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -520,6 +618,8 @@ def load_file(path: str | Path) -> Definition:
                             str(data.get("initial")), options, phases, states, transitions,
                             reports=_read_reports(reader, data.get("reports"), states))
     _check_graph(reader, definition)
+    if "amendments" in data:
+        definition.amendments = _amendments(reader, data["amendments"], states)
     if reader.errors:
         raise DefinitionError(reader.errors)
     return definition

@@ -47,6 +47,8 @@ _DEFINITION_TEXTS = (
     _l("Suspend"), _l("Resume"), _l("Terminate the project"), _l("Submit the final report"),
     _l("Return the report for corrections"), _l("Final report validated"),
     _l("Submit the joint evaluation for signature"), _l("Evaluation signed by all parties"),
+    _l("Budget reallocation"), _l("Extension of the end date"), _l("Change of activities"),
+    _l("Change of indicators' targets"), _l("Change of a signatory"),
 )
 
 

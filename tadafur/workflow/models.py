@@ -75,5 +75,10 @@ class SignOff(db.Model):
     valid: Mapped[bool] = mapped_column(Boolean, default=True)
     invalidated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     invalidated_reason: Mapped[str | None] = mapped_column(String(200))
+    # Signed by a delegate: the mandate and the person the delegate signed for.
+    delegation_id: Mapped[int | None] = mapped_column(ForeignKey("delegation.id"))
+    on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
-    user: Mapped[User] = relationship(lazy="joined")
+    user: Mapped[User] = relationship(lazy="joined", foreign_keys=[user_id])
+    on_behalf_of: Mapped[User | None] = relationship(lazy="joined",
+                                                     foreign_keys=[on_behalf_of_id])

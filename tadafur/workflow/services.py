@@ -67,6 +67,7 @@ class Task:
     action: Action
     due_at: dt.datetime | None
     overdue: bool
+    on_behalf_of: str | None = None  # awaited from a delegate: the delegator's name
 
 
 class WorkflowError(Exception):
@@ -276,14 +277,21 @@ def gate_status(project: Project, definition: Definition | None = None,
         return None
     round_ = facts.round if facts is not None else current_round(project)
     subject_hash = _subject_hash(project, gate, round_, facts)
-    approvals: dict[str, SignOff] = {}
-    rejections: dict[str, SignOff] = {}
     if facts is not None:
         collected = [so for so in facts.signoffs if so.gate == gate.name and so.round == round_]
     else:
         collected = db.session.scalars(select(SignOff).where(
             SignOff.project_id == project.id, SignOff.gate == gate.name,
             SignOff.round == round_, SignOff.valid).order_by(SignOff.id))
+    return collect_status(gate, round_, subject_hash, collected)
+
+
+def collect_status(gate: Gate, round_: int, subject_hash: str | None,
+                   collected) -> GateStatus:
+    """The approvals and refusals among `collected` sign-offs that bind to `subject_hash`
+    (also used by gates outside the definition's states: amendments)."""
+    approvals: dict[str, SignOff] = {}
+    rejections: dict[str, SignOff] = {}
     for signoff in collected:
         if signoff.signed_hash != subject_hash:
             continue
@@ -306,6 +314,16 @@ def _may_fire(user: Any, project: Project, transition: Transition) -> bool:
 
 def _signing_parties(user: Any, project: Project, gate: Gate) -> list[str]:
     return [s.party for s in gate.signers if acts_for(user, project, s.party, s.roles)]
+
+
+def signing_mandate(user: Any, project: Project, gate: Gate, party: str) -> Any:
+    """The delegation `user` signs `party`'s part of `gate` under (None: in their own right)."""
+    from tadafur.access import delegation_for, holds_role_for
+
+    signer = next(s for s in gate.signers if s.party == party)
+    if holds_role_for(user, project, party, signer.roles):
+        return None
+    return delegation_for(user, project, party, signer.roles)
 
 
 def _transition_action(transition: Transition) -> Action:
@@ -391,9 +409,8 @@ def fire(user: Any, project: Project, trigger: str, *, comment: str | None = Non
         raise WorkflowError(_("At most %(max)d characters.", max=MAX_TEXT), field="comment")
     data = dict(data or {})
     signing = trigger.startswith(SIGNOFF_PREFIX)
-    if signing and not check_password(user, password or ""):
-        # checked before taking the lock: password hashing is slow on purpose
-        raise WorkflowError(_("The password is not correct."), field="password")
+    if signing:
+        check_signing_password(user, password)
     with db.session.begin_nested():
         _lock(project)
         definition = definition_of(project)
@@ -512,15 +529,58 @@ def _enter_state(project: Project, definition: Definition, actor: Any) -> None:
                                      reference=project.reference, gate=translate(label)))
 
 
+def check_signing_password(user: Any, password: str | None) -> None:
+    """Signing asks for the password again (checked before any lock: hashing is slow)."""
+    if not check_password(user, password or ""):
+        raise WorkflowError(_("The password is not correct."), field="password")
+
+
 def _sign(user, project, definition, gate_name, comment, data) -> None:
     state = definition.state(project.state)
     gate = state.gate
     if gate is None or gate.name != gate_name:
         raise WorkflowError(_("There is nothing to sign at this stage."))
     status = gate_status(project, definition)
+    _signoff, complete = sign_gate(user, project, gate, status, comment, data)
+    if not complete:
+        return
+    for hook in hooks.GATE_COMPLETED:
+        hook(project, gate.name, user)
+    record("gate.completed", obj=project, project=project, actor=user,
+           summary=f"gate {gate.name} complete",
+           after={"gate": gate.name, "round": status.round, "signed_hash": status.subject_hash})
+    automatic = next((t for t in definition.from_state(state.name)
+                      if t.auto and t.gate == gate.name), None)
+    if automatic is not None:
+        _apply(user, project, definition, automatic, None, {})
+
+
+def _refuse_unsigned(user: Any, project: Project, gate: Gate) -> None:
+    """No party to sign for: say so, naming a lapsed mandate when that is the reason."""
+    from tadafur.access import lapsed_delegation_for
+
+    for signer in gate.signers:
+        lapsed = lapsed_delegation_for(user, project, signer.party, signer.roles)
+        if lapsed is not None:
+            raise WorkflowError(_(
+                "Your delegation from %(name)s is not valid now (it runs from %(start)s to "
+                "%(end)s, or was revoked): you cannot sign for them.",
+                name=lapsed.delegator.full_name, start=lapsed.starts_on.isoformat(),
+                end=lapsed.ends_on.isoformat()))
+    raise WorkflowError(_("You cannot sign this for any of the parties."))
+
+
+def sign_gate(user: Any, project: Project, gate: Gate, status: GateStatus,
+              comment: str | None, data: dict) -> tuple[SignOff, bool]:
+    """Record `user`'s decision on `gate` for one of their parties (the project row is
+    locked by the caller), audited; return the sign-off and whether it completed the gate.
+
+    A delegate signs for the delegator's party: the sign-off names the delegation and the
+    person signed for, and the use of the mandate is audited.
+    """
     parties = _signing_parties(user, project, gate)
     if not parties:
-        raise WorkflowError(_("You cannot sign this for any of the parties."))
+        _refuse_unsigned(user, project, gate)
     wanted = data.get("party")
     if wanted is not None and wanted not in parties:
         raise WorkflowError(_("You cannot sign this for that party."), field="party")
@@ -535,28 +595,28 @@ def _sign(user, project, definition, gate_name, comment, data) -> None:
         raise WorkflowError(_("A comment is required: say why you refuse."), field="comment")
     if status.subject_hash is None:
         raise WorkflowError(_("The document to sign has not been produced yet."))
+    mandate = signing_mandate(user, project, gate, party)
     signoff = SignOff(project_id=project.id, gate=gate.name, round=status.round, party=party,
                       user_id=user.id, decision=decision, comment=comment,
-                      subject=gate.subject, signed_hash=status.subject_hash, valid=True)
+                      subject=gate.subject, signed_hash=status.subject_hash, valid=True,
+                      delegation_id=mandate.id if mandate else None,
+                      on_behalf_of_id=mandate.delegator_id if mandate else None)
     db.session.add(signoff)
     project.version = (project.version or 0) + 1
     db.session.flush()
+    delegated = ({"delegation_id": mandate.id, "on_behalf_of": mandate.delegator.full_name,
+                  "on_behalf_of_id": mandate.delegator_id} if mandate else {})
     record("signoff.given" if decision == "approve" else "signoff.refused", obj=signoff,
            project=project, actor=user, summary=f"{gate.name}: {party} {decision}",
            after={"gate": gate.name, "party": party, "decision": decision,
                   "round": status.round, "subject": gate.subject,
-                  "signed_hash": status.subject_hash, "comment": comment})
-    if decision != "approve" or set(status.missing) - {party}:
-        return
-    for hook in hooks.GATE_COMPLETED:
-        hook(project, gate.name, user)
-    record("gate.completed", obj=project, project=project, actor=user,
-           summary=f"gate {gate.name} complete",
-           after={"gate": gate.name, "round": status.round, "signed_hash": status.subject_hash})
-    automatic = next((t for t in definition.from_state(state.name)
-                      if t.auto and t.gate == gate.name), None)
-    if automatic is not None:
-        _apply(user, project, definition, automatic, None, {})
+                  "signed_hash": status.subject_hash, "comment": comment, **delegated})
+    if mandate is not None:
+        record("delegation.used", obj=mandate, project=project, actor=user,
+               summary=f"{user.full_name} for {mandate.delegator.full_name}: {gate.name}",
+               after={"signoff_id": signoff.id, "gate": gate.name, "party": party,
+                      "delegator_id": mandate.delegator_id, "delegate_id": user.id})
+    return signoff, decision == "approve" and not (set(status.missing) - {party})
 
 
 def content_changed(project: Project, actor: Any) -> None:
@@ -658,8 +718,8 @@ def awaited_actions(user: Any, project: Project, facts: GateFacts | None = None
             if action.kind == "signoff" or action.style == "primary"]
 
 
-def _user_parties(user: Any) -> set[str]:
-    roles = user.roles
+def _user_parties(user: Any, roles: set | frozenset | None = None) -> set[str]:
+    roles = user.roles if roles is None else roles
     parties = set()
     if roles & {Role.COMMUNE_AGENT, Role.COMMUNE_SIGNATORY}:
         parties.add("commune")
@@ -672,7 +732,10 @@ def _user_parties(user: Any) -> set[str]:
 
 def _awaiting_states(user: Any) -> set[str]:
     """States in which something may await `user`: a gate they sign, or a primary step."""
-    parties, roles = _user_parties(user), {r.value for r in user.roles}
+    from tadafur.access import delegated_roles
+
+    roles = {r.value for r in user.roles} | delegated_roles(user)
+    parties = _user_parties(user, {Role(r) for r in roles})
     states: set[str] = set()
     for definition in registry().definitions.values():
         for name, state in definition.states.items():
@@ -707,14 +770,52 @@ def awaited(user: Any) -> list[Task]:
     for project in projects:
         due = due_at(project)
         for action in awaited_actions(user, project, facts[project.id]):
-            tasks.append(Task(project, action, due, due is not None and due < now))
+            behalf = behalf_of(user, project) if action.kind == "signoff" else None
+            tasks.append(Task(project, action, due, due is not None and due < now, behalf))
     return sorted(tasks, key=lambda t: (t.due_at is None, t.due_at or now))
 
 
-def send_reminders(now: dt.datetime | None = None) -> int:
-    """One `overdue` notification per awaited user and overdue project state (for cron)."""
+def behalf_of(user: Any, project: Project) -> str | None:
+    """Whom `user` would sign the current gate for, when only a delegation lets them."""
+    from tadafur.access import delegation_for, holds_role_for
+
+    gate = definition_of(project).state(project.state).gate
+    if gate is None or any(holds_role_for(user, project, s.party, s.roles)
+                           for s in gate.signers):
+        return None
+    for signer in gate.signers:
+        mandate = delegation_for(user, project, signer.party, signer.roles)
+        if mandate is not None:
+            return mandate.delegator.full_name
+    return None
+
+
+def _notified(project: Project, kind: str, since: dt.datetime) -> set[int]:
     from tadafur.notifications.models import Notification
 
+    return set(db.session.scalars(select(Notification.user_id).where(
+        Notification.project_id == project.id, Notification.kind == kind,
+        Notification.created_at >= since)))
+
+
+def delegates_of(project: Project, now: dt.datetime | None = None) -> list[User]:
+    """Users holding a delegation that is valid today and covers `project`."""
+    from tadafur.delegations.models import Delegation, delegation_project
+
+    today = (now or utcnow()).date()
+    return list(db.session.scalars(select(User).join(
+        Delegation, Delegation.delegate_id == User.id).where(
+        Delegation.revoked_at.is_(None), Delegation.starts_on <= today,
+        Delegation.ends_on >= today,
+        or_(Delegation.all_projects, Delegation.id.in_(
+            select(delegation_project.c.delegation_id)
+            .where(delegation_project.c.project_id == project.id)))).distinct()))
+
+
+def send_reminders(now: dt.datetime | None = None) -> int:
+    """Overdue steps, for cron: after the state's due days, one `overdue` notification to
+    each awaited user (a delegate who may sign included); after twice that, when a sign-off
+    is still missing, one `escalated` notification to the programme officers."""
     now = now or utcnow()
     sent = 0
     projects = db.session.scalars(select(Project).where(Project.state.not_in(_final_states())))
@@ -722,19 +823,41 @@ def send_reminders(now: dt.datetime | None = None) -> int:
         due = due_at(project)
         if due is None or due >= now:
             continue
-        already = set(db.session.scalars(select(Notification.user_id).where(
-            Notification.project_id == project.id, Notification.kind == "overdue",
-            Notification.created_at >= project.state_entered_at)))
-        users = [u for u in _users_of(project, ("commune", "association", "programme"))
+        already = _notified(project, "overdue", project.state_entered_at)
+        candidates = {u.id: u for u in [
+            *_users_of(project, ("commune", "association", "programme")),
+            *delegates_of(project, now)]}
+        users = [u for u in candidates.values()
                  if u.id not in already and awaited_actions(u, project)]
-        if not users:
-            continue
-        notify_users(users, "overdue", project,
-                     lambda _lang, p=project: _(
-                         "%(reference)s is overdue at the stage “%(state)s”: your action is "
-                         "awaited.", reference=p.reference, state=state_label(p.state)))
-        sent += len(users)
+        if users:
+            notify_users(users, "overdue", project,
+                         lambda _lang, p=project: _(
+                             "%(reference)s is overdue at the stage “%(state)s”: your action "
+                             "is awaited.", reference=p.reference, state=state_label(p.state)))
+            sent += len(users)
+        sent += _escalate(project, due, now)
     return sent
+
+
+def _escalate(project: Project, due: dt.datetime, now: dt.datetime) -> int:
+    """Twice the due days and a sign-off still missing: tell the programme officers."""
+    if now < due + (due - project.state_entered_at):
+        return 0
+    status = gate_status(project)
+    if status is None or not status.missing:
+        return 0
+    already = _notified(project, "escalated", project.state_entered_at)
+    officers = [u for u in _users_of(project, ("programme",)) if u.id not in already]
+    if not officers:
+        return 0
+    missing = list(status.missing)
+    notify_users(officers, "escalated", project,
+                 lambda _lang, p=project: _(
+                     "%(reference)s: sign-offs overdue for twice the time allowed at the stage "
+                     "“%(state)s” (missing: %(parties)s).", reference=p.reference,
+                     state=state_label(p.state),
+                     parties=", ".join(party_label(x) for x in missing)))
+    return len(officers)
 
 
 # ---------------------------------------------------------------- the picture

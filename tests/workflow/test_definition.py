@@ -193,3 +193,53 @@ def test_check_command_reports_projects_on_a_missing_version(app, project):
     result = app.test_cli_runner().invoke(args=["workflow", "check"])
     assert result.exit_code == 1
     assert "use 'co_creation' version 7, which is not installed" in result.output
+
+
+# ---------------------------------------------------------------- the amendments section
+
+def test_default_amendment_rules():
+    rules = load_file(DEFAULT).amendments
+    assert rules.states == ("in_execution", "suspended", "final_report")
+    assert rules.reallocation_officer_share == 15
+    assert str(rules.programme_end_date) == "2028-12-31"
+    assert rules.parties_for(["budget"]) == ("commune", "association")
+    assert rules.parties_for(["budget"], officer=True) == ("commune", "association",
+                                                          "programme")
+    assert rules.parties_for(["end_date"]) == ("commune", "association", "programme")
+
+
+def test_a_definition_without_amendments_allows_none(tmp_path):
+    data = _default()
+    del data["amendments"]
+    assert load_file(_write(tmp_path, data)).amendments is None
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda a: a.update(states=["in_exekution"]), "amendments.states[0]: unknown state"),
+    (lambda a: a.update(states=["closed"]), "'closed' is final"),
+    (lambda a: a.update(states=[]), "amendments.states: name at least one state"),
+    (lambda a: a.update(reallocation_officer_share=150),
+     "amendments.reallocation_officer_share: must be a whole percentage"),
+    (lambda a: a.update(reallocation_officer_share="15%"),
+     "amendments.reallocation_officer_share: must be a whole percentage"),
+    (lambda a: a.update(programme_end_date="end of 2028"),
+     "amendments.programme_end_date: must be a date"),
+    (lambda a: a.update(due_days=0), "amendments.due_days: must be a whole number"),
+    (lambda a: a["changes"].update(budjet={"parties": ["commune"]}),
+     "amendments.changes.budjet: unknown kind of change"),
+    (lambda a: a["changes"]["budget"].update(parties=["ministry"]),
+     "amendments.changes.budget.parties[0]: unknown party 'ministry'"),
+    (lambda a: a["changes"]["budget"].update(parties=[]),
+     "amendments.changes.budget.parties: name at least one party"),
+    (lambda a: a["signers"].update(commune=["association_signatory"]),
+     "role 'association_signatory' does not belong to the commune party"),
+    (lambda a: a["signers"].update(commune=["mayor"]), "unknown role 'mayor'"),
+    (lambda a: a["signers"].pop("programme"), "party 'programme' has no signer roles"),
+    (lambda a: a.update(colour="red"), "amendments.colour: unknown key"),
+])
+def test_each_kind_of_mistake_in_the_amendments_section_is_named(tmp_path, change, expected):
+    data = _default()
+    change(data["amendments"])
+    errors = _errors_of(_write(tmp_path, data))
+    assert any(expected in error for error in errors), errors
+    assert all("broken.yaml" in error for error in errors)
