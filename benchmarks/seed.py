@@ -201,7 +201,8 @@ def seed(url: str) -> dict:
                 "id": new_id, "name_ar": f"جمعية التنمية {n + 1} - {commune.name_ar}",
                 "name_fr": f"Association de développement {n + 1} - {commune.name_fr}",
                 "receipt_number": f"BENCH-{n + 1:05d}", "commune_id": commune.id,
-                "contact_name": "Bureau", "contact_phone": f"+212 5 22 {n // 100:02d} {n % 100:02d}"})
+                "contact_name": "Bureau",
+                "contact_phone": f"+212 5 22 {n // 100:02d} {n % 100:02d}"})
             by_commune[commune.id].append(new_id)
         seeder.insert("association", new_associations)
 
@@ -382,7 +383,9 @@ def main() -> None:
     import json
 
     result = seed(bench_url())
-    print(json.dumps(result, indent=2, ensure_ascii=False))
+    text = json.dumps(result, indent=2, ensure_ascii=False)
+    (DATA_DIR / "seed.json").write_text(text + "\n")
+    print(text)
 
 
 if __name__ == "__main__":
