@@ -37,12 +37,11 @@ def render_error(status: int, message: str | None = None):
 
 
 def _forget_session() -> None:
-    """Roll back and drop the session; a dead connection may refuse even the rollback."""
+    """Roll back; a dead connection may refuse even that (the pool then discards it)."""
     try:
         db.session.rollback()
-    except Exception:  # the connection is gone: the pool discards it
+    except Exception:
         log.debug("rollback on a dead connection", exc_info=True)
-    db.session.remove()
 
 
 def register(app: Flask) -> None:
