@@ -148,34 +148,31 @@ async def log_in(session: aiohttp.ClientSession, base: str, user: VirtualUser) -
         user.csrf = CSRF.search(await response.text()).group(1)
 
 
-async def run_user(base: str, user: VirtualUser, until: float, measure_from: float,
-                   samples: dict[str, list[float]], errors: dict[str, dict[int, int]],
-                   seed: int) -> None:
+async def run_user(base: str, session: aiohttp.ClientSession, user: VirtualUser,
+                   until: float, measure_from: float, samples: dict[str, list[float]],
+                   errors: dict[str, dict[int, int]], seed: int,
+                   think: tuple[float, float] = (0.5, 1.5)) -> None:
     rng = random.Random(seed)
-    jar = aiohttp.CookieJar(unsafe=True)
-    headers = {"Accept-Language": "ar"}
-    async with aiohttp.ClientSession(cookie_jar=jar, headers=headers) as session:
-        await log_in(session, base, user)
-        await asyncio.sleep(rng.uniform(0, 1))
-        while time.monotonic() < until:
-            label, method, url, form = choose(user, rng)
-            extra = {"HX-Request": "true"} if label == "project tab" else {}
-            if form is not None:
-                form = {**form, "csrf_token": user.csrf}
-            started = time.monotonic()
-            async with session.request(method, base + url, data=form, headers=extra,
-                                       allow_redirects=False) as response:
-                await response.read()
-                status = response.status
-            elapsed = (time.monotonic() - started) * 1000
-            if label == "sign-off POST":
-                user.drafts.pop()
-            if started >= measure_from:
-                samples.setdefault(label, []).append(elapsed)
-                if status >= 400:
-                    errors.setdefault(label, {}).setdefault(status, 0)
-                    errors[label][status] += 1
-            await asyncio.sleep(rng.uniform(0.5, 1.5))
+    await asyncio.sleep(rng.uniform(0, 1))
+    while time.monotonic() < until:
+        label, method, url, form = choose(user, rng)
+        extra = {"HX-Request": "true"} if label == "project tab" else {}
+        if form is not None:
+            form = {**form, "csrf_token": user.csrf}
+        started = time.monotonic()
+        async with session.request(method, base + url, data=form, headers=extra,
+                                   allow_redirects=False) as response:
+            await response.read()
+            status = response.status
+        elapsed = (time.monotonic() - started) * 1000
+        if label == "sign-off POST":
+            user.drafts.pop()
+        if started >= measure_from:
+            samples.setdefault(label, []).append(elapsed)
+            if status >= 400:
+                errors.setdefault(label, {}).setdefault(status, 0)
+                errors[label][status] += 1
+        await asyncio.sleep(rng.uniform(*think))
 
 
 # ---------------------------------------------------------------- the server
@@ -300,7 +297,16 @@ def write_report(report: dict) -> None:
             f"{row['p95_ms']} | {row['p99_ms']} | {row['p50_vs_floor']} | "
             f"{row['p95_vs_floor']} | {'yes' if row['within_budget'] else 'NO'} | "
             f"{row['errors'] or '-'} |")
-    lines += ["", f"Total: {run['total_requests']} requests, {run['throughput']} req/s.", ""]
+    lines += ["", f"Total: {run['total_requests']} requests, {run['throughput']} req/s.", "",
+              "## One user, no think time (service time, without queueing)", "",
+              "Before the run above, one commune president sends requests back to back for "
+              f"{run['solo_seconds']} s: what each page costs when it does not wait behind others.",
+              "", "| endpoint | requests | p50 ms | p95 ms | p50 / floor |",
+              "| --- | ---: | ---: | ---: | ---: |"]
+    for label, row in report["solo"].items():
+        lines.append(f"| {label} | {row['requests']} | {row['p50_ms']} | {row['p95_ms']} | "
+                     f"{row['p50_vs_floor']} |")
+    lines.append("")
     if report.get("notes"):
         lines += ["## Notes", "", *[f"- {n}" for n in report["notes"]], ""]
     (ROOT / "benchmarks" / "REPORT.md").write_text("\n".join(lines))
@@ -315,14 +321,26 @@ NOTES = [
 ]
 
 
-async def drive(base: str, users: list[VirtualUser], warmup: float, seconds: float):
+async def drive(base: str, users: list[VirtualUser], warmup: float, seconds: float,
+                think: tuple[float, float] = (0.5, 1.5)):
+    """Log every user in first (the logins' password hashing is not part of the run), then
+    let them loop: `warmup` seconds unmeasured, then `seconds` measured."""
     samples: dict[str, list[float]] = {}
     errors: dict[str, dict[int, int]] = {}
-    start = time.monotonic()
-    measure_from = start + warmup
-    until = measure_from + seconds
-    await asyncio.gather(*(run_user(base, user, until, measure_from, samples, errors, n)
-                           for n, user in enumerate(users)))
+    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
+                                      headers={"Accept-Language": "ar"}) for _ in users]
+    try:
+        await asyncio.gather(*(log_in(s, base, u) for s, u in zip(sessions, users,
+                                                                  strict=True)))
+        start = time.monotonic()
+        measure_from = start + warmup
+        until = measure_from + seconds
+        await asyncio.gather(*(run_user(base, s, u, until, measure_from, samples, errors, n,
+                                        think)
+                               for n, (s, u) in enumerate(zip(sessions, users, strict=True))))
+    finally:
+        for session in sessions:
+            await session.close()
     return samples, errors
 
 
@@ -332,6 +350,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=90)
     parser.add_argument("--warmup", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--solo-seconds", type=float, default=20,
+                        help="first, one user without think time: the service time per page")
     parser.add_argument("--seed-report", default=str(DATA_DIR / "seed.json"))
     args = parser.parse_args()
     load_start = [round(x, 2) for x in os.getloadavg()]
@@ -339,8 +359,11 @@ def main() -> None:
     port = free_port()
     server = start_server(port, args.workers)
     try:
-        samples, errors = asyncio.run(drive(f"http://127.0.0.1:{port}", users,
-                                            args.warmup, args.seconds))
+        base = f"http://127.0.0.1:{port}"
+        solo_user = next(u for u in plan_users(args.users) if u.role == "president")
+        solo_user.drafts = []  # the run's own president signs those: no sign-off here
+        solo, solo_errors = asyncio.run(drive(base, [solo_user], 3, args.solo_seconds, (0, 0)))
+        samples, errors = asyncio.run(drive(base, users, args.warmup, args.seconds))
         rss = worker_rss(server)
     finally:
         server.terminate()
@@ -354,11 +377,13 @@ def main() -> None:
         "data": json.loads(Path(args.seed_report).read_text()),
         "run": {"workers": args.workers, "users": args.users, "roles": roles,
                 "seconds": args.seconds, "warmup_seconds": args.warmup,
+                "solo_seconds": args.solo_seconds,
                 "think_time_seconds": [0.5, 1.5], "worker_rss_mib": rss,
                 "load_start": load_start, "load_end": [round(x, 2) for x in os.getloadavg()],
                 "total_requests": total, "throughput": round(total / args.seconds, 1),
                 "finished_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())},
         "results": summarise(samples, errors, args.seconds),
+        "solo": summarise(solo, solo_errors, args.solo_seconds),
         "notes": NOTES,
     }
     write_report(report)
