@@ -6,7 +6,7 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test translations compile-translations lint check-workflow clean
+.PHONY: run test bench translations compile-translations lint check-workflow clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,16 @@ run: $(VENV)/.installed compile-translations
 ## Install the dev dependencies, compile the catalogs, run the whole suite.
 test: $(VENV)/.dev-installed compile-translations
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+$(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[bench]'
+	touch $(VENV)/.installed $@
+
+## Seed PostgreSQL at scale (DROPS $$TADAFUR_BENCH_DATABASE_URL), load it through gunicorn,
+## write benchmarks/report.json and benchmarks/REPORT.md. See benchmarks/seed.py and load.py.
+bench: $(VENV)/.bench-installed compile-translations
+	$(BIN)/python benchmarks/seed.py
+	$(BIN)/python benchmarks/load.py $(BENCH_ARGS)
 
 ## Extract the strings, update the ar/fr/en catalogs, compile them.
 translations: $(VENV)/.installed

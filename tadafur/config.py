@@ -42,6 +42,7 @@ class DefaultConfig:
 
     INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
     SEED_DEMO_DATA = True
+    BENCH_FLOOR = False  # serve /_bench/floor, the benchmark reference (core/bench.py)
     MAIL_OUTBOX = None  # folder for .eml files; defaults to instance/outbox
     ATTACHMENTS_DIR = None  # evidence files; defaults to instance/attachments
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # one evidence file (PDF, JPEG, PNG)
@@ -69,8 +70,11 @@ ENV_SETTINGS = {
     "TADAFUR_MAIL_SERVER": "MAIL_SERVER",
     "TADAFUR_ATTACHMENTS_DIR": "ATTACHMENTS_DIR",
     "TADAFUR_ATTACHMENT_MAX_BYTES": "ATTACHMENT_MAX_BYTES",
+    "TADAFUR_DOCUMENTS_DIR": "DOCUMENTS_DIR",
+    "TADAFUR_SEAL_DIR": "SEAL_DIR",
+    "TADAFUR_BENCH_FLOOR": "BENCH_FLOOR",
 }
-BOOLEAN_SETTINGS = {"HTMX_USE_CDN", "SESSION_COOKIE_SECURE", "SEED_DEMO_DATA"}
+BOOLEAN_SETTINGS = {"HTMX_USE_CDN", "SESSION_COOKIE_SECURE", "SEED_DEMO_DATA", "BENCH_FLOOR"}
 INTEGER_SETTINGS = {"ATTACHMENT_MAX_BYTES"}
 
 
@@ -100,7 +104,13 @@ def instance_secret_key(instance_path: str) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker of the same server wrote it first
+        import time
+
+        time.sleep(0.2)
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key

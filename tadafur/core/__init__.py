@@ -13,7 +13,7 @@ def init_app(app: Flask) -> None:
     from tadafur import access, i18n
     from tadafur.accounts import auditors
     from tadafur.accounts.models import User
-    from tadafur.core import errors, htmx, security_headers
+    from tadafur.core import bench, errors, htmx, security_headers
     from tadafur.extensions import db
 
     csrf.init_app(app)
@@ -47,6 +47,7 @@ def init_app(app: Flask) -> None:
     security_headers.register(app)
     errors.register(app)
     _register_blueprints(app)
+    bench.register(app)
     _register_commands(app)
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, current_app, g, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from tadafur.core.htmx import is_htmx
@@ -35,6 +36,14 @@ def render_error(status: int, message: str | None = None):
     return render_template(template, status=status, message=text), status
 
 
+def _forget_session() -> None:
+    """Roll back; a dead connection may refuse even that (the pool then discards it)."""
+    try:
+        db.session.rollback()
+    except Exception:
+        log.debug("rollback on a dead connection", exc_info=True)
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
@@ -49,13 +58,30 @@ def register(app: Flask) -> None:
         return render_error(error.code or 500)
 
     @app.errorhandler(OperationalError)
-    def database_unavailable(error: OperationalError):
+    @app.errorhandler(InterfaceError)
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(error: Exception):
+        """The database is down or restarting: a 503 page that needs no database.
+
+        The pool pings connections before use (SQLALCHEMY_ENGINE_OPTIONS), so once the
+        database is back the next request gets a fresh connection: no restart needed.
+        """
         log.warning("database unavailable: %s", error)
-        db.session.rollback()
-        return render_error(503)
+        _forget_session()
+        # The page must not look the user up again (that needs the database): render it
+        # as for a visitor.
+        g._login_user = current_app.login_manager.anonymous_user()
+        body, status = render_error(503)
+        return body, status, {"Retry-After": "30"}
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        if error.connection_invalidated:  # the connection died under the request
+            return database_unavailable(error)
+        return unexpected_error(error)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         log.exception("unexpected error", exc_info=error)
-        db.session.rollback()
+        _forget_session()
         return render_error(500)

@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 
 from tadafur.access import public, requires
 from tadafur.core.htmx import is_htmx, redirect_to
+from tadafur.core.uploads import is_pdf
 from tadafur.documents import hooks, services
 from tadafur.documents.models import RegisteredDocument
 from tadafur.documents.store import StoreError
@@ -106,6 +107,9 @@ def verify():
     upload = request.files.get("document")
     data = upload.read() if upload else b""
     text = request.form.get("reference", "").strip()
+    if data and not is_pdf(data):
+        return _verify_page(None, _("This file is not a PDF. Upload the PDF document itself."),
+                            422)
     if data:
         result = services.verify_upload(data)
     elif text:

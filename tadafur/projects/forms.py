@@ -104,7 +104,9 @@ class ProjectForm(BaseForm):
         return values
 
     def expected_version(self) -> int | None:
-        raw = (self.version.data or "").strip()
+        """The version the sender saw, from the request only: a form sent without it must
+        not fall back to the project's current version (that would hide a conflict)."""
+        raw = str((self.version.raw_data or [""])[0]).strip()
         return int(raw) if raw.isdigit() else None
 
 
