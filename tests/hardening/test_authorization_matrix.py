@@ -49,6 +49,24 @@ POLICY: dict[str, tuple[set[str], set[str]]] = {
     "evidence.download": (OVERSIGHT, OVERSIGHT),
     "public": (EVERYONE, EVERYONE),
     "authenticated": (EVERYONE, EVERYONE),
+    # execution: funders record their own tranches; both partners record the rest
+    "tranche.record": (PARTIES | {"officer"}, {"officer"}),
+    "execution.record": (PARTIES, set()),
+    "attachment.upload": (PARTIES, set()),
+    "attachment.download": (EVERYONE, OVERSIGHT),
+    # monitoring reports, final report, evaluation (rules in workflows/co_creation.yaml)
+    "reports.view": (EVERYONE, OVERSIGHT),
+    "reports.write": (ASSOCIATION, set()),
+    "reports.validate": (COMMUNE | {"officer"}, {"officer"}),
+    "final_report.write": (ASSOCIATION, set()),
+    "evaluation.score": (PARTIES | {"officer"}, {"officer"}),
+    # amendments and delegations
+    "amendment.propose": (PARTIES, set()),
+    "amendment.view": (EVERYONE, OVERSIGHT),
+    "amendment.sign": (EVERYONE - {"reviewer"}, OVERSIGHT - {"reviewer"}),
+    "delegations.view": (EVERYONE, EVERYONE),
+    "delegation.grant": ({"president", "chair", "officer"}, {"president", "chair", "officer"}),
+    "delegation.revoke": (EVERYONE - {"reviewer"}, EVERYONE - {"reviewer"}),
 }
 
 # endpoint -> the permission that must guard it (public / authenticated for the open ones)
@@ -116,11 +134,33 @@ ROUTES: dict[str, str] = {
     "projects.tab_fragment": "project.view",
     "projects.themes": "reference.manage",
     "workflow.diagram": "project.view",
+    "amendments.new": "amendment.propose",
+    "amendments.show": "amendment.view",
+    "amendments.sign": "amendment.sign",
+    "delegations.grant": "delegation.grant",
+    "delegations.index": "delegations.view",
+    "delegations.revoke": "delegation.revoke",
+    "execution.add_expense": "execution.record",
+    "execution.add_indicator_value": "execution.record",
+    "execution.add_progress": "execution.record",
+    "execution.add_tranche": "tranche.record",
+    "execution.download": "attachment.download",
+    "execution.pay_tranche": "tranche.record",
+    "execution.upload": "attachment.upload",
+    "reporting.edit_report": "reports.write",
+    "reporting.final_report": "final_report.write",
+    "reporting.new_report": "reports.write",
+    "reporting.participation": "evaluation.score",
+    "reporting.scores": "evaluation.score",
+    "reporting.show_report": "reports.view",
+    "reporting.submit_report": "reports.write",
+    "reporting.validate_report": "reports.validate",
 }
 EXEMPT = {"static", "bench_floor"}  # files; the benchmark's floor (only with BENCH_FLOOR)
 LAST = ("accounts.logout",)  # ends the session (a redirect to the login page): asked last
 # Arguments naming objects the matrix does not make: 404 is then as good as 403.
-MISSING_OBJECTS = {"grant_id", "token", "code"}
+MISSING_OBJECTS = {"grant_id", "token", "code", "tranche_id", "attachment_id", "report_id",
+                   "amendment_id", "delegation_id"}
 # Arguments that name an object of a commune or an association: asked with own and other's.
 SCOPED_ARGUMENTS = {"project_id", "activity_id", "line_id", "indicator_id", "document_id"}
 
@@ -132,7 +172,8 @@ def _routes(app):
 
 def _url(rule, values: dict) -> str:
     fixed = {"tab": "overview", "token": "not-a-real-token", "code": "AAAA-BBBB-CCCC",
-             "grant_id": 999_999}
+             "grant_id": 999_999, **{name: 999_999 for name in MISSING_OBJECTS
+                                     if name.endswith("_id")}}
     arguments = {a: values.get(a, fixed.get(a)) for a in rule.arguments}
     return rule.build(arguments, append_unknown=False)[1]
 
