@@ -36,6 +36,9 @@ XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SECTOR_DEMOCRATIC_PARTICIPATION = "15150"
 CURRENCY = "MAD"
 CENT = Decimal("0.01")
+PRE_EXECUTION_STATES = frozenset({"draft", "submitted", "selection", "council_deliberation",
+                                  "governor_visa", "decision", "convention_signature",
+                                  "rejected"})
 
 # ActivityStatus codelist: 1 pipeline, 2 implementation, 3 finalisation, 4 closed,
 # 5 cancelled, 6 suspended.
@@ -164,8 +167,43 @@ def activities_xml(now: dt.datetime | None = None) -> bytes:
 
 def _execution_facts(projects: list[Project]) -> dict[int, dict]:
     """{project id: {"disbursements": [(date, amount)], "achieved": {indicator id:
-    {"total": n, "groups": [({"sex": "female", "age": "15-34"}, n), ...]}}}}."""
-    return {}
+    {"total": n, "groups": [({"sex": "female", "age": "15-34"}, n), ...]}}}}.
+
+    Disbursements: the programme's paid tranches (the reporting organisation's money), in one
+    query. Achieved values: the execution module's own rule (cumulative or latest), per
+    project that has reached execution (a project before it has measured nothing).
+    """
+    from tadafur.execution.models import Tranche
+    from tadafur.execution.services import indicator_results
+
+    facts: dict[int, dict] = {p.id: {"disbursements": [], "achieved": {}} for p in projects}
+    if not projects:
+        return facts
+    paid = db.session.execute(
+        select(Tranche.project_id, Tranche.paid_on, Tranche.amount)
+        .where(Tranche.project_id.in_(list(facts)), Tranche.funder == Funder.PROGRAMME.value,
+               Tranche.paid_on.is_not(None))
+        .order_by(Tranche.project_id, Tranche.paid_on, Tranche.id))
+    for project_id, paid_on, amount in paid:
+        facts[project_id]["disbursements"].append((paid_on, amount))
+    for project in projects:
+        if not project.indicators or project.state in PRE_EXECUTION_STATES:
+            continue
+        for result in indicator_results(project):
+            if result.achieved is None:
+                continue
+            groups = []
+            cells = result.achieved_breakdown
+            if cells is not None and cells.disaggregated:
+                for sex, age, value in (("female", "15-34", cells.women_youth),
+                                        ("female", "35+", cells.women_adult),
+                                        ("male", "15-34", cells.men_youth),
+                                        ("male", "35+", cells.men_adult)):
+                    if value is not None:
+                        groups.append(({"sex": sex, "age": age}, value))
+            facts[project.id]["achieved"][result.indicator_id] = {
+                "total": result.achieved, "groups": groups}
+    return facts
 
 
 def _activity(root: ET.Element, project: Project, phase: str, entered: dict[str, dt.date],

@@ -198,6 +198,41 @@ def test_each_activity_carries_the_programme_facts(client, published):
     assert result.find("indicator/baseline").get("value") == "0"
 
 
+def test_paid_programme_tranches_and_achieved_values_go_out(client, published):
+    from tadafur.execution.models import IndicatorValue, Tranche
+
+    running, _hidden = published
+    indicator = running.indicators[0]
+    db.session.add_all([
+        Tranche(project_id=running.id, funder="programme", amount=Decimal("30000"),
+                planned_on=dt.date(2026, 4, 1), paid_on=dt.date(2026, 4, 10)),
+        Tranche(project_id=running.id, funder="programme", amount=Decimal("30000"),
+                planned_on=dt.date(2027, 1, 1)),  # not paid yet: not a disbursement
+        Tranche(project_id=running.id, funder="commune", amount=Decimal("15000"),
+                planned_on=dt.date(2026, 4, 1), paid_on=dt.date(2026, 4, 2)),  # not Enabel's
+        IndicatorValue(project_id=running.id, indicator_id=indicator.id,
+                       period_start=dt.date(2026, 3, 1), period_end=dt.date(2026, 5, 31),
+                       women_youth=Decimal(20), women_adult=Decimal(5), men_youth=Decimal(12),
+                       men_adult=Decimal(3), total=Decimal(40)),
+        IndicatorValue(project_id=running.id, indicator_id=indicator.id,
+                       period_start=dt.date(2026, 6, 1), period_end=dt.date(2026, 8, 31),
+                       women_youth=Decimal(10), women_adult=Decimal(0), men_youth=Decimal(8),
+                       men_adult=Decimal(2), total=Decimal(20))])
+    db.session.flush()
+    root = _activities(client)
+    assert structure_errors(root) == []
+    activity = root.find("iati-activity")
+    kinds = [(t.find("transaction-type").get("code"), t.find("transaction-date").get("iso-date"),
+              t.findtext("value")) for t in activity.findall("transaction")]
+    assert kinds == [("2", "2026-03-15", "60000.00"), ("3", "2026-04-10", "30000.00")]
+    actuals = activity.findall("result/indicator/period/actual")
+    assert actuals[0].get("value") == "60" and actuals[0].find("dimension") is None
+    groups = {tuple(sorted((d.get("name"), d.get("value")) for d in a.findall("dimension"))):
+              a.get("value") for a in actuals[1:]}
+    assert groups[(("age", "15-34"), ("sex", "female"))] == "30"  # 20 + 10, an output adds up
+    assert groups[(("age", "35+"), ("sex", "male"))] == "5"
+
+
 def test_only_published_projects_and_no_personal_data(client, published, officer, agent):
     _running, hidden = published
     body = client.get("/open-data/iati-activities.xml").data.decode()
