@@ -269,8 +269,8 @@ def write_report(report: dict) -> None:
         f"- CPU: {m['cpu']}, {m['cores']} cores; RAM {m['ram_gib']} GiB; {m['os']}",
         f"- PostgreSQL {m['postgresql']}, Python {m['python']}",
         f"- Load average (1, 5, 15 min) at the start: {run['load_start']}, at the end: "
-        f"{run['load_end']}. The machine was shared with other work during the run: "
-        "figures are upper bounds.", "",
+        f"{run['load_end']}. The load generator, gunicorn and PostgreSQL share these cores; "
+        "a load average above the core count means other work was running too.", "",
         "## Data", "",
         *[f"- {k.replace('_', ' ')}: {v}" for k, v in report["data"]["counts"].items()
           if k != "states"],
