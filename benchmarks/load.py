@@ -183,14 +183,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen:
+def start_server(port: int, workers: int, threads: int = 1) -> subprocess.Popen:
     env = dict(os.environ, TADAFUR_DATABASE_URL=bench_url(), TADAFUR_BENCH_FLOOR="1",
                TADAFUR_SECRET_KEY="bench-secret-key-not-for-production",
                TADAFUR_DOCUMENTS_DIR=str(DATA_DIR / "documents"),
                TADAFUR_SEAL_DIR=str(DATA_DIR / "seal"), TADAFUR_SEED_DEMO_DATA="0")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers),
-         "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+         "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -350,6 +350,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=90)
     parser.add_argument("--warmup", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (gunicorn's gthread worker when above 1)")
     parser.add_argument("--solo-seconds", type=float, default=20,
                         help="first, one user without think time: the service time per page")
     parser.add_argument("--seed-report", default=str(DATA_DIR / "seed.json"))
@@ -357,7 +359,7 @@ def main() -> None:
     load_start = [round(x, 2) for x in os.getloadavg()]
     users = plan_users(args.users)
     port = free_port()
-    server = start_server(port, args.workers)
+    server = start_server(port, args.workers, args.threads)
     try:
         base = f"http://127.0.0.1:{port}"
         solo_user = next(u for u in plan_users(args.users) if u.role == "president")
