@@ -190,7 +190,8 @@ def start_server(port: int, workers: int, threads: int = 1) -> subprocess.Popen:
                TADAFUR_SEAL_DIR=str(DATA_DIR / "seal"), TADAFUR_SEED_DEMO_DATA="0")
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers),
-         "--threads", str(threads), "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "wsgi:app"],
+         "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
