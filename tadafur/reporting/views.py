@@ -50,6 +50,23 @@ def _refused(form, error: services.ReportError) -> int:
     return error.status
 
 
+def _save(form, save, message: str) -> tuple[bool, int]:
+    """Validate `form`, run `save`, commit and flash `message`: (saved, status to render).
+
+    A refused save (ReportError) puts its message beside the field (422 or 409); nothing is
+    committed then.
+    """
+    if not form.validate_on_submit():
+        return False, 422 if form.is_submitted() else 200
+    try:
+        save()
+    except services.ReportError as error:
+        return False, _refused(form, error)
+    db.session.commit()
+    flash(message, "success")
+    return True, 200
+
+
 def _back(project, tab: str = "reports"):
     return redirect_to(url_for("projects.show", project_id=project.id, tab=tab))
 
@@ -163,18 +180,10 @@ def validate_report(project, report_id: int):
 def final_report(project):
     report = services.final_report_of(project)
     form = FinalReportForm(obj=report) if request.method == "GET" else FinalReportForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.save_final_report(current_user, project, form.values())
-        except services.ReportError as error:
-            status = _refused(form, error)
-        else:
-            db.session.commit()
-            flash(_("Final report saved."), "success")
-            return _back(project)
-    elif form.is_submitted():
-        status = 422
+    saved, status = _save(form, lambda: services.save_final_report(
+        current_user, project, form.values()), _("Final report saved."))
+    if saved:
+        return _back(project)
     return render_template("reporting/final_form.html", project=project, form=form,
                            open=services.final_report_open(project),
                            missing=services.final_report_missing(project)), status
@@ -199,18 +208,10 @@ def scores(project):
                     justification_field.data = row.justification
     else:
         form = ScoresForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.save_scores(current_user, project, party, form.values())
-        except services.ReportError as error:
-            status = _refused(form, error)
-        else:
-            db.session.commit()
-            flash(_("Your scores were saved."), "success")
-            return _back(project, "evaluation")
-    elif form.is_submitted():
-        status = 422
+    saved, status = _save(form, lambda: services.save_scores(
+        current_user, project, party, form.values()), _("Your scores were saved."))
+    if saved:
+        return _back(project, "evaluation")
     return render_template("reporting/scores_form.html", project=project, form=form,
                            party=party, parties=parties, party_label=party_label,
                            open=services.evaluation_open(project),
@@ -224,18 +225,10 @@ def participation(project):
     evaluation = services.evaluation_of(project)
     form = ParticipationForm(obj=evaluation) if request.method == "GET" \
         else ParticipationForm()
-    status = 200
-    if form.validate_on_submit():
-        try:
-            services.save_participation(current_user, project, form.values())
-        except services.ReportError as error:
-            status = _refused(form, error)
-        else:
-            db.session.commit()
-            flash(_("Participation results saved."), "success")
-            return _back(project, "evaluation")
-    elif form.is_submitted():
-        status = 422
+    saved, status = _save(form, lambda: services.save_participation(
+        current_user, project, form.values()), _("Participation results saved."))
+    if saved:
+        return _back(project, "evaluation")
     return render_template("reporting/participation_form.html", project=project, form=form,
                            open=services.evaluation_open(project)), status
 
