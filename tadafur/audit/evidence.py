@@ -8,7 +8,6 @@ every file against the manifest, the manifest against its signature.
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 import zipfile
@@ -21,6 +20,7 @@ from tadafur.audit.models import AuditChainHead, AuditEvent
 from tadafur.audit.services import record
 from tadafur.audit.signing import sign_detached, verify_detached
 from tadafur.documents.store import sha256_of
+from tadafur.exports import csv_writer
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 
@@ -37,7 +37,7 @@ def _events_csv(events: list[AuditEvent]) -> bytes:
     from tadafur.audit.review import CSV_HEADER
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(CSV_HEADER)
     for e in events:
         writer.writerow((e.seq, e.occurred_at.isoformat(), e.actor_name, e.actor_role, e.action,

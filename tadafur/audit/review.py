@@ -6,7 +6,6 @@ their own communes; nobody else reaches it.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import io
 import json
@@ -23,6 +22,7 @@ from tadafur.accounts.models import COMMUNE_ROLES, Role
 from tadafur.audit.models import AuditCheckpoint, AuditEvent, AuditVerification
 from tadafur.audit.services import verify_chain
 from tadafur.core.filters import optional_date, optional_id
+from tadafur.exports import csv_writer
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.organisations.models import Commune, Province
@@ -192,7 +192,7 @@ CSV_HEADER = ("seq", "occurred_at_utc", "actor", "role", "action", "object_type"
 def export_csv(user, criteria: AuditFilter) -> Iterator[str]:
     """The filtered events as CSV, oldest first, streamed in batches (keyset on seq)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_writer(buffer)
     writer.writerow(CSV_HEADER)
     yield buffer.getvalue()
     last, sent = 0, 0
@@ -206,17 +206,10 @@ def export_csv(user, criteria: AuditFilter) -> Iterator[str]:
         for e in rows:
             writer.writerow((e.seq, e.occurred_at.isoformat(), e.actor_name, e.actor_role,
                              e.action, e.object_type, e.object_id, e.project_id, e.commune_id,
-                             _csv_safe(e.summary), e.before, e.after, e.address, e.request_id,
+                             e.summary, e.before, e.after, e.address, e.request_id,
                              e.prev_hash, e.hash))
         yield buffer.getvalue()
         last, sent = rows[-1].seq, sent + len(rows)
-
-
-def _csv_safe(text: str | None) -> str | None:
-    """Neutralise spreadsheet formulas (CSV injection) in free text."""
-    if text and text[0] in "=+-@\t\r":
-        return "'" + text
-    return text
 
 
 # ---------------------------------------------------------------- verification runs

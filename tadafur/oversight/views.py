@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
-from openpyxl import Workbook
 
 from tadafur.access import public, requires
 from tadafur.core.htmx import redirect_to, safe_next
+from tadafur.exports import XLSX_MIMETYPE, csv_dict_writer, csv_text, xlsx_bytes
 from tadafur.extensions import db
 from tadafur.i18n import current_language
 from tadafur.organisations.services import programme_regions
@@ -66,9 +65,7 @@ def _table(data: services.Dashboard) -> list[list]:
 @requires("dashboards.view")
 def dashboard_csv():
     data = services.build(services.DashboardFilter.from_args(request.args))
-    buffer = io.StringIO()
-    csv.writer(buffer).writerows(_table(data))
-    response = Response(buffer.getvalue(), mimetype="text/csv")
+    response = Response(csv_text(_table(data)), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=tadafur-dashboard.csv"
     return response
 
@@ -77,15 +74,7 @@ def dashboard_csv():
 @requires("dashboards.view")
 def dashboard_xlsx():
     data = services.build(services.DashboardFilter.from_args(request.args))
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "Tadafur"
-    for row in _table(data):
-        sheet.append(row)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = Response(buffer.getvalue(), mimetype=(
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
+    response = Response(xlsx_bytes(_table(data)), mimetype=XLSX_MIMETYPE)
     response.headers["Content-Disposition"] = "attachment; filename=tadafur-dashboard.xlsx"
     return response
 
@@ -117,7 +106,7 @@ def open_data_json():
 def open_data_csv():
     language = _download_language()
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=services.PUBLIC_FIELDS)
+    writer = csv_dict_writer(buffer, fieldnames=services.PUBLIC_FIELDS)
     writer.writeheader()
     for row in services.published_projects(language):
         writer.writerow({**row, "themes": "; ".join(row["themes"])})
