@@ -41,6 +41,18 @@ class DefaultConfig:
     LOGIN_LOCK_SECONDS = 15 * 60
 
     INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
+    PUBLIC_URL = ""  # https://tadafur.example.ma: links in e-mails (never the Host header)
+    PASSWORD_RESET_MAX_AGE_SECONDS = 30 * 60
+    PASSWORD_RESET_MAX_PER_ADDRESS = 3    # requests per e-mail address per hour
+    PASSWORD_RESET_MAX_PER_CLIENT = 10    # requests per client address per hour
+    # The second factor (TOTP) is required of administrators, programme officers and every
+    # signatory role when this is on (production: TADAFUR_TWO_FACTOR_REQUIRED=1); optional
+    # for everyone otherwise, and always optional for the other roles.
+    TWO_FACTOR_REQUIRED = False
+    TWO_FACTOR_ISSUER = "Tadafur"
+    VERIFY_MAX_BYTES = 15 * 1024 * 1024  # one PDF checked on the public /verify page
+    VERIFY_MAX_PER_CLIENT = 30           # uploads per client address per VERIFY_WINDOW_SECONDS
+    VERIFY_WINDOW_SECONDS = 10 * 60
     SEED_DEMO_DATA = True
     BENCH_FLOOR = False  # serve /_bench/floor, the benchmark reference (core/bench.py)
     MAIL_OUTBOX = None  # folder for .eml files; defaults to instance/outbox
@@ -73,9 +85,13 @@ ENV_SETTINGS = {
     "TADAFUR_DOCUMENTS_DIR": "DOCUMENTS_DIR",
     "TADAFUR_SEAL_DIR": "SEAL_DIR",
     "TADAFUR_BENCH_FLOOR": "BENCH_FLOOR",
+    "TADAFUR_PUBLIC_URL": "PUBLIC_URL",
+    "TADAFUR_TWO_FACTOR_REQUIRED": "TWO_FACTOR_REQUIRED",
+    "TADAFUR_VERIFY_MAX_PER_CLIENT": "VERIFY_MAX_PER_CLIENT",
 }
-BOOLEAN_SETTINGS = {"HTMX_USE_CDN", "SESSION_COOKIE_SECURE", "SEED_DEMO_DATA", "BENCH_FLOOR"}
-INTEGER_SETTINGS = {"ATTACHMENT_MAX_BYTES"}
+BOOLEAN_SETTINGS = {"HTMX_USE_CDN", "SESSION_COOKIE_SECURE", "SEED_DEMO_DATA", "BENCH_FLOOR",
+                    "TWO_FACTOR_REQUIRED"}
+INTEGER_SETTINGS = {"ATTACHMENT_MAX_BYTES", "VERIFY_MAX_PER_CLIENT"}
 
 
 def settings_from_environment(environ: os._Environ | dict) -> dict:

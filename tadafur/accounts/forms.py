@@ -47,6 +47,15 @@ class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(_l("Current password"), validators=[required(), max_length(200)])
 
 
+class ForgotPasswordForm(BaseForm):
+    email = EmailField(_l("E-mail address"), validators=[required(), max_length(254)])
+
+
+class CodeForm(BaseForm):
+    code = StringField(_l("Code of your authenticator app (or a recovery code)"),
+                       validators=[required(), max_length(32)])
+
+
 class MembershipRow(PlainForm):
     role = SelectField(_l("Role"), choices=[], validators=[Optional()])
     organisation = SelectField(_l("Organisation"), choices=[], validators=[Optional()])

@@ -135,6 +135,12 @@ def authenticate(email: str, password: str, address: str) -> User:
                summary="login refused: no role and no active auditor access")
         raise AccountError(_("Your access to the platform has ended. Ask your administrator "
                              "if you still need it."))
+    if user.has_two_factor:
+        # Not yet a success: a stored success would reset the failure count, and codes
+        # could then be guessed without end. two_factor.complete_login records it.
+        record("user.login_password_checked", obj=user, actor=user,
+               summary="password checked, second factor asked")
+        return user
     _store_attempt(email, address, succeeded=True)
     record("user.login", obj=user, actor=user, summary="logged in")
     return user
@@ -187,7 +193,19 @@ def user_from_invitation(token: str) -> User:
     return user
 
 
-def validate_new_password(password: str, confirmation: str) -> None:
+# Passwords seen first in every leaked list, in the programme's languages: refused outright.
+COMMON_PASSWORDS = frozenset({
+    "1234567890", "12345678910", "0123456789", "1234512345", "123456789a", "azerty1234",
+    "azertyuiop", "qwertyuiop", "qwerty1234", "password12", "password123", "motdepasse",
+    "motdepasse1", "motdepasse123", "bonjour123", "soleil1234", "maroc12345", "marrakech1",
+    "casablanca", "casablanca1", "tadafur123", "tadafur2026", "administrator", "admin12345",
+    "administrateur", "iloveyou12", "welcome123", "changeme123", "letmein123", "1q2w3e4r5t",
+})
+
+
+def validate_new_password(password: str, confirmation: str, email: str | None = None) -> None:
+    """Long enough, not too long, not a known or guessable one (the e-mail, one repeated
+    character, a leaked classic), and typed twice the same."""
     from flask_babel import gettext as _
 
     if len(password or "") < MIN_PASSWORD_LENGTH:
@@ -196,12 +214,19 @@ def validate_new_password(password: str, confirmation: str) -> None:
     if len(password) > 200:
         raise AccountError(_("The password is too long (200 characters at most)."),
                            field="password")
+    folded = password.casefold()
+    local_part = normalise_email(email or "").partition("@")[0]
+    if (folded in COMMON_PASSWORDS or len(set(folded)) < 5
+            or (len(local_part) >= 4 and local_part in folded)):
+        raise AccountError(_("This password is too easy to guess: avoid your e-mail address, "
+                             "repeated characters and common passwords. A short sentence "
+                             "is easy to remember and hard to guess."), field="password")
     if password != confirmation:
         raise AccountError(_("The two passwords are not the same."), field="confirmation")
 
 
 def set_password(user: User, password: str, confirmation: str, *, via: str) -> None:
-    validate_new_password(password, confirmation)
+    validate_new_password(password, confirmation, user.email)
     user.password_hash = hash_password(password)
     user.password_changed_at = utcnow()
     db.session.flush()

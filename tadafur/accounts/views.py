@@ -44,8 +44,13 @@ def login():
             status = 422
         else:
             db.session.commit()
+            target = safe_next(request.args.get("next"), url_for("core.dashboard"))
+            if user.has_two_factor:
+                from tadafur.accounts.security_views import start_second_step
+
+                return start_second_step(user, target)
             login_user(user)
-            return redirect_to(safe_next(request.args.get("next"), url_for("core.dashboard")))
+            return redirect_to(target)
     elif form.is_submitted():
         status = 422
     return render_template("accounts/login.html", form=form), status
@@ -278,3 +283,7 @@ def revoke_auditor(access):
     db.session.commit()
     flash(_("Auditor access revoked."), "success")
     return redirect_to(url_for("accounts.auditors"))
+
+
+# The password-reset and second-factor pages register on this blueprint.
+from tadafur.accounts import security_views  # noqa: E402, F401

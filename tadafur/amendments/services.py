@@ -419,7 +419,7 @@ def _notify(amendment: Amendment, parties: list[str], factory: Any) -> None:
 # ---------------------------------------------------------------- signing
 
 def sign(actor: Any, amendment: Amendment, *, decision: str, comment: str | None,
-         password: str | None) -> None:
+         password: str | None, code: str | None = None) -> None:
     """Approve or refuse the amendment for one of the actor's parties (flush only).
 
     A refusal rejects it (nothing changes); the last approval applies it and produces the
@@ -428,7 +428,7 @@ def sign(actor: Any, amendment: Amendment, *, decision: str, comment: str | None
     from tadafur.projects.services import lock
 
     try:
-        workflow.check_signing_password(actor, password)
+        second_factor = workflow.check_signing_password(actor, password, code)
     except workflow.WorkflowError as error:
         raise AmendmentError(error.message, error.field) from None
     comment = (comment or "").strip() or None
@@ -447,7 +447,8 @@ def sign(actor: Any, amendment: Amendment, *, decision: str, comment: str | None
         status = status_of(amendment, gate)
         try:
             _signoff, complete = workflow.sign_gate(actor, project, gate, status, comment,
-                                                    {"decision": decision})
+                                                    {"decision": decision},
+                                                    second_factor=second_factor)
         except workflow.WorkflowError as error:
             raise AmendmentError(error.message, error.field) from None
         if decision == "reject":

@@ -124,9 +124,11 @@ def sign(amendment: Amendment):
         return _page(amendment, form, status=422)
     try:
         services.sign(current_user, amendment, decision=form.decision.data,
-                      comment=form.comment.data, password=form.password.data)
+                      comment=form.comment.data, password=form.password.data,
+                      code=form.code.data or None)
     except services.AmendmentError as refused:
-        db.session.rollback()
+        # A wrong second-factor code is kept as a failed attempt (nothing else changed).
+        db.session.commit() if refused.field == "code" else db.session.rollback()
         field = getattr(form, refused.field, None) if refused.field else None
         if field is not None:
             field.errors = [*field.errors, refused.message]

@@ -28,10 +28,15 @@ def init_app(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(user_id: str) -> User | None:
+        """The session names `id:version`; a reset password or second factor bumps the
+        version, which ends every session opened before."""
         from tadafur.accounts.auditors import has_access
 
-        user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
-        return user if user is not None and user.active and has_access(user) else None
+        ident, _sep, version = user_id.partition(":")
+        user = db.session.get(User, int(ident)) if ident.isdigit() else None
+        if user is None or str(user.session_version or 0) != (version or "0"):
+            return None
+        return user if user.active and has_access(user) else None
 
     login_manager.unauthorized_handler(htmx.unauthorized)
 
@@ -43,6 +48,9 @@ def init_app(app: Flask) -> None:
     i18n.register_template_helpers(app)
     access.register(app)
     auditors.register(app)
+    from tadafur.accounts import security_views
+
+    security_views.register(app)
     htmx.register(app)
     security_headers.register(app)
     errors.register(app)

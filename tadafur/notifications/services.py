@@ -72,6 +72,12 @@ def mark_read(user: Any, ids: Iterable[int]) -> None:
 
 # ---------------------------------------------------------------- mail after commit
 
+def send_mail(address: str, subject: str, body: str) -> None:
+    """An e-mail with no in-app notification (password reset, invitation), sent after the
+    commit like the others (a rolled-back transaction sends nothing)."""
+    db.session().info.setdefault(_PENDING, []).append((address, subject[:120], body))
+
+
 def _queue_mail(address: str, message: str, link: str | None) -> None:
     body = message if not link else f"{message}\n\n{link}"
     db.session().info.setdefault(_PENDING, []).append((address, message[:120], body))

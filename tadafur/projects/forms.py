@@ -174,6 +174,8 @@ class ActionForm(BaseForm):
     trigger = HiddenField(validators=[required()])
     comment = TextAreaField(_l("Comment"), validators=[Optional(), max_length(4000)])
     password = PasswordField(_l("Your password (to sign)"), validators=[Optional()])
+    code = StringField(_l("Code of your authenticator app"),
+                       validators=[Optional(), max_length(32)])
 
 
 class ThemeForm(BaseForm):

@@ -429,11 +429,12 @@ def act(project: Project):
             workflow.fire(current_user, project, trigger,
                           comment=(form.comment.data or "").strip() or None,
                           data=_action_data(action) or None,
-                          password=form.password.data or None)
+                          password=form.password.data or None, code=form.code.data or None)
         except workflow.WorkflowError as refusal:
-            db.session.rollback()
+            # A wrong second-factor code is kept as a failed attempt (nothing else changed).
+            db.session.commit() if refusal.field == "code" else db.session.rollback()
             error = refusal.message
-            if refusal.field in ("comment", "password"):
+            if refusal.field in ("comment", "password", "code"):
                 getattr(form, refusal.field).errors = [refusal.message]
             elif refusal.field:
                 field_problems = [refusal.field]

@@ -8,7 +8,17 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tadafur.accounts.models import User
@@ -78,6 +88,8 @@ class SignOff(db.Model):
     # Signed by a delegate: the mandate and the person the delegate signed for.
     delegation_id: Mapped[int | None] = mapped_column(ForeignKey("delegation.id"))
     on_behalf_of_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The signer typed a code of their authenticator app (or a recovery code) with the password.
+    second_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     user: Mapped[User] = relationship(lazy="joined", foreign_keys=[user_id])
     on_behalf_of: Mapped[User | None] = relationship(lazy="joined",

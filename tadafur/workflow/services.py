@@ -396,8 +396,12 @@ def start(project: Project, actor: Any, name: str | None = None) -> None:
 
 
 def fire(user: Any, project: Project, trigger: str, *, comment: str | None = None,
-         data: dict | None = None, password: str | None = None) -> None:
+         data: dict | None = None, password: str | None = None,
+         code: str | None = None) -> None:
     """Do `trigger` (a transition, or `signoff:<gate>`) as `user`, or raise WorkflowError.
+
+    A sign-off asks for the password again, and for the second factor's `code` when the
+    signer has one (the sign-off records that it was checked).
 
     Flushes only; the caller commits. Everything happens in a savepoint, so a refusal or an
     error after the state change leaves state, sign-offs and audit trail as they were.
@@ -409,13 +413,13 @@ def fire(user: Any, project: Project, trigger: str, *, comment: str | None = Non
         raise WorkflowError(_("At most %(max)d characters.", max=MAX_TEXT), field="comment")
     data = dict(data or {})
     signing = trigger.startswith(SIGNOFF_PREFIX)
-    if signing:
-        check_signing_password(user, password)
+    second_factor = check_signing_password(user, password, code) if signing else False
     with db.session.begin_nested():
         _lock(project)
         definition = definition_of(project)
         if signing:
-            _sign(user, project, definition, trigger[len(SIGNOFF_PREFIX):], comment, data)
+            _sign(user, project, definition, trigger[len(SIGNOFF_PREFIX):], comment, data,
+                  second_factor)
         else:
             _transition(user, project, definition, trigger, comment, data)
 
@@ -529,19 +533,35 @@ def _enter_state(project: Project, definition: Definition, actor: Any) -> None:
                                      reference=project.reference, gate=translate(label)))
 
 
-def check_signing_password(user: Any, password: str | None) -> None:
-    """Signing asks for the password again (checked before any lock: hashing is slow)."""
+def check_signing_password(user: Any, password: str | None, code: str | None = None) -> bool:
+    """Signing asks for the password again (checked before any lock: hashing is slow), then
+    the second factor's code when the signer has one; True when that code was checked.
+
+    A wrong code is flushed as a failed login attempt before anything else changes: the
+    caller commits on a refusal of field "code" (instead of rolling back), so the login
+    throttle counts it."""
     if not check_password(user, password or ""):
         raise WorkflowError(_("The password is not correct."), field="password")
+    from flask import has_request_context, request
+
+    from tadafur.accounts import two_factor
+    from tadafur.accounts.services import AccountError
+
+    address = request.remote_addr if has_request_context() else "service"
+    try:
+        return two_factor.check_for_signing(user, code, address)
+    except AccountError as error:
+        raise WorkflowError(error.message, field="code") from None
 
 
-def _sign(user, project, definition, gate_name, comment, data) -> None:
+def _sign(user, project, definition, gate_name, comment, data, second_factor=False) -> None:
     state = definition.state(project.state)
     gate = state.gate
     if gate is None or gate.name != gate_name:
         raise WorkflowError(_("There is nothing to sign at this stage."))
     status = gate_status(project, definition)
-    _signoff, complete = sign_gate(user, project, gate, status, comment, data)
+    _signoff, complete = sign_gate(user, project, gate, status, comment, data,
+                                   second_factor=second_factor)
     if not complete:
         return
     for hook in hooks.GATE_COMPLETED:
@@ -571,7 +591,8 @@ def _refuse_unsigned(user: Any, project: Project, gate: Gate) -> None:
 
 
 def sign_gate(user: Any, project: Project, gate: Gate, status: GateStatus,
-              comment: str | None, data: dict) -> tuple[SignOff, bool]:
+              comment: str | None, data: dict, *, second_factor: bool = False
+              ) -> tuple[SignOff, bool]:
     """Record `user`'s decision on `gate` for one of their parties (the project row is
     locked by the caller), audited; return the sign-off and whether it completed the gate.
 
@@ -600,7 +621,8 @@ def sign_gate(user: Any, project: Project, gate: Gate, status: GateStatus,
                       user_id=user.id, decision=decision, comment=comment,
                       subject=gate.subject, signed_hash=status.subject_hash, valid=True,
                       delegation_id=mandate.id if mandate else None,
-                      on_behalf_of_id=mandate.delegator_id if mandate else None)
+                      on_behalf_of_id=mandate.delegator_id if mandate else None,
+                      second_factor=second_factor)
     db.session.add(signoff)
     project.version = (project.version or 0) + 1
     db.session.flush()
@@ -610,7 +632,8 @@ def sign_gate(user: Any, project: Project, gate: Gate, status: GateStatus,
            project=project, actor=user, summary=f"{gate.name}: {party} {decision}",
            after={"gate": gate.name, "party": party, "decision": decision,
                   "round": status.round, "subject": gate.subject,
-                  "signed_hash": status.subject_hash, "comment": comment, **delegated})
+                  "signed_hash": status.subject_hash, "comment": comment,
+                  "second_factor": second_factor, **delegated})
     if mandate is not None:
         record("delegation.used", obj=mandate, project=project, actor=user,
                summary=f"{user.full_name} for {mandate.delegator.full_name}: {gate.name}",
