@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateField, RadioField, SelectField, SelectMultipleField, TextAreaField
+from wtforms import (
+    DateField,
+    PasswordField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -28,3 +36,14 @@ class DelegationForm(BaseForm):
         ("all", _l("All my projects")), ("some", _l("Only the projects chosen below"))])
     project_ids = CheckboxList(_l("Projects covered"), coerce=int, validators=[Optional()])
     reason = TextAreaField(_l("Reason"), validators=[required(), max_length(REASON_MAX)])
+    password = PasswordField(_l("Your password (to confirm)"),
+                             validators=[required(), max_length(200)])
+    code = StringField(_l("Code of your authenticator app"),
+                       validators=[Optional(), max_length(32)])
+
+
+class RevokeForm(BaseForm):
+    password = PasswordField(_l("Your password (to confirm)"),
+                             validators=[required(), max_length(200)])
+    code = StringField(_l("Code of your authenticator app"),
+                       validators=[Optional(), max_length(32)])

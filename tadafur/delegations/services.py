@@ -143,6 +143,10 @@ def grant(actor: User, *, membership_id: int | None, delegate_id: int | None,
     if len(reason) > REASON_MAX:
         raise DelegationError(_("At most %(max)d characters.", max=REASON_MAX), "reason")
     projects: list[Project] = []
+    if project_ids is not None and not project_ids:
+        # "Only the projects chosen below" with none ticked: never widen it to all projects.
+        raise DelegationError(_("Tick at least one project, or choose “All my projects”."),
+                              "project_ids")
     if project_ids:
         wanted = set(project_ids)
         projects = [p for p in db.session.scalars(access.visible_projects(
@@ -168,6 +172,23 @@ def grant(actor: User, *, membership_id: int | None, delegate_id: int | None,
         "%(name)s delegated their sign-off to you from %(start)s to %(end)s.",
         name=actor.full_name, start=starts_on.isoformat(), end=ends_on.isoformat()))
     return delegation
+
+
+def confirm_identity(actor: User, password: str | None, code: str | None) -> None:
+    """Granting or revoking a mandate to sign asks for the password again (and the second
+    factor's code when the user has one), as signing does."""
+    from flask import has_request_context, request
+
+    from tadafur.accounts import two_factor
+    from tadafur.accounts.services import AccountError, check_password
+
+    if not check_password(actor, password or ""):
+        raise DelegationError(_("The password is not correct."), "password")
+    try:
+        two_factor.check_for_signing(actor, code, request.remote_addr
+                                     if has_request_context() else "service")
+    except AccountError as error:
+        raise DelegationError(error.message, "code") from None
 
 
 def _party_of_role(role: str) -> str:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from tadafur.access import can, requires, visible_projects
 from tadafur.core.htmx import redirect_to
 from tadafur.delegations import services
-from tadafur.delegations.forms import DelegationForm
+from tadafur.delegations.forms import DelegationForm, RevokeForm
 from tadafur.delegations.models import Delegation
 from tadafur.extensions import db
 from tadafur.projects.models import Project
@@ -59,12 +59,15 @@ def grant():
     if not form.validate_on_submit():
         return _page(form, 422)
     try:
+        services.confirm_identity(current_user, form.password.data, form.code.data)
         services.grant(current_user, membership_id=form.membership_id.data,
                        delegate_id=form.delegate_id.data, starts_on=form.starts_on.data,
                        ends_on=form.ends_on.data, reason=form.reason.data,
-                       project_ids=form.project_ids.data if form.scope.data == "some" else None)
+                       project_ids=(form.project_ids.data or []) if form.scope.data == "some"
+                       else None)
     except services.DelegationError as refused:
-        db.session.rollback()
+        # A wrong second-factor code is kept as a failed attempt (nothing else changed).
+        db.session.commit() if refused.field == "code" else db.session.rollback()
         field = getattr(form, refused.field, None) if refused.field else None
         if field is not None:
             field.errors = [*field.errors, refused.message]
@@ -79,12 +82,23 @@ def grant():
 @blueprint.post("/delegations/<int:delegation_id>/revoke")
 @requires("delegation.revoke", load=load_delegation)
 def revoke(delegation: Delegation):
+    form = RevokeForm()
     try:
+        if not form.validate_on_submit():
+            raise services.DelegationError(_("Enter your password to revoke."), "password")
+        services.confirm_identity(current_user, form.password.data, form.code.data)
         services.revoke(current_user, delegation)
     except services.DelegationError as refused:
-        db.session.rollback()
-        flash(refused.message, "error")
-        return redirect_to(url_for("delegations.index"))
+        db.session.commit() if refused.field == "code" else db.session.rollback()
+        page = DelegationForm(formdata=None)
+        _fill(page)
+        return render_template("delegations/index.html", form=page,
+                               given=services.given_by(current_user),
+                               received=services.received_by(current_user),
+                               may_grant=can(current_user, "delegation.grant"),
+                               role_labels=services.ROLE_LABELS,
+                               revoke_failed=delegation.id,
+                               revoke_error=refused.message), 422
     db.session.commit()
     flash(_("Delegation revoked: it no longer allows anyone to sign for you."), "success")
     return redirect_to(url_for("delegations.index"))
