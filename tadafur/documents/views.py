@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     render_template,
     request,
@@ -16,6 +17,7 @@ from flask import (
 from flask_babel import gettext as _
 
 from tadafur.access import public, requires
+from tadafur.accounts import throttle
 from tadafur.core.htmx import is_htmx, redirect_to
 from tadafur.core.uploads import is_pdf
 from tadafur.documents import hooks, services
@@ -104,8 +106,21 @@ def download(document: RegisteredDocument):
 def verify():
     if request.method == "GET":
         return render_template("documents/verify.html", result=None, error=None)
+    config = current_app.config
+    if not throttle.allow("verify", request.remote_addr or "unknown",
+                          config["VERIFY_MAX_PER_CLIENT"], config["VERIFY_WINDOW_SECONDS"]):
+        body, status = _verify_page(None, _(
+            "Too many verifications from your connection in a short time. Wait %(minutes)d "
+            "minutes, then try again.", minutes=config["VERIFY_WINDOW_SECONDS"] // 60), 429)
+        return body, status, {"Retry-After": str(config["VERIFY_WINDOW_SECONDS"])}
+    db.session.commit()  # the counted request holds even if the check below fails
     upload = request.files.get("document")
-    data = upload.read() if upload else b""
+    limit = config["VERIFY_MAX_BYTES"]
+    data = upload.read(limit + 1) if upload else b""
+    if len(data) > limit:
+        return _verify_page(None, _("This file is larger than %(size)d MB: the platform's "
+                                    "documents are smaller. Check that it is the right file.",
+                                    size=limit // (1024 * 1024)), 413)
     text = request.form.get("reference", "").strip()
     if data and not is_pdf(data):
         return _verify_page(None, _("This file is not a PDF. Upload the PDF document itself."),

@@ -154,8 +154,10 @@ def test_reset_refuses_a_weak_password_beside_the_field(client, agent, outbox):
 
 def test_reset_link_in_french_and_arabic_mail(client, agent, outbox):
     agent.locale = "fr"
+    db.session.flush()
     client.post("/password/forgot", data={"email": agent.email})
     agent.locale = "ar"
+    db.session.flush()
     client.post("/password/forgot", data={"email": agent.email})
     french, arabic = (m.get_content() for m in outbox)
     assert "30 minutes" in french and "mot de passe" in french

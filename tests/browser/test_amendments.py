@@ -17,7 +17,7 @@ from tadafur.documents import services as documents
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.organisations.models import Commune
-from tests.factories import make_association
+from tests.factories import PASSWORD, make_association
 from tests.workflow.conftest import build_project, to_state
 
 
@@ -127,15 +127,19 @@ def test_delegation_granted_and_revoked_in_french(page, live_server, browser_use
     page.locator("#starts_on").fill("2026-01-01")
     page.locator("#ends_on").fill("2025-12-01")
     page.locator("#reason").fill("Congé annuel")
+    page.locator("#password").fill(PASSWORD)
     page.locator("form.card button[type=submit]").click()
     expect(page.locator("#ends_on-error")).to_be_visible()
     page_checked(page, "delegation-error-fr")
     today = utcnow().date()
     page.locator("#starts_on").fill(today.isoformat())
     page.locator("#ends_on").fill((today + dt.timedelta(days=20)).isoformat())
+    page.locator("#password").fill(PASSWORD)
     page.locator("form.card button[type=submit]").click()
     expect(page.locator("#given tbody tr")).to_contain_text(member.full_name)
     page_checked(page, "delegations-fr")
+    page.locator("#given summary.danger").click()
+    page.locator("#given input[type=password]").fill(PASSWORD)
     page.locator("#given button.danger").click()
     expect(page.locator("#given tbody tr")).to_contain_text("Révoqu")
     _switch(page, log_in, member, "/delegations", "fr")

@@ -165,3 +165,47 @@ def test_verify_reports_the_seal_and_signers_of_a_final_convention(
     for user in (president, chair, officer):
         assert user.full_name in html
     assert "Tadafur platform (development)" in html  # the seal's signer, validated
+
+
+# ---------------------------------------------------------------- size cap and rate limit
+
+def test_verify_refuses_a_file_over_the_size_cap_with_a_clear_message(app, client):
+    app.config["VERIFY_MAX_BYTES"] = 1024
+    try:
+        response = _upload(client, b"%PDF-1.7\n" + b"0" * 2048)
+    finally:
+        app.config["VERIFY_MAX_BYTES"] = 15 * 1024 * 1024
+    assert response.status_code == 413
+    assert "larger than" in response.get_data(as_text=True)
+
+
+def test_verify_is_rate_limited_per_client_in_the_database(app, client):
+    from sqlalchemy import func, select
+
+    from tadafur.accounts.models import RateEvent
+
+    limit = app.config["VERIFY_MAX_PER_CLIENT"]
+    for _ in range(limit):
+        assert client.post("/verify", data={"reference": "TDF-NONE"}).status_code == 200
+    refused = client.post("/verify", data={"reference": "TDF-NONE"})
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "600"
+    assert "Too many verifications" in refused.get_data(as_text=True)
+    # The count lives in the database: another app server sees the same limit.
+    assert db.session.scalar(select(func.count()).select_from(RateEvent).where(
+        RateEvent.kind == "verify")) == limit
+    other_client = app.test_client()
+    other_client.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    assert other_client.post("/verify", data={"reference": "TDF-NONE"}).status_code == 200
+
+
+def test_verify_speaks_the_visitors_language_when_limited(app, client):
+    app.config["VERIFY_MAX_PER_CLIENT"] = 0
+    try:
+        client.set_cookie("tadafur_lang", "fr", domain="tadafur.test")
+        french = client.post("/verify", data={"reference": "x"}).get_data(as_text=True)
+        client.set_cookie("tadafur_lang", "ar", domain="tadafur.test")
+        arabic = client.post("/verify", data={"reference": "x"}).get_data(as_text=True)
+    finally:
+        app.config["VERIFY_MAX_PER_CLIENT"] = 30
+    assert "Trop de vérifications" in french
+    assert "كثير" in arabic or "عدد" in arabic
