@@ -26,45 +26,48 @@ ASSOCIATION = {"member", "chair"}
 PARTIES = COMMUNE | ASSOCIATION
 OVERSIGHT = {"officer", "reviewer", "admin"}
 EVERYONE = PARTIES | OVERSIGHT
-PERSONAS = sorted(EVERYONE)
+# An outside auditor: no role, a read-only grant on the personas' own commune (the "own" side).
+AUDITOR = {"auditor"}
+ALL = EVERYONE | AUDITOR
+PERSONAS = sorted(ALL)
 
 # permission -> (allowed on their own commune's / association's objects, allowed on others')
 POLICY: dict[str, tuple[set[str], set[str]]] = {
     "users.manage": ({"admin"}, {"admin"}),
     "reference.manage": ({"admin"}, {"admin"}),
-    "reference.view": (EVERYONE, EVERYONE),
+    "reference.view": (ALL, ALL),
     "associations.manage": ({"admin", "officer"}, {"admin", "officer"}),
-    "audit.view": (COMMUNE | OVERSIGHT, COMMUNE | OVERSIGHT),  # scoped inside the views
+    "audit.view": (COMMUNE | OVERSIGHT | AUDITOR, COMMUNE | OVERSIGHT | AUDITOR),  # scoped
     "audit.integrity": ({"officer", "admin"}, {"officer", "admin"}),
-    "project.list": (EVERYONE, EVERYONE),
-    "project.view": (EVERYONE, OVERSIGHT),
+    "project.list": (ALL, ALL),
+    "project.view": (ALL, OVERSIGHT),
     "project.create": ({"agent", "member"}, {"agent", "member"}),
     "project.edit": (PARTIES, set()),
     "project.act": (PARTIES | {"officer"}, {"officer"}),
     "project.discuss": (PARTIES | {"officer"}, {"officer"}),
-    "document.view": (EVERYONE, OVERSIGHT),
+    "document.view": (ALL, OVERSIGHT),
     "document.generate": (PARTIES | {"officer"}, {"officer"}),
     "dashboards.view": (OVERSIGHT, OVERSIGHT),
     "project.publish": ({"officer"}, {"officer"}),
-    "evidence.download": (OVERSIGHT, OVERSIGHT),
-    "public": (EVERYONE, EVERYONE),
-    "authenticated": (EVERYONE, EVERYONE),
+    "evidence.download": (OVERSIGHT | AUDITOR, OVERSIGHT),
+    "public": (ALL, ALL),
+    "authenticated": (ALL, ALL),
     # execution: funders record their own tranches; both partners record the rest
     "tranche.record": (PARTIES | {"officer"}, {"officer"}),
     "execution.record": (PARTIES, set()),
     "attachment.upload": (PARTIES, set()),
-    "attachment.download": (EVERYONE, OVERSIGHT),
+    "attachment.download": (ALL, OVERSIGHT),
     # monitoring reports, final report, evaluation (rules in workflows/co_creation.yaml)
-    "reports.view": (EVERYONE, OVERSIGHT),
+    "reports.view": (ALL, OVERSIGHT),
     "reports.write": (ASSOCIATION, set()),
     "reports.validate": (COMMUNE | {"officer"}, {"officer"}),
     "final_report.write": (ASSOCIATION, set()),
     "evaluation.score": (PARTIES | {"officer"}, {"officer"}),
     # amendments and delegations
     "amendment.propose": (PARTIES, set()),
-    "amendment.view": (EVERYONE, OVERSIGHT),
+    "amendment.view": (ALL, OVERSIGHT),
     "amendment.sign": (EVERYONE - {"reviewer"}, OVERSIGHT - {"reviewer"}),
-    "delegations.view": (EVERYONE, EVERYONE),
+    "delegations.view": (ALL, ALL),
     "delegation.grant": ({"president", "chair", "officer"}, {"president", "chair", "officer"}),
     "delegation.revoke": (EVERYONE - {"reviewer"}, EVERYONE - {"reviewer"}),
 }
@@ -76,6 +79,11 @@ ROUTES: dict[str, str] = {
     "accounts.change_password": "authenticated",
     "accounts.choose_language": "public",
     "accounts.edit_user": "users.manage",
+    "accounts.forgot_password": "public",
+    "accounts.login_code": "public",
+    "accounts.reset_password": "public",
+    "accounts.reset_two_factor": "users.manage",
+    "accounts.two_factor_page": "authenticated",
     "accounts.login": "public",
     "accounts.logout": "authenticated",
     "accounts.new_user": "users.manage",
@@ -158,6 +166,8 @@ ROUTES: dict[str, str] = {
 }
 EXEMPT = {"static", "bench_floor"}  # files; the benchmark's floor (only with BENCH_FLOOR)
 LAST = ("accounts.logout",)  # ends the session (a redirect to the login page): asked last
+# The login's second step: without a half-finished login it sends back to the login page.
+LOGIN_STEPS = {"accounts.login_code"}
 # Arguments naming objects the matrix does not make: 404 is then as good as 403.
 MISSING_OBJECTS = {"grant_id", "token", "code", "tranche_id", "attachment_id", "report_id",
                    "amendment_id", "delegation_id"}
@@ -192,6 +202,27 @@ def test_every_route_is_in_the_matrix(app):
     assert not unknown, f"permissions missing from POLICY: {sorted(unknown)}"
 
 
+@pytest.fixture
+def auditor(admin, world):
+    """An outside auditor whose grant covers the personas' own commune, for 30 days."""
+    return _auditor(admin, world, "auditor@cabinet.example.org")
+
+
+def _auditor(admin, world, email: str):
+    import datetime as dt
+
+    from tadafur.accounts.auditors import grant
+    from tadafur.accounts.services import hash_password
+    from tadafur.models_base import utcnow
+    from tests.factories import PASSWORD
+
+    access = grant(admin, email, "Cabinet d'audit", [world["own"]["commune_id"]], [],
+                   utcnow().date() + dt.timedelta(days=30), "Audit annuel 2026")
+    access.user.password_hash = hash_password(PASSWORD)
+    db.session.flush()
+    return access.user
+
+
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_matrix(app, client, request, world, persona):
     user = request.getfixturevalue(persona)
@@ -215,8 +246,9 @@ def test_matrix(app, client, request, world, persona):
             for method in sorted(rule.methods & {"GET", "POST"}):
                 response = client.open(url, method=method, data={} if method == "POST" else None)
                 status = response.status_code
-                bounced = status in (301, 302, 303) and "/login" in response.headers.get(
-                    "Location", "") and rule.endpoint not in LAST
+                bounced = (status in (301, 302, 303)
+                           and "/login" in response.headers.get("Location", "")
+                           and rule.endpoint not in {*LAST, *LOGIN_STEPS})
                 refusals = {403, 404} if MISSING_OBJECTS & set(rule.arguments) else {403}
                 checked += 1
                 if allowed and (status in (401, 403) or status >= 500 or bounced):
@@ -243,3 +275,59 @@ def test_anonymous_visitors_reach_only_public_routes(app, client, world):
             elif not (status in (302, 303) and "/login" in response.headers["Location"]):
                 problems.append(f"{method} {url}: {status}, expected the login page")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("ending", ["expired", "revoked"])
+def test_an_auditor_whose_grant_ended_reaches_only_public_routes(app, client, admin, world,
+                                                                 ending):
+    """Logged in while the grant held; it then expires or is revoked: the same session now
+    gets the login page on every route that is not public, at once."""
+    import datetime as dt
+
+    from tadafur.accounts.auditors import revoke
+    from tadafur.models_base import utcnow
+
+    user = _auditor(admin, world, f"{ending}@cabinet.example.org")
+    login(client, user)
+    assert client.get(f"/projects/{world['own']['project_id']}").status_code == 200
+    [access] = user_grants(user)
+    if ending == "expired":
+        access.starts_at = utcnow() - dt.timedelta(days=40)
+        access.expires_at = utcnow() - dt.timedelta(minutes=1)
+    else:
+        revoke(access)
+    db.session.flush()
+    problems, checked = [], 0
+    for rule in _routes(app):
+        permission = ROUTES.get(rule.endpoint)
+        if permission is None or rule.endpoint in LAST:
+            continue
+        for side in ("own", "other"):
+            url = _url(rule, world[side])
+            for method in sorted(rule.methods & {"GET", "POST"}):
+                response = client.open(url, method=method,
+                                       data={} if method == "POST" else None)
+                status = response.status_code
+                checked += 1
+                if permission == "public":
+                    if status >= 500 or status in (401, 403):
+                        problems.append(f"{method} {url}: {status}, expected answered")
+                elif not (status in (302, 303) and "/login" in response.headers["Location"]):
+                    problems.append(f"{method} {url}: {status}, expected the login page")
+    assert not problems, "\n".join(problems)
+    assert checked >= len(ROUTES)
+    # And a new login is refused.
+    client.post("/logout")
+    from tests.factories import PASSWORD
+
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 422
+    assert "has ended" in response.get_data(as_text=True)
+
+
+def user_grants(user):
+    from sqlalchemy import select
+
+    from tadafur.accounts.models import AuditorGrant
+
+    return list(db.session.scalars(select(AuditorGrant).where(AuditorGrant.user_id == user.id)))
