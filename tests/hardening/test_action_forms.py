@@ -83,7 +83,7 @@ def test_every_state_action_form_echoes_text_escaped(app, client, request, by_st
                 leaks.append(f"project {project.id} tab {tab}")
     record_property("action_forms", forms)
     record_property("payloads_tried", tried)
-    print(f"action panel: {forms} forms in {len(states)} states, {tried} payloads")  # noqa: T201
+    print(f"action panel: {forms} forms in {len(states)} states, {tried} payloads")
     assert not leaks, "unescaped payloads:\n" + "\n".join(sorted(set(leaks)))
     assert len(states) >= 10 and forms >= 20, (len(states), forms)
 
