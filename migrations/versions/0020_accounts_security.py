@@ -27,6 +27,9 @@ def upgrade():
     with op.batch_alter_table('workflow_signoff', schema=None) as batch_op:
         batch_op.add_column(sa.Column('second_factor', sa.Boolean(), server_default=sa.false(),
                                       nullable=False))
+    with op.batch_alter_table('monitoring_report_validation', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('second_factor', sa.Boolean(), server_default=sa.false(),
+                                      nullable=False))
     op.create_table(
         'recovery_code',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -59,6 +62,8 @@ def downgrade():
     with op.batch_alter_table('recovery_code', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_recovery_code_user_id'))
     op.drop_table('recovery_code')
+    with op.batch_alter_table('monitoring_report_validation', schema=None) as batch_op:
+        batch_op.drop_column('second_factor')
     with op.batch_alter_table('workflow_signoff', schema=None) as batch_op:
         batch_op.drop_column('second_factor')
     with op.batch_alter_table('user_account', schema=None) as batch_op:

@@ -41,6 +41,8 @@ class ValidationForm(BaseForm):
         validate_choice=False)
     comment = _text(_l("Comment (required to return it)"), rows=3)
     password = PasswordField(_l("Your password (to sign)"), validators=[Optional()])
+    code = StringField(_l("Code of your authenticator app"),
+                       validators=[Optional(), max_length(32)])
 
 
 class FinalReportForm(BaseForm):

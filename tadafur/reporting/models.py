@@ -12,6 +12,7 @@ import datetime as dt
 import json
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -97,6 +99,8 @@ class ReportValidation(db.Model):
     comment: Mapped[str | None] = mapped_column(Text)
     signed_hash: Mapped[str] = mapped_column(String(64))
     signed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The validator typed the code of their authenticator app with the password.
+    second_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     report: Mapped[MonitoringReport] = relationship(back_populates="validations")
     user: Mapped[User] = relationship(lazy="joined")

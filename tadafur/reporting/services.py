@@ -23,7 +23,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tadafur.access import acts_for, is_read_only
-from tadafur.accounts.services import check_password
 from tadafur.audit.services import canonical_json, changes, record
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
@@ -362,7 +361,7 @@ def submit_report(actor: Any, report: MonitoringReport) -> MonitoringReport:
 
 def validate_report(actor: Any, report: MonitoringReport, decision: str,
                     comment: str | None, password: str | None,
-                    party: str | None = None) -> MonitoringReport:
+                    party: str | None = None, code: str | None = None) -> MonitoringReport:
     """A validator's decision, signed with their password (as at a workflow gate).
 
     `approve` by the last missing party validates the report and registers its PDF;
@@ -375,9 +374,10 @@ def validate_report(actor: Any, report: MonitoringReport, decision: str,
         raise ReportError(_("A comment is required: say what must be corrected."), "comment")
     if comment and len(comment) > MAX_TEXT:
         raise ReportError(_("At most %(max)d characters.", max=MAX_TEXT), "comment")
-    if not check_password(actor, password or ""):
-        # before the lock: password hashing is slow on purpose
-        raise ReportError(_("The password is not correct."), "password")
+    try:  # before the lock: password hashing is slow on purpose
+        second_factor = workflow.check_signing_password(actor, password, code)
+    except workflow.WorkflowError as error:
+        raise ReportError(error.message, error.field) from None
     project = report.project
     report = _lock_report(report)
     parties = open_validation_parties(actor, report)
@@ -389,7 +389,8 @@ def validate_report(actor: Any, report: MonitoringReport, decision: str,
     signed_hash = report_hash(report)
     validation = ReportValidation(report_id=report.id, round=report.round, party=party,
                                   user_id=actor.id, decision=decision, comment=comment,
-                                  signed_hash=signed_hash, signed_at=utcnow())
+                                  signed_hash=signed_hash, signed_at=utcnow(),
+                                  second_factor=second_factor)
     report.validations.append(validation)
     db.session.flush()
     before = {"status": report.status}

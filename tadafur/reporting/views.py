@@ -40,8 +40,11 @@ def load_project(project_id: int, **_other_url_values):
 
 
 def _refused(form, error: services.ReportError) -> int:
-    """Put the refusal beside its field (or above the form); the status to answer."""
-    db.session.rollback()
+    """Put the refusal beside its field (or above the form); the status to answer.
+
+    A wrong second-factor code is kept (a failed attempt the login throttle counts): it is
+    refused before anything else changed."""
+    db.session.commit() if error.field == "code" else db.session.rollback()
     target = getattr(form, error.field, None) if error.field else None
     if target is not None:
         target.errors = [*target.errors, error.message]
@@ -161,7 +164,8 @@ def validate_report(project, report_id: int):
     if form.validate_on_submit():
         try:
             services.validate_report(current_user, report, form.decision.data,
-                                     form.comment.data, form.password.data)
+                                     form.comment.data, form.password.data,
+                                     code=form.code.data or None)
         except services.ReportError as error:
             status = _refused(form, error)
             report = services.report_or_404(project, report_id)

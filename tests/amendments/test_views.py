@@ -139,3 +139,31 @@ def test_home_page_lists_the_amendments_awaiting_my_sign_off(client, running, pe
     with count_queries() as counter:
         awaiting(people["chair"])
     assert counter.count <= 8
+
+
+def test_signing_an_amendment_asks_the_second_factor_of_a_signer_who_has_one(client, running,
+                                                                            people):
+    from sqlalchemy import select
+
+    from tadafur.accounts.models import LoginAttempt
+    from tadafur.workflow.models import SignOff
+    from tests.accounts.test_two_factor import enrol, next_code
+
+    amendment = services.propose(people["agent"], running, "Prolongation.",
+                                 services.Proposal(end_date="2027-02-28"))
+    db.session.commit()
+    president = people["president"]
+    login(client, president)
+    secret, _codes = enrol(client, president)
+    assert 'name="code"' in client.get(f"/amendments/{amendment.id}").text
+    wrong = client.post(f"/amendments/{amendment.id}/sign",
+                        data={"decision": "approve", "password": PASSWORD, "code": "111111"})
+    assert wrong.status_code == 422 and "The code is not correct" in wrong.text
+    assert db.session.scalars(select(LoginAttempt).where(
+        LoginAttempt.email == president.email, LoginAttempt.succeeded.is_(False))).all()
+    done = client.post(f"/amendments/{amendment.id}/sign", data={
+        "decision": "approve", "password": PASSWORD, "code": next_code(secret)})
+    assert done.status_code in (302, 303)
+    signoff = db.session.scalar(select(SignOff).where(SignOff.gate == "amendment",
+                                                      SignOff.user_id == president.id))
+    assert signoff.second_factor is True

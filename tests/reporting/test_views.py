@@ -92,6 +92,28 @@ def test_validation_with_a_wrong_password_is_refused_beside_the_field(
     assert _count(ReportValidation) == 1
 
 
+def test_validation_by_a_user_with_a_second_factor_asks_its_code(client, running, member,
+                                                                 agent):
+    from sqlalchemy import select
+
+    from tests.accounts.test_two_factor import enrol, next_code
+
+    report = write_report(member, running)
+    services.submit_report(member, report)
+    db.session.commit()
+    login(client, agent)
+    secret, _codes = enrol(client, agent)
+    url = f"/projects/{running.id}/reports/{report.id}/validate"
+    response = client.post(url, data={"decision": "approve", "password": PASSWORD})
+    assert response.status_code == 422
+    assert "Type the code of your authenticator app" in response.get_data(as_text=True)
+    response = client.post(url, data={"decision": "approve", "password": PASSWORD,
+                                      "code": next_code(secret)})
+    assert response.status_code == 303
+    validation = db.session.scalar(select(ReportValidation))
+    assert validation.second_factor is True
+
+
 def test_reviewers_read_and_cannot_write(client, running, member, reviewer, agent, officer):
     report = write_report(member, running)
     services.submit_report(member, report)
