@@ -75,5 +75,16 @@ def create_admin(email: str, full_name: str, institution: str, invite: bool | No
         click.echo(f"administrator {user.email} created; log in at /login")
 
 
+@users_cli.command("prune-rate-events")
+@click.option("--days", default=2, show_default=True, help="Keep the events of these days.")
+def prune_rate_events(days: int) -> None:
+    """Drop the counted requests (password resets, /verify) no limit looks at any more."""
+    from tadafur.accounts.throttle import forget_older_than
+
+    removed = forget_older_than(days)
+    db.session.commit()
+    click.echo(f"{removed} rate event(s) removed")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(users_cli)

@@ -240,6 +240,8 @@ def change_password(user: User, current: str, password: str, confirmation: str) 
     if not check_password(user, current):
         raise AccountError(_("Your current password is not correct."), field="current")
     set_password(user, password, confirmation, via="changed")
+    user.session_version = (user.session_version or 0) + 1  # other sessions end
+    db.session.flush()
 
 
 # ---------------------------------------------------------------- administration

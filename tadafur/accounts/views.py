@@ -105,6 +105,7 @@ def change_password():
             status = 422
         else:
             db.session.commit()
+            login_user(current_user._get_current_object())  # this session goes on
             flash(_("Your password was changed."), "success")
             return redirect_to(url_for("core.dashboard"))
     elif form.is_submitted():

@@ -162,3 +162,29 @@ def test_reset_link_in_french_and_arabic_mail(client, agent, outbox):
     french, arabic = (m.get_content() for m in outbox)
     assert "30 minutes" in french and "mot de passe" in french
     assert "كلمة" in arabic
+
+
+def test_changing_the_password_ends_the_other_sessions_but_not_this_one(app, client, agent):
+    other_browser = app.test_client()
+    login(other_browser, agent)
+    login(client, agent)
+    response = client.post("/account/password", data={
+        "current": PASSWORD, "password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})
+    assert response.status_code in (302, 303)
+    assert client.get("/account/password").status_code == 200
+    assert other_browser.get("/account/password").status_code in (302, 401)
+
+
+def test_old_rate_events_are_pruned_by_the_command(app):
+    import datetime as dt
+
+    from tadafur.accounts.models import RateEvent
+    from tadafur.models_base import utcnow
+
+    db.session.add_all([RateEvent(kind="verify", key="192.0.2.1",
+                                  at=utcnow() - dt.timedelta(days=3)),
+                        RateEvent(kind="verify", key="192.0.2.1", at=utcnow())])
+    db.session.flush()
+    result = app.test_cli_runner().invoke(args=["users", "prune-rate-events"])
+    assert result.exit_code == 0 and "1 rate event(s) removed" in result.output
+    assert db.session.scalar(select(func.count()).select_from(RateEvent)) == 1
