@@ -69,18 +69,24 @@ def _normalise(code: str) -> str:
     return "".join(ch for ch in (code or "") if ch.isalnum()).lower()[:32]
 
 
-def _totp_step(secret: str, code: str, last_step: int | None) -> int | None:
-    """The time step `code` belongs to (now, or one step either side), unless already used."""
+def _matching_step(secret: str, code: str) -> int | None:
+    """The time step `code` belongs to (now, or one step either side), if any."""
     digits = _normalise(code)
-    if len(digits) != 6 or not digits.isdigit():
+    if len(digits) != 6 or not digits.isdigit() or not secret:
         return None
     totp = pyotp.TOTP(secret)
     now = dt.datetime.now(dt.UTC)  # aware: pyotp reads a naive time as local time
     for offset in (0, -1, 1):
         step = totp.timecode(now) + offset
         if secrets.compare_digest(totp.generate_otp(step), digits):
-            return None if last_step is not None and step <= last_step else step
+            return step
     return None
+
+
+def _totp_step(secret: str, code: str, last_step: int | None) -> int | None:
+    """The step of a right code not used yet (a code is accepted once)."""
+    step = _matching_step(secret, code)
+    return None if step is None or (last_step is not None and step <= last_step) else step
 
 
 def _new_recovery_codes(user: User) -> list[str]:
@@ -161,6 +167,10 @@ def verify(user: User, code: str, address: str, purpose: str) -> str:
                                  "%(minutes)d minutes.",
                                  minutes=current_app.config["LOGIN_LOCK_SECONDS"] // 60),
                                field="code")
+        step = _matching_step(user.totp_secret or "", code)
+        if step is not None:  # right, but already used (at login, or a moment ago)
+            raise AccountError(_("This code was already used. Wait for the next one (at most "
+                                 "30 seconds), then type it."), field="code")
         raise AccountError(_("The code is not correct. Type the 6 digits your app shows now, "
                            "or one of your recovery codes."), field="code")
     return method

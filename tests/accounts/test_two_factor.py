@@ -82,7 +82,9 @@ def test_a_code_works_once(client, president, enrolled):
     assert client.post("/login/code", data={"code": code}).status_code in (302, 303)
     client.post("/logout")
     client.post("/login", data={"email": president.email, "password": PASSWORD})
-    assert client.post("/login/code", data={"code": code}).status_code == 422
+    replayed = client.post("/login/code", data={"code": code})
+    assert replayed.status_code == 422
+    assert "already used" in replayed.get_data(as_text=True)
 
 
 def test_wrong_codes_count_in_the_login_throttle_and_lock_the_account(app, client, president,
