@@ -43,6 +43,9 @@ def test_forgotten_password_is_reset_from_the_e_mail_in_the_outbox(
     page.goto("/login")
     page.locator('a[href="/password/forgot"]').click()
     page_checked(page, f"forgot-password-{language}")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page_checked(page, f"forgot-password-phone-{language}")
+    page.set_viewport_size({"width": 1280, "height": 900})
     page.locator("#email").fill(user.email)
     page.locator("#forgot-form button[type=submit]").click()
     expect(page.locator("h1")).to_have_text(SENT[language])
@@ -96,6 +99,9 @@ def test_second_factor_enrolled_then_a_convention_signed_with_it(
     page.goto("/account/two-factor")
     expect(page.locator('img[src^="data:image/svg+xml"]')).to_be_visible()
     page_checked(page, f"two-factor-enrol-{language}")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page_checked(page, f"two-factor-enrol-phone-{language}")
+    page.set_viewport_size({"width": 1280, "height": 900})
     secret = page.locator("#totp-secret").inner_text()
     page.locator("#code").fill(pyotp.TOTP(secret).now())
     page.locator("#enrol-form button[type=submit]").click()
@@ -112,6 +118,9 @@ def test_second_factor_enrolled_then_a_convention_signed_with_it(
     error = page.locator("#action-panel .field-error")
     expect(error).to_contain_text(WRONG_CODE[language])
     page_checked(page, f"sign-wrong-code-{language}")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page_checked(page, f"sign-wrong-code-phone-{language}")
+    page.set_viewport_size({"width": 1280, "height": 900})
     db.session.commit()  # end this thread's read transaction: see what the server wrote
     assert db.session.scalar(select(func.count()).select_from(LoginAttempt).where(
         LoginAttempt.email == president.email, LoginAttempt.succeeded.is_(False))) == 1
