@@ -26,6 +26,18 @@ system-packages-runtime:
 system-packages-test:
 	@scripts/system-packages $(DEBIAN_RUNTIME) $(DEBIAN_TEST)
 
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
 compile-translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations
 
