@@ -34,6 +34,7 @@ run: $(VENV)/.installed compile-translations
 
 ## Install the dev dependencies, compile the catalogs, run the whole suite.
 test: $(VENV)/.dev-installed compile-translations
+	$(BIN)/lint-imports
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 $(VENV)/.bench-installed: pyproject.toml | $(BIN)/python

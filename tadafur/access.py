@@ -15,8 +15,13 @@ from typing import Any
 
 from flask import abort
 from flask_login import current_user, login_required
+from sqlalchemy import false, or_, select
 
 from tadafur.accounts.models import ASSOCIATION_ROLES, COMMUNE_ROLES, Role
+from tadafur.accounts.scope import scope_of
+from tadafur.models_base import utcnow
+from tadafur.projects.models import Project, project_partner
+from tadafur.workflow.registry import definition_of
 
 READ_ONLY_ROLES = frozenset({Role.MINISTRY_REVIEWER})
 OVERSIGHT_ROLES = frozenset({Role.PROGRAMME_OFFICER, Role.MINISTRY_REVIEWER, Role.ADMIN})
@@ -187,7 +192,6 @@ def party_of(user: Any, project: Any) -> set[str]:
 
 
 def auditor_scope(user: Any):
-    from tadafur.accounts.auditors import scope_of
 
     return scope_of(user)
 
@@ -227,10 +231,6 @@ def _discuss_project(user, project) -> bool:
 
 def visible_projects(statement: Any, user: Any) -> Any:
     """Restrict a SELECT over Project to what `user` may see (one place for list scoping)."""
-    from sqlalchemy import false, or_, select
-
-    from tadafur.projects.models import Project, project_partner
-
     if sees_everything(user):
         return statement
     commune_ids = [m.commune_id for m in user.memberships
@@ -306,7 +306,6 @@ def delegation_for(user: Any, project: Any, party: str, roles: frozenset[str] | 
     passes on a delegated right). The delegate must still be an active member of the
     delegator's organisation.
     """
-    from tadafur.models_base import utcnow
 
     day = day or utcnow().date()
     for delegation in getattr(user, "received_delegations", None) or ():
@@ -341,7 +340,6 @@ def is_member_of_same_organisation(user: Any, delegation: Any) -> bool:
 
 def delegated_roles(user: Any, day: Any = None) -> set[str]:
     """Roles `user` may currently exercise for someone else (for the my-tasks query)."""
-    from tadafur.models_base import utcnow
 
     day = day or utcnow().date()
     return {d.role for d in getattr(user, "received_delegations", None) or ()
@@ -479,7 +477,6 @@ def _download_attachment(user, attachment) -> bool:
 # allows it is decided by tadafur.reporting.services (409 otherwise). Reviewers read only.
 
 def _reports_rules(project: Any):
-    from tadafur.workflow.services import definition_of
 
     return definition_of(project).reports
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import contains_eager
 from tadafur.access import acts_for, is_read_only, visible_projects
 from tadafur.amendments import services
 from tadafur.amendments.models import OPEN, Amendment
-from tadafur.core.dashboard import Panel, panel
+from tadafur.core.dashboard import Panel
 from tadafur.extensions import db
 from tadafur.projects.models import Project
 from tadafur.workflow.models import SignOff
@@ -55,7 +55,6 @@ def awaiting(user: Any) -> list[tuple[Amendment, str | None]]:
     return found
 
 
-@panel
 def amendments_panel(user: Any) -> Panel | None:
     entries = awaiting(user)
     if not entries:

@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tadafur.audit.services import canonical_json, record
+from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Activity, BudgetLine, Funder, Indicator, Project
@@ -47,13 +48,8 @@ CENT = Decimal("0.01")
 KIND_ORDER = ("budget", "end_date", "activities", "indicators", "signatory")
 
 
-class AmendmentError(Exception):
+class AmendmentError(TadafurError):
     """A refused proposal or sign-off: translated message and the form field concerned."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # ---------------------------------------------------------------- reading
@@ -522,13 +518,19 @@ def _produce_documents(amendment: Amendment, actor: Any) -> None:
     project = amendment.project
     language = current_app.config.get("DOCUMENTS_CONVENTION_LANGUAGE", "bilingual")
     previous = documents.latest(project, documents.CONVENTION_SIGNED)
+    # What the documents print: they sit below the amendments and never import them.
+    context = {"amendment": amendment,
+               "signoffs": [s for s in signoffs_of(amendment)
+                            if s.valid and s.signed_hash == amendment.subject_hash],
+               "diff": lambda format_date: diff(amendment, format_date),
+               "kind_label": lambda kind: kind_label(kind, rules_of(project)),
+               "parties": lambda: party_labels(amendment)}
     try:
         sealed = documents.produce(project, documents.AMENDMENT, actor, language, gate=GATE,
-                                   context={"amendment": amendment})
+                                   context=context)
         consolidated = documents.produce(
             project, documents.CONVENTION_SIGNED, actor,
-            previous.language if previous else language, gate=GATE,
-            context={"amendment": amendment})
+            previous.language if previous else language, gate=GATE, context=context)
     except documents.DocumentError as error:
         raise AmendmentError(error.message) from error
     amendment.document_id, amendment.consolidated_id = sealed.id, consolidated.id

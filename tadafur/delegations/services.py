@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from tadafur import access
 from tadafur.accounts.models import Membership, Role, User
 from tadafur.audit.services import record
+from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Project
@@ -35,13 +36,8 @@ ROLE_LABELS = {
 }
 
 
-class DelegationError(Exception):
+class DelegationError(TadafurError):
     """A refused delegation (translated message, and the form field it concerns)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -27,11 +27,16 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
+from tadafur.accounts.models import Membership, Role, User
+from tadafur.audit.services import record
 from tadafur.documents import rendering, sealing
 from tadafur.documents.models import RegisteredDocument, new_code, normalise_code
 from tadafur.documents.store import document_store, sha256_of
+from tadafur.errors import TadafurError
 from tadafur.extensions import db
+from tadafur.i18n import format_day
 from tadafur.models_base import utcnow
+from tadafur.workflow.models import SignOff
 
 CONVENTION, CONVENTION_SIGNED, SIGNOFF_RECORD = "convention", "convention_signed", "signoff_record"
 AMENDMENT = "amendment"  # a sealed amendment (avenant), produced when its gate completes
@@ -59,12 +64,8 @@ TRANCHES = (Decimal("0.40"), Decimal("0.40"), Decimal("0.20"))
 CENT = Decimal("0.01")
 
 
-class DocumentError(Exception):
+class DocumentError(TadafurError):
     """User-facing (translated) reason why a document could not be produced."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 def kind_label(kind: str) -> str:
@@ -138,17 +139,10 @@ def stored_bytes(document: RegisteredDocument) -> bytes:
 
 
 def signoffs_of(project: Any) -> list[Any]:
-    """The project's sign-offs, through the workflow's service (or its model)."""
-    try:
-        from tadafur.workflow.services import signoffs
-    except ImportError:
-        try:
-            from tadafur.workflow.models import SignOff
-        except ImportError:  # the workflow module is not installed
-            return []
-        return list(db.session.scalars(select(SignOff).where(SignOff.project_id == project.id)
-                                       .order_by(SignOff.signed_at, SignOff.id)))
-    return list(signoffs(project))
+    """The project's sign-offs, in the order they were given (read from the model: the
+    workflow's services sit above the documents)."""
+    return list(db.session.scalars(
+        select(SignOff).where(SignOff.project_id == project.id).order_by(SignOff.id)))
 
 
 # ---------------------------------------------------------------- producing
@@ -191,7 +185,6 @@ def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
 
 def _register(project: Any, document: RegisteredDocument, pdf: bytes,
               actor: Any) -> RegisteredDocument:
-    from tadafur.audit.services import record
 
     store = document_store()
     stored = store.put(pdf)
@@ -317,13 +310,15 @@ def _convention_html(project: Any, document: RegisteredDocument, common: dict) -
 def _amendment_html(project: Any, document: RegisteredDocument, common: dict,
                     context: dict) -> str:
     """The sealed amendment (its diff and sign-off record), or the consolidated convention
-    (the convention with the amended values, naming the amendment, with its record)."""
-    from tadafur.amendments import services as amendments
+    (the convention with the amended values, naming the amendment, with its record).
 
+    The amendments module hands over what to print (`context`): the amendment, its valid
+    sign-offs, `diff(format_date)`, `kind_label(kind)` and `parties()` (their labels, read
+    in each language of the document); the documents
+    sit below the amendments and never import them."""
     amendment = context["amendment"]
     common.update(amendment=amendment, party_label=party_label,
-                  signoffs=[s for s in amendments.signoffs_of(amendment) if s.valid
-                            and s.signed_hash == amendment.subject_hash])
+                  signoffs=context["signoffs"])
     languages = ("fr", "ar") if document.language == "bilingual" else (document.language,)
     if document.kind == CONVENTION_SIGNED:
         common["consolidated_bands"] = [(language, _consolidated_band(amendment, document,
@@ -335,10 +330,9 @@ def _amendment_html(project: Any, document: RegisteredDocument, common: dict,
         with force_locale(language):
             bodies.append((language, Markup(render_template(
                 "documents/_amendment_body.html", **common, lang=language,
-                diff=amendments.diff(amendment, lambda text, lang=language: _day(text, lang)),
-                kind_label=lambda kind: amendments.kind_label(
-                    kind, amendments.rules_of(project)),
-                parties=amendments.party_labels(amendment)))))
+                diff=context["diff"](lambda text, lang=language: _day(text, lang)),
+                kind_label=context["kind_label"],
+                parties=context["parties"]()))))
     with force_locale(_locale_for(document.language)):
         return render_template("documents/amendment.html", **common, bodies=bodies,
                                lang=_locale_for(document.language))
@@ -346,7 +340,6 @@ def _amendment_html(project: Any, document: RegisteredDocument, common: dict,
 
 def _consolidated_band(amendment: Any, document: RegisteredDocument, language: str) -> str:
     """The consolidated convention's notice, in one of its languages."""
-    from tadafur.i18n import format_day
 
     with force_locale(language):
         return _("Consolidated text: the convention as amended by amendment No. %(number)s, "
@@ -358,7 +351,6 @@ def _consolidated_band(amendment: Any, document: RegisteredDocument, language: s
 
 
 def _day(text: str | None, language: str) -> str:
-    from tadafur.i18n import format_day
 
     return format_day(dt.date.fromisoformat(text), language=language) if text else "—"
 
@@ -413,7 +405,6 @@ class Facts:
 
 def convention_facts(project: Any) -> dict:
     """Everything the convention computes from the project: totals, shares, schedule, dates."""
-    from tadafur.accounts.models import Membership, Role, User
 
     lines = list(project.budget_lines)
     total = sum((line.amount for line in lines), Decimal("0"))

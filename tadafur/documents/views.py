@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from tadafur.access import public, requires
 from tadafur.core.htmx import is_htmx, redirect_to
 from tadafur.core.uploads import is_pdf
-from tadafur.documents import hooks, services
+from tadafur.documents import services
 from tadafur.documents.models import RegisteredDocument
 from tadafur.documents.store import StoreError
 from tadafur.extensions import db
@@ -26,7 +26,6 @@ from tadafur.projects.models import Project
 from tadafur.projects.services import project_or_404
 
 blueprint = Blueprint("documents", __name__)
-hooks.register_hooks()
 
 
 @blueprint.app_context_processor

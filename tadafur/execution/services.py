@@ -28,6 +28,7 @@ from sqlalchemy.orm import joinedload
 from tadafur import access
 from tadafur.accounts.models import User
 from tadafur.audit.services import changes, record
+from tadafur.errors import TadafurError
 from tadafur.execution import attachments as files
 from tadafur.execution.models import (
     ActivityProgress,
@@ -49,13 +50,8 @@ CENT = Decimal("0.01")
 CELLS = ("women_youth", "women_adult", "men_youth", "men_adult")
 
 
-class ExecutionError(Exception):
+class ExecutionError(TadafurError):
     """A refusal with a translated message (and the form field it concerns, if any)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def accepts_records(project: Project) -> bool:

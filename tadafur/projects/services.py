@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -26,8 +27,12 @@ from tadafur import access
 from tadafur.accounts.models import ASSOCIATION_ROLES, COMMUNE_ROLES, Membership, Role, User
 from tadafur.audit.models import AuditEvent
 from tadafur.audit.services import changes, record
+from tadafur.documents import services as documents
+from tadafur.errors import TadafurError
 from tadafur.extensions import db
+from tadafur.i18n import format_day
 from tadafur.models_base import utcnow
+from tadafur.notifications.services import notify
 from tadafur.organisations.models import Association, Commune, Province, Region
 from tadafur.projects.models import (
     Activity,
@@ -41,6 +46,8 @@ from tadafur.projects.models import (
     project_theme,
 )
 from tadafur.workflow import services as workflow
+from tadafur.workflow.guards import missing_for_proposal as missing
+from tadafur.workflow.labels import translate
 
 THEMES = [
     ("youth_participation", "مشاركة الشباب", "Participation des jeunes", "Youth participation"),
@@ -99,13 +106,8 @@ MENTION_LIMIT = 20
 MESSAGE_MAX = 4000
 
 
-class ProjectError(Exception):
+class ProjectError(TadafurError):
     """A refusal with a translated message (and the form field it concerns, if any)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass
@@ -309,17 +311,19 @@ def ensure_editable(project: Project) -> None:
 LOCK_KEYS = {BudgetLine: "budget_line", Activity: "activity", Indicator: "indicator"}
 
 
+# Callables(project, *keys) that raise a TadafurError to refuse an edit of what they hold:
+# tadafur.amendments registers the lock of an open amendment (from its hooks module).
+EDIT_VETOES: list[Callable[..., None]] = []
+
+
 def ensure_not_amended(project: Project, *keys: str) -> None:
     """Refuse to change what an open amendment touches (`budget_line:<id>`, `activity:<id>`,
     `indicator:<id>`, `end_date`): the amendment decides it."""
-    try:
-        from tadafur.amendments.services import AmendmentError, ensure_not_locked
-    except ImportError:  # the amendments module is not installed
-        return
-    try:
-        ensure_not_locked(project, *keys)
-    except AmendmentError as error:
-        raise ProjectError(error.message, error.field) from None
+    for veto in EDIT_VETOES:
+        try:
+            veto(project, *keys)
+        except TadafurError as error:
+            raise ProjectError(error.message, error.field) from None
 
 
 def others_changes(project: Project, since_version: int) -> list[OtherChange]:
@@ -764,7 +768,6 @@ def post_message(actor: User, project: Project, body: str) -> Message:
 
 
 def _notify_mentions(actor: User, project: Project, users: list[User]) -> None:
-    from tadafur.notifications.services import notify
 
     reference = project.reference
 
@@ -805,13 +808,11 @@ def _current_definition() -> Any:
 
 
 def phase_choices() -> list[tuple[str, str]]:
-    from tadafur.workflow.labels import translate
 
     return [(name, translate(label)) for name, label, _states in _current_definition().phases]
 
 
 def state_choices() -> list[tuple[str, str]]:
-    from tadafur.workflow.labels import translate
 
     return [(state.name, translate(state.label))
             for state in _current_definition().states.values()]
@@ -844,14 +845,12 @@ def overdue_ids(projects: list[Project]) -> set[int]:
 
 
 def gates_of(project: Project) -> dict[str, str]:
-    from tadafur.workflow.labels import translate
 
     return {name: translate(gate.label)
             for name, gate in workflow.definition_of(project).gates.items()}
 
 
 def missing_for_proposal(project: Project) -> list[str]:
-    from tadafur.workflow.guards import missing_for_proposal as missing
 
     return missing(project)
 
@@ -881,10 +880,6 @@ def documents_template() -> str | None:
 
 
 def documents_of(project: Project) -> list[Any]:
-    try:
-        from tadafur.documents import services as documents
-    except ImportError:
-        return []
     return list(documents.documents_of(project))
 
 
@@ -892,7 +887,6 @@ def documents_of(project: Project) -> list[Any]:
 
 def describe(field_name: str, value: Any) -> str:
     """A stored value (from the audit trail) as a person reads it."""
-    from tadafur.i18n import format_day
 
     if value in (None, "", []):
         return "—"

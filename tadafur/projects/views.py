@@ -14,11 +14,7 @@ from flask_login import current_user
 from tadafur.access import can, requires
 from tadafur.core.htmx import is_htmx, redirect_to
 from tadafur.extensions import db
-from tadafur.projects import (
-    dashboard,  # noqa: F401  (registers the my-tasks panel)
-    demo,  # noqa: F401  (registers the demo projects' seeder)
-    services,
-)
+from tadafur.projects import services, tabs
 from tadafur.projects.forms import (
     ActionForm,
     ActivityForm,
@@ -210,21 +206,9 @@ def _tab_context(project: Project, tab: str, tab_error: str | None = None, **for
         context["tracking"] = (services.may_track_activities(project)
                                and can(current_user, "project.edit", project))
         context["indicators"] = project.indicators
-    elif tab in ("reports", "evaluation"):
-        from tadafur.reporting.views import tab_context as reporting_tab
-
-        context.update(reporting_tab(project, tab))
     elif tab == "signoffs":
         context["signoffs"] = workflow.signoffs(project)
         context["gates"] = {**services.gates_of(project), "amendment": _("Amendment")}
-    elif tab == "amendments":
-        from tadafur.amendments import services as amendments
-
-        context["amendments"] = amendments.amendments_of(project)
-        context["may_propose"] = (amendments.may_be_amended(project)
-                                  and can(current_user, "amendment.propose", project))
-        context["amendment_kind_label"] = lambda p, kind: amendments.kind_label(
-            kind, amendments.rules_of(p))
     elif tab == "documents":
         context["documents"] = services.documents_of(project)
         context["documents_template"] = services.documents_template()
@@ -235,10 +219,8 @@ def _tab_context(project: Project, tab: str, tab_error: str | None = None, **for
     elif tab == "history":
         context["steps"] = workflow.history(project)
         context["changes"] = services.audit_events_of(project)
-    elif tab == "execution":
-        from tadafur.execution.views import tab_context
-
-        context.update(tab_context(project, **forms))
+    else:  # a tab a feature registered (execution, reports, evaluation, amendments)
+        context.update(tabs.context_of(project, tab, **forms))
     return context
 
 

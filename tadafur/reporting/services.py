@@ -25,6 +25,7 @@ from sqlalchemy.orm import selectinload
 from tadafur.access import acts_for, is_read_only
 from tadafur.accounts.services import check_password
 from tadafur.audit.services import canonical_json, changes, record
+from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Project
@@ -53,13 +54,12 @@ STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Awaiting validation"),
                  "validated": _l("Validated")}
 
 
-class ReportError(Exception):
-    """A refusal with a translated message (and the form field it concerns, if any)."""
+class ReportError(TadafurError):
+    """A refusal with a translated message (and the form field it concerns, if any), and
+    the HTTP status the view answers with (409 when the project's state forbids it)."""
 
     def __init__(self, message: str, field: str | None = None, status: int = 422):
-        super().__init__(message)
-        self.message = message
-        self.field = field
+        super().__init__(message, field)
         self.status = status
 
 

@@ -15,7 +15,6 @@ from tadafur.core.htmx import redirect_to
 from tadafur.extensions import db
 from tadafur.projects.services import load_for_page
 from tadafur.reporting import (
-    dashboard,  # noqa: F401  (registers the reports-awaiting panel of My tasks)
     services,
 )
 from tadafur.reporting.forms import (

@@ -19,6 +19,8 @@ from typing import Any
 import yaml
 
 from tadafur.accounts.models import ASSOCIATION_ROLES, COMMUNE_ROLES, Role
+from tadafur.workflow import hooks
+from tadafur.workflow.guards import GUARDS, validate_params
 
 PARTIES = ("commune", "association", "programme")
 PARTY_ROLES = {
@@ -235,7 +237,6 @@ def _included(reader: _Reader, item: dict, options: dict, key: str) -> bool:
 
 
 def _guards(reader: _Reader, values: list, key: str) -> tuple[tuple[str, dict], ...]:
-    from tadafur.workflow.guards import GUARDS, validate_params
 
     result = []
     for i, item in enumerate(values):
@@ -579,9 +580,7 @@ def _amendments(reader: _Reader, raw: Any, states: dict) -> AmendmentRules | Non
 
 
 def _producers() -> dict:
-    from tadafur.workflow.hooks import DOCUMENT_PRODUCERS
-
-    return DOCUMENT_PRODUCERS
+    return hooks.DOCUMENT_PRODUCERS  # read at call time: tests replace the registry
 
 
 def load_file(path: str | Path) -> Definition:
@@ -646,9 +645,6 @@ class Registry:
 
 def load_directory(directory: str | Path) -> Registry:
     """Load every *.yaml of `directory`; all errors of all files are reported together."""
-    from tadafur.workflow.hooks import load_plugins
-
-    load_plugins()
     directory = Path(directory)
     files = sorted(directory.glob("*.yaml")) + sorted(directory.glob("*.yml"))
     if not files:

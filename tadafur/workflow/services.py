@@ -13,7 +13,6 @@ import datetime as dt
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from typing import Any
 
 from flask import current_app, url_for
@@ -25,6 +24,7 @@ from tadafur.access import acts_for, is_read_only, visible_projects
 from tadafur.accounts.models import Membership, Role, User
 from tadafur.accounts.services import check_password
 from tadafur.audit.services import canonical_json, record
+from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Project
@@ -34,16 +34,36 @@ from tadafur.workflow.definition import (
     SIGNOFF_PREFIX,
     Definition,
     Gate,
-    Registry,
     Transition,
-    load_directory,
 )
 from tadafur.workflow.engine import IllegalTransition, next_state
 from tadafur.workflow.labels import field_label, party_label, translate
 from tadafur.workflow.models import SignOff, TransitionRecord
+from tadafur.workflow.registry import (  # the service is the entry point; re-exported
+    DEFAULT_DIRECTORY as DEFAULT_DIRECTORY,
+)
+from tadafur.workflow.registry import (
+    EXTENSION as EXTENSION,
+)
+from tadafur.workflow.registry import (
+    default_name,
+    definition_of,
+    due_at,
+    is_overdue,
+    phase_label,
+    registry,
+    state_label,
+)
+from tadafur.workflow.registry import (
+    is_editable as is_editable,
+)
+from tadafur.workflow.registry import (
+    is_final as is_final,
+)
+from tadafur.workflow.registry import (
+    phase_of as phase_of,
+)
 
-EXTENSION = "tadafur.workflow"
-DEFAULT_DIRECTORY = Path(__file__).resolve().parents[2] / "workflows"
 MAX_TEXT = 5000
 
 
@@ -70,13 +90,8 @@ class Task:
     on_behalf_of: str | None = None  # awaited from a delegate: the delegator's name
 
 
-class WorkflowError(Exception):
+class WorkflowError(TadafurError):
     """A refused action; `message` is translated and user-facing. Nothing was changed."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -94,64 +109,6 @@ class GateStatus:
     @property
     def complete(self) -> bool:
         return self.subject_hash is not None and not self.missing
-
-
-# ---------------------------------------------------------------- definitions
-
-def init_app(app) -> None:
-    """Load and check every definition at start-up: a broken one stops the app."""
-    directory = app.config.get("WORKFLOW_DIRECTORY") or DEFAULT_DIRECTORY
-    app.extensions[EXTENSION] = load_directory(directory)
-    register_template_helpers(app)
-
-
-def registry() -> Registry:
-    return current_app.extensions[EXTENSION]
-
-
-def default_name() -> str:
-    return current_app.config.get("WORKFLOW_DEFAULT", "co_creation")
-
-
-def definition_of(project: Project) -> Definition:
-    return registry().get(project.workflow_name, project.workflow_version)
-
-
-def state_label(state: str) -> str:
-    defs = [registry().latest(default_name()), *registry().definitions.values()]
-    for definition in defs:
-        if state in definition.states:
-            return translate(definition.states[state].label)
-    return state
-
-
-def phase_of(project: Project) -> str:
-    return definition_of(project).phase_of(project.state)
-
-
-def phase_label(phase: str) -> str:
-    return translate(registry().latest(default_name()).phase_label(phase))
-
-
-def due_at(project: Project) -> dt.datetime | None:
-    state = definition_of(project).states.get(project.state)
-    if state is None or state.final or not state.due_days or project.state_entered_at is None:
-        return None
-    return project.state_entered_at + dt.timedelta(days=state.due_days)
-
-
-def is_overdue(project: Project, now: dt.datetime | None = None) -> bool:
-    due = due_at(project)
-    return due is not None and due < (now or utcnow())
-
-
-def is_editable(project: Project) -> bool:
-    state = definition_of(project).states.get(project.state)
-    return bool(state and state.editable and not state.final)
-
-
-def is_final(project: Project) -> bool:
-    return definition_of(project).state(project.state).final
 
 
 # ---------------------------------------------------------------- reading
