@@ -9,8 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from babel import dates as babel_dates
-from babel import numbers as babel_numbers
+from babel import dates as babel_dates, numbers as babel_numbers
 from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user

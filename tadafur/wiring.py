@@ -24,9 +24,7 @@ from tadafur.core import bench, errors, htmx, security_headers
 from tadafur.core.views import blueprint as core_blueprint
 from tadafur.extensions import babel, csrf, db, login_manager
 from tadafur.modules import domain_submodules
-from tadafur.workflow import hooks as workflow_hooks
-from tadafur.workflow import registry
-from tadafur.workflow import services as workflow
+from tadafur.workflow import hooks as workflow_hooks, picture, registry
 
 
 def register_hooks() -> None:
@@ -63,7 +61,7 @@ def init_app(app: Flask) -> None:
     registry.init_app(app)  # after the hooks: the definitions name their guards
     i18n.register_template_helpers(app)
     access.register(app)
-    workflow.register_template_helpers(app)
+    picture.register_template_helpers(app)
     auditors.register(app)
     htmx.register(app)
     security_headers.register(app)

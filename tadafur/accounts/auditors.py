@@ -13,10 +13,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from tadafur.accounts.models import AuditorGrant, User, auditor_grant_project
-from tadafur.accounts.scope import EMPTY as EMPTY
-from tadafur.accounts.scope import AuditorScope as AuditorScope
-from tadafur.accounts.scope import has_access as has_access
-from tadafur.accounts.scope import scope_of
+from tadafur.accounts.scope import (
+    EMPTY as EMPTY,
+    AuditorScope as AuditorScope,
+    has_access as has_access,
+    scope_of,
+)
 from tadafur.accounts.services import AccountError, normalise_email
 from tadafur.audit.services import record
 from tadafur.extensions import db

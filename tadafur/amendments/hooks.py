@@ -19,8 +19,7 @@ from tadafur.amendments.models import Amendment
 from tadafur.core.dashboard import panel
 from tadafur.documents import services as documents
 from tadafur.extensions import db
-from tadafur.projects import services as projects
-from tadafur.projects import tabs
+from tadafur.projects import services as projects, tabs
 
 
 def signoffs_for_document(document: Any) -> list | None:

@@ -405,7 +405,7 @@ def propose(actor: Any, project: Project, justification: str, proposal: Proposal
 def _notify(amendment: Amendment, parties: list[str], factory: Any) -> None:
     gate = gate_of(amendment)
     roles = {r for s in gate.signers for r in s.roles}
-    users = workflow._users_of(amendment.project, set(parties), roles)
+    users = workflow.users_of(amendment.project, set(parties), roles)
     users += workflow.delegates_of(amendment.project)
     workflow.notify_users([u for u in users if any(
         s.party in parties and workflow.acts_for(u, amendment.project, s.party, s.roles)
@@ -512,19 +512,24 @@ def _approve(amendment: Amendment, actor: Any) -> None:
     _close(amendment, APPROVED, actor)
 
 
+def document_context(amendment: Amendment) -> dict:
+    """What the sealed amendment and the consolidated convention print, handed to the
+    documents (which sit below the amendments and never import them)."""
+    return {"amendment": amendment,
+            "signoffs": [s for s in signoffs_of(amendment)
+                         if s.valid and s.signed_hash == amendment.subject_hash],
+            "diff": lambda format_date: diff(amendment, format_date),
+            "kind_label": lambda kind: kind_label(kind, rules_of(amendment.project)),
+            "parties": lambda: party_labels(amendment)}
+
+
 def _produce_documents(amendment: Amendment, actor: Any) -> None:
     from tadafur.documents import services as documents
 
     project = amendment.project
     language = current_app.config.get("DOCUMENTS_CONVENTION_LANGUAGE", "bilingual")
     previous = documents.latest(project, documents.CONVENTION_SIGNED)
-    # What the documents print: they sit below the amendments and never import them.
-    context = {"amendment": amendment,
-               "signoffs": [s for s in signoffs_of(amendment)
-                            if s.valid and s.signed_hash == amendment.subject_hash],
-               "diff": lambda format_date: diff(amendment, format_date),
-               "kind_label": lambda kind: kind_label(kind, rules_of(project)),
-               "parties": lambda: party_labels(amendment)}
+    context = document_context(amendment)
     try:
         sealed = documents.produce(project, documents.AMENDMENT, actor, language, gate=GATE,
                                    context=context)
@@ -561,7 +566,7 @@ def send_reminders(now: dt.datetime | None = None) -> int:
         if amendment.reminded_at is None:
             roles = {r for s in missing for r in s.roles}
             candidates = {u.id: u for u in [
-                *workflow._users_of(project, {s.party for s in missing}, roles),
+                *workflow.users_of(project, {s.party for s in missing}, roles),
                 *workflow.delegates_of(project, now)]}
             users = [u for u in candidates.values()
                      if any(acts_for(u, project, s.party, s.roles) for s in missing)]
@@ -572,7 +577,7 @@ def send_reminders(now: dt.datetime | None = None) -> int:
             amendment.reminded_at = now
             sent += len(users)
         if late > 2 * dt.timedelta(days=rules.due_days):
-            officers = workflow._users_of(project, ("programme",))
+            officers = workflow.users_of(project, ("programme",))
             workflow.notify_users(officers, "amendment_escalated", project,
                                   lambda _lang, p=project, n=number: _(
                                       "%(reference)s: amendment No. %(number)d has waited for "

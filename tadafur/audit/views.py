@@ -71,8 +71,7 @@ def export_csv():
 def extract_pdf():
     """The filtered events as a registered (verifiable) PDF audit extract: attached to the
     project when the filter names one, programme-wide otherwise."""
-    from flask_babel import force_locale
-    from flask_babel import gettext as _
+    from flask_babel import force_locale, gettext as _
 
     from tadafur.access import can
     from tadafur.audit.evidence import produce_extract

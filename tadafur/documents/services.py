@@ -22,8 +22,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from flask import current_app, has_request_context, render_template, url_for
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -314,8 +313,8 @@ def _amendment_html(project: Any, document: RegisteredDocument, common: dict,
 
     The amendments module hands over what to print (`context`): the amendment, its valid
     sign-offs, `diff(format_date)`, `kind_label(kind)` and `parties()` (their labels, read
-    in each language of the document); the documents
-    sit below the amendments and never import them."""
+    in each language of the document); the documents sit below the amendments and never
+    import them (tadafur.amendments.services.document_context)."""
     amendment = context["amendment"]
     common.update(amendment=amendment, party_label=party_label,
                   signoffs=context["signoffs"])

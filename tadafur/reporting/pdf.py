@@ -10,8 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from markupsafe import Markup
 
 from tadafur.i18n import format_day, format_number, ltr, money

@@ -17,8 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -352,7 +351,7 @@ def submit_report(actor: Any, report: MonitoringReport) -> MonitoringReport:
            after={"status": report.status, "round": report.round,
                   "indicators": report.indicators, "hash": report_hash(report)})
     workflow.notify_users(
-        workflow._users_of(project, [s.party for s in rules(project).monitoring_validators],
+        workflow.users_of(project, [s.party for s in rules(project).monitoring_validators],
                            {r for s in rules(project).monitoring_validators for r in s.roles}),
         "awaiting_signoff", project,
         lambda _lang: _("%(reference)s: a monitoring report awaits your validation.",

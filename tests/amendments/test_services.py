@@ -221,7 +221,7 @@ def test_amendment_pdf_in_each_language_keeps_figures_in_order(running, people, 
     amendment = _propose(people["agent"], running, end_date="2027-06-30", lines={
         furniture.id: {"amount": "47000"}, works.id: {"amount": "33000"}})
     document = documents.produce(running, documents.AMENDMENT, people["agent"], language,
-                                 gate=services.GATE, context={"amendment": amendment})
+                                 gate=services.GATE, context=services.document_context(amendment))
     pdf = documents.stored_bytes(document)
     words = pdf_words(pdf, tmp_path)
     figure = "47.000,00" if language == "ar" else "47"
