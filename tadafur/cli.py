@@ -85,7 +85,7 @@ def seed(demo: bool | None) -> None:
     from tadafur.organisations.services import seed_reference_data
 
     added = seed_reference_data()
-    from tadafur.projects.services import seed_themes
+    from tadafur.projects.themes import seed_themes
 
     added["themes"] = seed_themes()
     click.echo("reference data: " + ", ".join(f"{v} {k}" for k, v in added.items()))

@@ -30,104 +30,51 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from tadafur.access import acts_for
+from tadafur.accounts.models import Membership, User
+from tadafur.amendments.diff import (  # moved; importable from here as before
+    BudgetRow as BudgetRow,
+    Diff as Diff,
+    FieldRow as FieldRow,
+    FunderRow as FunderRow,
+    _share as _share,
+    diff as diff,
+    party_labels as party_labels,
+)
+from tadafur.amendments.queries import (  # moved; importable from here as before
+    CENT as CENT,
+    GATE as GATE,
+    JUSTIFICATION_MAX as JUSTIFICATION_MAX,
+    KIND_ORDER as KIND_ORDER,
+    TEXT_MAX as TEXT_MAX,
+    AmendmentError as AmendmentError,
+    amendments_of as amendments_of,
+    ensure_not_locked as ensure_not_locked,
+    gate_of as gate_of,
+    kind_label as kind_label,
+    locked_keys as locked_keys,
+    may_be_amended as may_be_amended,
+    may_sign as may_sign,
+    rules_of as rules_of,
+    signoffs_of as signoffs_of,
+    status_of as status_of,
+)
+from tadafur.amendments.reminders import (  # moved; importable from here as before
+    send_reminders as send_reminders,
+)
 from tadafur.audit.services import canonical_json, record
-from tadafur.errors import TadafurError
+from tadafur.documents import services as documents
+from tadafur.documents.services import convention_facts
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Activity, BudgetLine, Funder, Indicator, Project
+from tadafur.projects.rowlock import lock
 from tadafur.workflow import services as workflow
-from tadafur.workflow.definition import AmendmentRules, Gate, Signer
-from tadafur.workflow.labels import party_label, translate
+from tadafur.workflow.definition import PARTY_ROLES
 
 from .models import APPROVED, OPEN, REJECTED, Amendment, AmendmentLock
 
-GATE = "amendment"
-JUSTIFICATION_MAX = 5000
-TEXT_MAX = 300
-CENT = Decimal("0.01")
-KIND_ORDER = ("budget", "end_date", "activities", "indicators", "signatory")
-
-
-class AmendmentError(TadafurError):
-    """A refused proposal or sign-off: translated message and the form field concerned."""
-
-
 # ---------------------------------------------------------------- reading
-
-def rules_of(project: Project) -> AmendmentRules | None:
-    return workflow.definition_of(project).amendments
-
-
-def may_be_amended(project: Project) -> bool:
-    rules = rules_of(project)
-    return rules is not None and project.state in rules.states
-
-
-def amendments_of(project: Project) -> list[Amendment]:
-    return list(db.session.scalars(select(Amendment).where(Amendment.project_id == project.id)
-                                   .order_by(Amendment.number.desc())))
-
-
-def locked_keys(project: Project) -> dict[str, int]:
-    """{key: number of the open amendment holding it} for `project`."""
-    rows = db.session.execute(
-        select(AmendmentLock.key, Amendment.number)
-        .join(Amendment, Amendment.id == AmendmentLock.amendment_id)
-        .where(AmendmentLock.project_id == project.id)).all()
-    return {key: number for key, number in rows}
-
-
-def ensure_not_locked(project: Project, *keys: str) -> None:
-    """Refuse an edit of something an open amendment touches (the edit services call it)."""
-    held = locked_keys(project)
-    for key in keys:
-        if key in held:
-            raise AmendmentError(_(
-                "Amendment No. %(number)d is open on this item: it cannot be changed "
-                "elsewhere until the amendment is approved or rejected.", number=held[key]))
-
-
-def kind_label(kind: str, rules: AmendmentRules | None = None) -> str:
-    if rules is not None and kind in rules.changes:
-        return translate(rules.changes[kind][0])
-    return kind
-
-
-def gate_of(amendment: Amendment, rules: AmendmentRules | None = None) -> Gate:
-    """The amendment's own gate: the parties its kinds of change need, with the definition's
-    signer roles."""
-    rules = rules or rules_of(amendment.project)
-    signers = tuple(Signer(party, rules.signers[party]) for party in amendment.party_list)
-    return Gate(GATE, amendment.project.state, _("Amendment No. %(number)d",
-                                                   number=amendment.number),
-                GATE, signers)
-
-
-def signoffs_of(amendment: Amendment) -> list:
-    from tadafur.workflow.models import SignOff
-
-    return list(db.session.scalars(select(SignOff).where(
-        SignOff.project_id == amendment.project_id, SignOff.gate == GATE,
-        SignOff.round == amendment.id).order_by(SignOff.id)))
-
-
-def status_of(amendment: Amendment, gate: Gate | None = None) -> workflow.GateStatus:
-    gate = gate or gate_of(amendment)
-    return workflow.collect_status(gate, amendment.id, amendment.subject_hash,
-                                   [s for s in signoffs_of(amendment) if s.valid])
-
-
-def may_sign(user: Any, amendment: Amendment) -> bool:
-    """Whether a sign-off panel is offered (the service still checks everything)."""
-    if not amendment.is_open or user is None or not getattr(user, "is_authenticated", False) \
-            or not may_be_amended(amendment.project):
-        return False
-    gate = gate_of(amendment)
-    status = status_of(amendment, gate)
-    from tadafur.access import acts_for
-
-    return any(acts_for(user, amendment.project, s.party, s.roles)
-               and s.party not in status.approvals for s in gate.signers)
 
 
 # ---------------------------------------------------------------- proposing
@@ -179,8 +126,6 @@ SIGNATORY_ROLES = {"commune": "commune_signatory", "association": "association_s
 def signatory_choices(project: Project, party: str) -> list:
     """Active users who hold the party's signatory role in the project's commune or lead
     association: whom an amendment may name as that party's signatory."""
-    from tadafur.accounts.models import Membership, User
-
     column = (Membership.commune_id == project.commune_id if party == "commune"
               else Membership.association_id == project.lead_association_id)
     return list(db.session.scalars(select(User).join(Membership).where(
@@ -190,15 +135,11 @@ def signatory_choices(project: Project, party: str) -> list:
 
 def current_signatory(project: Project, party: str) -> Any:
     """Who the convention names for `party` now."""
-    from tadafur.documents.services import convention_facts
-
     return convention_facts(project)[f"{party}_signatory"]
 
 
 def approved_signatory(project: Project, party: str) -> Any:
     """The signatory the latest approved amendment named for `party`, if any."""
-    from tadafur.accounts.models import User
-
     for amendment in db.session.scalars(select(Amendment).where(
             Amendment.project_id == project.id, Amendment.status == APPROVED)
             .order_by(Amendment.number.desc())):
@@ -323,15 +264,12 @@ def _subject_hash(project: Project, number: int, changes: dict, justification: s
 def propose(actor: Any, project: Project, justification: str, proposal: Proposal
             ) -> Amendment:
     """Open an amendment with what differs from the values in force; audited, flush only."""
-    from tadafur.access import acts_for
-    from tadafur.projects.services import lock
-
     project = lock(project)
     rules = rules_of(project)
     if rules is None or project.state not in rules.states:
         raise AmendmentError(_("A project can be amended only during its execution or "
                                "follow-up."))
-    if not any(acts_for(actor, project, party, workflow.PARTY_ROLES[party])
+    if not any(acts_for(actor, project, party, PARTY_ROLES[party])
                for party in ("commune", "association")):
         raise AmendmentError(_("Only the commune or the association can propose an "
                                "amendment."))
@@ -408,7 +346,7 @@ def _notify(amendment: Amendment, parties: list[str], factory: Any) -> None:
     users = workflow.users_of(amendment.project, set(parties), roles)
     users += workflow.delegates_of(amendment.project)
     workflow.notify_users([u for u in users if any(
-        s.party in parties and workflow.acts_for(u, amendment.project, s.party, s.roles)
+        s.party in parties and acts_for(u, amendment.project, s.party, s.roles)
         for s in gate.signers)], "amendment", amendment.project, factory)
 
 
@@ -421,8 +359,6 @@ def sign(actor: Any, amendment: Amendment, *, decision: str, comment: str | None
     A refusal rejects it (nothing changes); the last approval applies it and produces the
     sealed amendment and the consolidated convention, all in one savepoint.
     """
-    from tadafur.projects.services import lock
-
     try:
         workflow.check_signing_password(actor, password)
     except workflow.WorkflowError as error:
@@ -524,8 +460,6 @@ def document_context(amendment: Amendment) -> dict:
 
 
 def _produce_documents(amendment: Amendment, actor: Any) -> None:
-    from tadafur.documents import services as documents
-
     project = amendment.project
     language = current_app.config.get("DOCUMENTS_CONVENTION_LANGUAGE", "bilingual")
     previous = documents.latest(project, documents.CONVENTION_SIGNED)
@@ -544,151 +478,7 @@ def _produce_documents(amendment: Amendment, actor: Any) -> None:
 
 # ---------------------------------------------------------------- reminders
 
-def send_reminders(now: dt.datetime | None = None) -> int:
-    """Open amendments past the definition's `due_days` (for cron, with `flask reminders`):
-    once, a reminder to each party still awaited (signatory and delegate); once, past twice
-    that, a notice to the programme officers."""
-    from tadafur.access import acts_for
-
-    now = now or utcnow()
-    sent = 0
-    for amendment in db.session.scalars(select(Amendment).where(
-            Amendment.status == OPEN, Amendment.escalated_at.is_(None))
-            .order_by(Amendment.id)):
-        rules = rules_of(amendment.project)
-        late = now - amendment.proposed_at
-        if rules is None or late <= dt.timedelta(days=rules.due_days):
-            continue
-        project, number = amendment.project, amendment.number
-        gate = gate_of(amendment, rules)
-        status = status_of(amendment, gate)
-        missing = [s for s in gate.signers if s.party not in status.approvals]
-        if amendment.reminded_at is None:
-            roles = {r for s in missing for r in s.roles}
-            candidates = {u.id: u for u in [
-                *workflow.users_of(project, {s.party for s in missing}, roles),
-                *workflow.delegates_of(project, now)]}
-            users = [u for u in candidates.values()
-                     if any(acts_for(u, project, s.party, s.roles) for s in missing)]
-            workflow.notify_users(users, "amendment_overdue", project, lambda _lang, p=project,
-                                  n=number: _("%(reference)s: amendment No. %(number)d is "
-                                              "overdue: your sign-off is awaited.",
-                                              reference=p.reference, number=n))
-            amendment.reminded_at = now
-            sent += len(users)
-        if late > 2 * dt.timedelta(days=rules.due_days):
-            officers = workflow.users_of(project, ("programme",))
-            workflow.notify_users(officers, "amendment_escalated", project,
-                                  lambda _lang, p=project, n=number: _(
-                                      "%(reference)s: amendment No. %(number)d has waited for "
-                                      "its sign-offs twice the time allowed.",
-                                      reference=p.reference, number=n))
-            amendment.escalated_at = now
-            sent += len(officers)
-        db.session.flush()
-    return sent
-
 
 # ---------------------------------------------------------------- the diff
 
-@dataclass(frozen=True)
-class BudgetRow:
-    label: str
-    funder_before: str
-    funder_after: str
-    before: Decimal
-    after: Decimal
-    share_before: Decimal
-    share_after: Decimal
-    changed: bool
 
-    @property
-    def delta(self) -> Decimal:
-        return self.after - self.before
-
-
-@dataclass(frozen=True)
-class FunderRow:
-    funder: str
-    before: Decimal
-    after: Decimal
-    share_before: Decimal
-    share_after: Decimal
-
-
-@dataclass(frozen=True)
-class FieldRow:
-    label: str
-    before: str
-    after: str
-
-
-@dataclass
-class Diff:
-    kinds: list[str]
-    budget: list[BudgetRow] = field(default_factory=list)
-    funders: list[FunderRow] = field(default_factory=list)
-    total_before: Decimal = Decimal("0")
-    total_after: Decimal = Decimal("0")
-    fields: list[FieldRow] = field(default_factory=list)
-
-
-def _share(part: Decimal, total: Decimal) -> Decimal:
-    return (part * 100 / total).quantize(CENT, ROUND_HALF_UP) if total else Decimal("0")
-
-
-def diff(amendment: Amendment, format_date: Any = None) -> Diff:
-    """The amendment against the version in force when it was proposed: field by field, and
-    budget line by line with totals and shares before and after."""
-    from tadafur.i18n import format_day
-    from tadafur.projects.services import FUNDER_LABELS
-
-    format_date = format_date or (lambda text: format_day(dt.date.fromisoformat(text))
-                                  if text else "—")
-    changes = amendment.changes
-    result = Diff(kinds=amendment.kind_list)
-    budget = changes.get("budget", [])
-    if budget:
-        result.total_before = sum((Decimal(r["amount"][0]) for r in budget), Decimal("0"))
-        result.total_after = sum((Decimal(r["amount"][1]) for r in budget), Decimal("0"))
-        for row in budget:
-            before, after = Decimal(row["amount"][0]), Decimal(row["amount"][1])
-            result.budget.append(BudgetRow(
-                row["description"], str(FUNDER_LABELS.get(Funder(row["funder"][0]))),
-                str(FUNDER_LABELS.get(Funder(row["funder"][1]))), before, after,
-                _share(before, result.total_before), _share(after, result.total_after),
-                row["changed"]))
-        for funder in Funder:
-            before = sum((Decimal(r["amount"][0]) for r in budget
-                          if r["funder"][0] == funder.value), Decimal("0"))
-            after = sum((Decimal(r["amount"][1]) for r in budget
-                         if r["funder"][1] == funder.value), Decimal("0"))
-            if before or after:
-                result.funders.append(FunderRow(
-                    str(FUNDER_LABELS[funder]), before, after,
-                    _share(before, result.total_before), _share(after, result.total_after)))
-    if "end_date" in changes:
-        before, after = changes["end_date"]
-        result.fields.append(FieldRow(_("End date"), format_date(before), format_date(after)))
-    for row in changes.get("activities", []):
-        for key, label in (("title", _("title")), ("planned_start", _("planned start")),
-                           ("planned_end", _("planned end"))):
-            before, after = row[key]
-            if before != after:
-                shown = (lambda v: v or "—") if key == "title" else format_date
-                result.fields.append(FieldRow(
-                    _("Activity “%(title)s”: %(what)s", title=row["title"][0], what=label),
-                    shown(before), shown(after)))
-    for row in changes.get("indicators", []):
-        result.fields.append(FieldRow(
-            _("Indicator “%(name)s”: target (%(unit)s)", name=row["name"], unit=row["unit"]),
-            row["target"][0], row["target"][1]))
-    for row in changes.get("signatory", []):
-        result.fields.append(FieldRow(
-            _("Signatory for the party: %(party)s", party=party_label(row["party"])),
-            row["name"][0] or "—", row["name"][1]))
-    return result
-
-
-def party_labels(amendment: Amendment) -> list[str]:
-    return [party_label(p) for p in amendment.party_list]

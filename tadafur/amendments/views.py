@@ -14,8 +14,9 @@ from tadafur.amendments.forms import ProposalForm, SignForm
 from tadafur.amendments.models import Amendment
 from tadafur.core.htmx import is_htmx, redirect_to
 from tadafur.extensions import db
+from tadafur.projects.labels import BUDGET_CATEGORIES, FUNDER_LABELS
 from tadafur.projects.models import Project
-from tadafur.projects.services import BUDGET_CATEGORIES, FUNDER_LABELS, project_or_404
+from tadafur.projects.queries import project_or_404
 
 blueprint = Blueprint("amendments", __name__)
 

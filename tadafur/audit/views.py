@@ -21,7 +21,7 @@ from tadafur.audit.models import AuditCheckpoint
 from tadafur.core.htmx import is_htmx, redirect_to
 from tadafur.extensions import db
 from tadafur.organisations.services import programme_regions, provinces_of
-from tadafur.projects.services import project_or_404
+from tadafur.projects.queries import project_or_404
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 

@@ -27,7 +27,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from tadafur.accounts.models import Membership, Role, User
-from tadafur.audit.services import record
+from tadafur.audit import services as audit  # audit.record read at call time (tests stop it)
 from tadafur.documents import rendering, sealing
 from tadafur.documents.models import RegisteredDocument, new_code, normalise_code
 from tadafur.documents.store import document_store, sha256_of
@@ -193,7 +193,7 @@ def _register(project: Any, document: RegisteredDocument, pdf: bytes,
         with db.session.begin_nested():
             db.session.add(document)
             db.session.flush()
-            record("document.sealed" if document.sealed else "document.registered",
+            audit.record("document.sealed" if document.sealed else "document.registered",
                    obj=document, project=project, actor=actor,
                    summary=f"{document.kind} v{document.version} ({document.language})",
                    after={"kind": document.kind, "version": document.version,

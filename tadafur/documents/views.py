@@ -23,7 +23,7 @@ from tadafur.documents.models import RegisteredDocument
 from tadafur.documents.store import StoreError
 from tadafur.extensions import db
 from tadafur.projects.models import Project
-from tadafur.projects.services import project_or_404
+from tadafur.projects.queries import project_or_404
 
 blueprint = Blueprint("documents", __name__)
 

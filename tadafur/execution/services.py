@@ -39,8 +39,9 @@ from tadafur.execution.models import (
 )
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
+from tadafur.projects.labels import BUDGET_CATEGORIES, FUNDER_LABELS
 from tadafur.projects.models import Activity, BudgetLine, Funder, Indicator, Project
-from tadafur.projects.services import BUDGET_CATEGORIES, FUNDER_LABELS, lock
+from tadafur.projects.rowlock import lock
 from tadafur.workflow import services as workflow
 
 RECORDING_STATES = frozenset({"in_execution"})

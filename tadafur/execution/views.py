@@ -30,8 +30,9 @@ from tadafur.execution.forms import (
 from tadafur.execution.models import Attachment
 from tadafur.extensions import db
 from tadafur.i18n import text_direction
+from tadafur.projects.labels import FUNDER_LABELS
 from tadafur.projects.models import Project
-from tadafur.projects.services import FUNDER_LABELS, load_for_page
+from tadafur.projects.queries import load_for_page
 from tadafur.projects.views import render_tab
 
 blueprint = Blueprint("execution", __name__)

@@ -16,7 +16,7 @@ from tadafur.i18n import current_language
 from tadafur.organisations.services import programme_regions
 from tadafur.oversight import services
 from tadafur.projects.models import Project
-from tadafur.projects.services import project_or_404
+from tadafur.projects.queries import project_or_404
 
 blueprint = Blueprint("oversight", __name__)
 PHASE_COLOURS = {"proposal": "#8a96a3", "approval": "#f2a900", "execution": "#00586b",

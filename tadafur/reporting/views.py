@@ -13,10 +13,8 @@ from flask_login import current_user
 from tadafur.access import can, requires
 from tadafur.core.htmx import redirect_to
 from tadafur.extensions import db
-from tadafur.projects.services import load_for_page
-from tadafur.reporting import (
-    services,
-)
+from tadafur.projects.queries import load_for_page
+from tadafur.reporting import services
 from tadafur.reporting.forms import (
     FinalReportForm,
     MonitoringReportForm,

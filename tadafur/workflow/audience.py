@@ -28,9 +28,7 @@ from tadafur.models_base import utcnow
 from tadafur.notifications.models import Notification
 from tadafur.notifications.services import notify
 from tadafur.projects.models import Project
-from tadafur.workflow.definition import (
-    PARTY_ROLES,
-)
+from tadafur.workflow.definition import PARTY_ROLES
 from tadafur.workflow.labels import party_label
 from tadafur.workflow.queries import (
     Action,

@@ -33,9 +33,7 @@ from tadafur.workflow.definition import (
 )
 from tadafur.workflow.labels import translate
 from tadafur.workflow.models import SignOff, TransitionRecord
-from tadafur.workflow.registry import (
-    definition_of,
-)
+from tadafur.workflow.registry import definition_of
 
 
 @dataclass(frozen=True)

@@ -73,13 +73,16 @@ from tadafur.workflow.queries import (  # moved; importable from here as before
 from tadafur.workflow.registry import (  # the service is the entry point; re-exported
     DEFAULT_DIRECTORY as DEFAULT_DIRECTORY,
     EXTENSION as EXTENSION,
-    default_name,
-    definition_of,
+    default_name as default_name,
+    definition_of as definition_of,
+    due_at as due_at,
     is_editable as is_editable,
     is_final as is_final,
+    is_overdue as is_overdue,
+    phase_label as phase_label,
     phase_of as phase_of,
-    registry,
-    state_label,
+    registry as registry,
+    state_label as state_label,
 )
 
 MAX_TEXT = 5000

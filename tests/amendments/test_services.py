@@ -11,8 +11,7 @@ from sqlalchemy import select
 from tadafur.amendments import services
 from tadafur.amendments.models import Amendment
 from tadafur.audit.models import AuditEvent
-from tadafur.documents import sealing
-from tadafur.documents import services as documents
+from tadafur.documents import sealing, services as documents
 from tadafur.extensions import db
 from tadafur.projects import services as projects
 from tests.amendments.conftest import line, sign
