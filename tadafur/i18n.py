@@ -135,18 +135,11 @@ def localized(obj: object, field: str = "name", language: str | None = None) -> 
     return ""
 
 
-def register_template_helpers(app) -> None:
-    app.jinja_env.filters.update(
-        amount=format_amount,
-        money=money,
-        number=format_number,
-        day=format_day,
-        moment=format_moment,
-        ltr=ltr,
-        localized=localized,
-    )
-    app.jinja_env.globals.update(
-        current_language=current_language,
-        text_direction=text_direction,
-        LANGUAGE_NAMES=LANGUAGE_NAMES,
-    )
+def template_filters() -> dict:
+    return {"amount": format_amount, "money": money, "number": format_number,
+            "day": format_day, "moment": format_moment, "ltr": ltr, "localized": localized}
+
+
+def template_helpers() -> dict:
+    return {"current_language": current_language, "text_direction": text_direction,
+            "LANGUAGE_NAMES": LANGUAGE_NAMES}

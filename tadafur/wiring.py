@@ -22,8 +22,12 @@ from tadafur.accounts.scope import has_access
 from tadafur.cli import register as register_commands
 from tadafur.core import bench, errors, htmx, security_headers
 from tadafur.core.views import blueprint as core_blueprint
+from tadafur.documents import views as documents_views
+from tadafur.execution import views as execution_views
 from tadafur.extensions import babel, csrf, db, login_manager
 from tadafur.modules import domain_submodules
+from tadafur.notifications import views as notifications_views
+from tadafur.projects import views as projects_views
 from tadafur.workflow import hooks as workflow_hooks, picture, registry
 
 
@@ -32,6 +36,20 @@ def register_hooks() -> None:
     for module in domain_submodules("hooks"):
         if module is not workflow_hooks:  # the workflow's registry itself, nothing to register
             module.register_hooks()
+
+
+def register_template_helpers(app: Flask) -> None:
+    """The one way templates get helpers: each module offering some has `template_helpers()`
+    (and i18n `template_filters()`); a name is defined once."""
+    app.jinja_env.filters.update(i18n.template_filters())
+    providers = [i18n, access, htmx, picture, projects_views, execution_views, documents_views,
+                 notifications_views]
+    for provider in providers:
+        helpers = provider.template_helpers()
+        clash = set(helpers) & set(app.jinja_env.globals)
+        if clash:
+            raise RuntimeError(f"template helper(s) defined twice: {sorted(clash)}")
+        app.jinja_env.globals.update(helpers)
 
 
 def init_app(app: Flask) -> None:
@@ -59,11 +77,8 @@ def init_app(app: Flask) -> None:
 
     register_hooks()
     registry.init_app(app)  # after the hooks: the definitions name their guards
-    i18n.register_template_helpers(app)
-    access.register(app)
-    picture.register_template_helpers(app)
+    register_template_helpers(app)
     auditors.register(app)
-    htmx.register(app)
     security_headers.register(app)
     errors.register(app)
     app.register_blueprint(core_blueprint)

@@ -24,7 +24,7 @@ from tadafur.accounts.models import (
     User,
 )
 from tadafur.accounts.scope import has_access
-from tadafur.audit.services import record
+from tadafur.audit.services import changes, record
 from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
@@ -299,8 +299,6 @@ def update_user(user: User, full_name: str, active: bool,
     after = {"full_name": user.full_name, "active": user.active,
              "memberships": _membership_summary(user)}
     if before != after:
-        from tadafur.audit.services import changes
-
         old, new = changes(before, after)
         record("user.updated", obj=user, summary=f"account {user.email} changed",
                before=old, after=new)

@@ -16,9 +16,9 @@ from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.projects.models import Project
 from tadafur.workflow import services as workflow
-from tadafur.workflow.definition import AmendmentRules, Gate, Signer
 from tadafur.workflow.labels import translate
 from tadafur.workflow.models import SignOff
+from tadafur.workflow.schema import AmendmentRules, Gate, Signer
 
 from .models import Amendment, AmendmentLock
 

@@ -14,7 +14,6 @@ from tadafur.amendments.diff import (  # moved; importable from here as before
     Diff as Diff,
     FieldRow as FieldRow,
     FunderRow as FunderRow,
-    _share as _share,
     diff as diff,
     party_labels as party_labels,
 )

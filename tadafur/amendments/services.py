@@ -22,8 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask import current_app
@@ -31,13 +30,26 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tadafur.access import acts_for
-from tadafur.accounts.models import Membership, User
+from tadafur.amendments.changes import (  # moved; importable from here as before
+    SIGNATORY_ROLES as SIGNATORY_ROLES,
+    Proposal as Proposal,
+    activity_changes,
+    approved_signatory as approved_signatory,
+    budget_changes,
+    current_signatory as current_signatory,
+    indicator_changes,
+    iso,
+    lock_keys,
+    officer_needed as officer_needed,
+    parse_date,
+    signatory_changes,
+    signatory_choices as signatory_choices,
+)
 from tadafur.amendments.diff import (  # moved; importable from here as before
     BudgetRow as BudgetRow,
     Diff as Diff,
     FieldRow as FieldRow,
     FunderRow as FunderRow,
-    _share as _share,
     diff as diff,
     party_labels as party_labels,
 )
@@ -64,13 +76,12 @@ from tadafur.amendments.reminders import (  # moved; importable from here as bef
 )
 from tadafur.audit.services import canonical_json, record
 from tadafur.documents import services as documents
-from tadafur.documents.services import convention_facts
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
-from tadafur.projects.models import Activity, BudgetLine, Funder, Indicator, Project
+from tadafur.projects.models import Activity, BudgetLine, Indicator, Project
 from tadafur.projects.rowlock import lock
 from tadafur.workflow import services as workflow
-from tadafur.workflow.definition import PARTY_ROLES
+from tadafur.workflow.schema import PARTY_ROLES
 
 from .models import APPROVED, OPEN, REJECTED, Amendment, AmendmentLock
 
@@ -78,180 +89,6 @@ from .models import APPROVED, OPEN, REJECTED, Amendment, AmendmentLock
 
 
 # ---------------------------------------------------------------- proposing
-
-def _parse_decimal(raw: Any, field_name: str) -> Decimal:
-    try:
-        value = Decimal(str(raw).strip().replace(" ", "").replace(",", "."))
-    except (InvalidOperation, ValueError):
-        raise AmendmentError(_("Enter an amount of zero or more."), field_name) from None
-    if not value.is_finite() or value < 0 or value >= Decimal("1e12"):
-        raise AmendmentError(_("Enter an amount of zero or more."), field_name)
-    return value.quantize(CENT, ROUND_HALF_UP)
-
-
-def _parse_date(raw: Any, field_name: str) -> dt.date | None:
-    if isinstance(raw, dt.date):
-        return raw
-    text = str(raw or "").strip()
-    if not text:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise AmendmentError(_("Enter a date (YYYY-MM-DD)."), field_name) from None
-
-
-def _iso(value: dt.date | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-def _money(value: Any) -> str:
-    return f"{Decimal(str(value or 0)).quantize(CENT):.2f}"
-
-
-@dataclass
-class Proposal:
-    """What the proposal form asks, by item id (strings as typed, or parsed values)."""
-
-    end_date: Any = None
-    lines: dict[int, dict] = field(default_factory=dict)
-    activities: dict[int, dict] = field(default_factory=dict)
-    indicators: dict[int, dict] = field(default_factory=dict)
-    signatories: dict[str, Any] = field(default_factory=dict)  # party -> user id
-
-
-SIGNATORY_ROLES = {"commune": "commune_signatory", "association": "association_signatory"}
-
-
-def signatory_choices(project: Project, party: str) -> list:
-    """Active users who hold the party's signatory role in the project's commune or lead
-    association: whom an amendment may name as that party's signatory."""
-    column = (Membership.commune_id == project.commune_id if party == "commune"
-              else Membership.association_id == project.lead_association_id)
-    return list(db.session.scalars(select(User).join(Membership).where(
-        User.active, Membership.role == SIGNATORY_ROLES[party], column)
-        .order_by(User.full_name)))
-
-
-def current_signatory(project: Project, party: str) -> Any:
-    """Who the convention names for `party` now."""
-    return convention_facts(project)[f"{party}_signatory"]
-
-
-def approved_signatory(project: Project, party: str) -> Any:
-    """The signatory the latest approved amendment named for `party`, if any."""
-    for amendment in db.session.scalars(select(Amendment).where(
-            Amendment.project_id == project.id, Amendment.status == APPROVED)
-            .order_by(Amendment.number.desc())):
-        for row in amendment.changes.get("signatory", []):
-            if row["party"] == party:
-                user = db.session.get(User, row["user"][1])
-                if user is not None and user.active:
-                    return user
-    return None
-
-
-def _signatory_changes(project: Project, proposal: Proposal) -> list[dict]:
-    rows = []
-    for party, wanted in proposal.signatories.items():
-        if party not in SIGNATORY_ROLES or wanted in (None, ""):
-            continue
-        field_name = f"signatory-{party}"
-        try:
-            wanted = int(wanted)
-        except (TypeError, ValueError):
-            raise AmendmentError(_("Choose a signatory from the list."), field_name) from None
-        choices = {u.id: u for u in signatory_choices(project, party)}
-        if wanted not in choices:
-            raise AmendmentError(_("Choose a signatory from the list."), field_name)
-        current = current_signatory(project, party)
-        if current is not None and current.id == wanted:
-            continue
-        rows.append({"party": party,
-                     "user": [current.id if current else None, wanted],
-                     "name": [current.full_name if current else None,
-                              choices[wanted].full_name]})
-    return rows
-
-
-def _budget_changes(project: Project, proposal: Proposal) -> tuple[list[dict], bool]:
-    """Every line with its amount and funder before and after; whether one changed."""
-    rows, changed = [], False
-    for line in project.budget_lines:
-        wanted = proposal.lines.get(line.id) or {}
-        amount = (_parse_decimal(wanted["amount"], f"line-{line.id}-amount")
-                  if wanted.get("amount") not in (None, "") else line.amount)
-        funder = wanted.get("funder") or line.funder
-        if funder not in {f.value for f in Funder}:
-            raise AmendmentError(_("Choose a funder from the list."), f"line-{line.id}-funder")
-        row = {"id": line.id, "category": line.category, "description": line.description,
-               "amount": [_money(line.amount), _money(amount)],
-               "funder": [line.funder, funder], "in_kind": bool(line.in_kind)}
-        row["changed"] = row["amount"][0] != row["amount"][1] or line.funder != funder
-        changed = changed or row["changed"]
-        rows.append(row)
-    return rows, changed
-
-
-def _activity_changes(project: Project, proposal: Proposal) -> list[dict]:
-    rows = []
-    for activity in project.activities:
-        wanted = proposal.activities.get(activity.id) or {}
-        title = str(wanted.get("title", activity.title) or "").strip()
-        if not title:
-            raise AmendmentError(_("An activity needs a title."), f"activity-{activity.id}-title")
-        if len(title) > TEXT_MAX:
-            raise AmendmentError(_("At most %(max)d characters.", max=TEXT_MAX),
-                                 f"activity-{activity.id}-title")
-        start = (_parse_date(wanted["planned_start"], f"activity-{activity.id}-planned_start")
-                 if "planned_start" in wanted else activity.planned_start)
-        end = (_parse_date(wanted["planned_end"], f"activity-{activity.id}-planned_end")
-               if "planned_end" in wanted else activity.planned_end)
-        if start and end and end < start:
-            raise AmendmentError(_("The end date must not be before the start date."),
-                                 f"activity-{activity.id}-planned_end")
-        row = {"id": activity.id, "title": [activity.title, title],
-               "planned_start": [_iso(activity.planned_start), _iso(start)],
-               "planned_end": [_iso(activity.planned_end), _iso(end)]}
-        if any(values[0] != values[1] for key, values in row.items() if key != "id"):
-            rows.append(row)
-    return rows
-
-
-def _indicator_changes(project: Project, proposal: Proposal) -> list[dict]:
-    rows = []
-    for indicator in project.indicators:
-        wanted = proposal.indicators.get(indicator.id) or {}
-        if wanted.get("target") in (None, ""):
-            continue
-        target = _parse_decimal(wanted["target"], f"indicator-{indicator.id}-target")
-        if _money(indicator.target) != _money(target):
-            rows.append({"id": indicator.id, "name": indicator.name, "unit": indicator.unit,
-                         "target": [_money(indicator.target), _money(target)]})
-    return rows
-
-
-def officer_needed(budget: list[dict], share: int) -> bool:
-    """A line moving by more than `share` percent of its amount, or to another funder."""
-    for row in budget:
-        if not row["changed"]:
-            continue
-        before, after = (Decimal(x) for x in row["amount"])
-        if row["funder"][0] != row["funder"][1]:
-            return True
-        if abs(after - before) * 100 > before * share:
-            return True
-    return False
-
-
-def _keys(changes: dict) -> list[str]:
-    keys = [f"budget_line:{row['id']}" for row in changes.get("budget", []) if row["changed"]]
-    if "end_date" in changes:
-        keys.append("end_date")
-    keys += [f"activity:{row['id']}" for row in changes.get("activities", [])]
-    keys += [f"indicator:{row['id']}" for row in changes.get("indicators", [])]
-    keys += [f"signatory:{row['party']}" for row in changes.get("signatory", [])]
-    return keys
 
 
 def _subject_hash(project: Project, number: int, changes: dict, justification: str,
@@ -280,10 +117,10 @@ def propose(actor: Any, project: Project, justification: str, proposal: Proposal
         raise AmendmentError(_("At most %(max)d characters.", max=JUSTIFICATION_MAX),
                              "justification")
     changes: dict[str, Any] = {}
-    budget, budget_changed = _budget_changes(project, proposal)
+    budget, budget_changed = budget_changes(project, proposal)
     if budget_changed:
         changes["budget"] = budget
-    end = _parse_date(proposal.end_date, "end_date") if proposal.end_date else None
+    end = parse_date(proposal.end_date, "end_date") if proposal.end_date else None
     if end is not None and end != project.end_date:
         if project.start_date and end < project.start_date:
             raise AmendmentError(_("The end date must not be before the start date."),
@@ -292,12 +129,12 @@ def propose(actor: Any, project: Project, justification: str, proposal: Proposal
             raise AmendmentError(_(
                 "The programme ends on %(date)s: a project cannot be extended beyond it.",
                 date=rules.programme_end_date.isoformat()), "end_date")
-        changes["end_date"] = [_iso(project.end_date), _iso(end)]
-    if activities := _activity_changes(project, proposal):
+        changes["end_date"] = [iso(project.end_date), iso(end)]
+    if activities := activity_changes(project, proposal):
         changes["activities"] = activities
-    if indicators := _indicator_changes(project, proposal):
+    if indicators := indicator_changes(project, proposal):
         changes["indicators"] = indicators
-    if signatories := _signatory_changes(project, proposal):
+    if signatories := signatory_changes(project, proposal):
         changes["signatory"] = signatories
     if not changes:
         raise AmendmentError(_("Change at least one value: this amendment changes nothing."))
@@ -308,7 +145,7 @@ def propose(actor: Any, project: Project, justification: str, proposal: Proposal
                                "%(kinds)s.", kinds=", ".join(refused)))
     officer = "budget" in changes and officer_needed(budget, rules.reallocation_officer_share)
     parties = list(rules.parties_for(kinds, officer))
-    keys = _keys(changes)
+    keys = lock_keys(changes)
     held = locked_keys(project)
     clash = sorted({held[k] for k in keys if k in held})
     if clash:

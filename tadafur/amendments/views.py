@@ -13,6 +13,7 @@ from tadafur.amendments import services
 from tadafur.amendments.forms import ProposalForm, SignForm
 from tadafur.amendments.models import Amendment
 from tadafur.core.htmx import is_htmx, redirect_to
+from tadafur.documents.models import RegisteredDocument
 from tadafur.extensions import db
 from tadafur.projects.labels import BUDGET_CATEGORIES, FUNDER_LABELS
 from tadafur.projects.models import Project
@@ -111,8 +112,6 @@ def _page(amendment: Amendment, form: SignForm | None = None, error: str | None 
 
 
 def _document_model():
-    from tadafur.documents.models import RegisteredDocument
-
     return RegisteredDocument
 
 

@@ -22,6 +22,7 @@ from tadafur.audit.services import record
 from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
+from tadafur.notifications.services import notify
 from tadafur.projects.models import Project
 
 from .models import Delegation
@@ -171,8 +172,6 @@ def _party_of_role(role: str) -> str:
 
 
 def _tell(user: User, factory: Any) -> None:
-    from tadafur.notifications.services import notify
-
     notify([user], "delegation", None, factory)
 
 

@@ -28,12 +28,10 @@ from tadafur.projects.queries import project_or_404
 blueprint = Blueprint("documents", __name__)
 
 
-@blueprint.app_context_processor
-def document_helpers() -> dict:
+def template_helpers() -> dict:
     """For templates/documents/_project_documents.html, included by the project pages too."""
     return {"document_kind_label": services.kind_label,
             "document_language_label": services.language_label,
-            "document_party_label": services.party_label,
             "document_kinds_generatable": lambda: services.GENERATABLE,
             "document_languages": lambda: services.LANGUAGES}
 

@@ -32,8 +32,8 @@ from tadafur.reporting.models import (
     ReportValidation,
 )
 from tadafur.workflow import services as workflow
-from tadafur.workflow.definition import ReportRules, Signer
 from tadafur.workflow.labels import party_label
+from tadafur.workflow.schema import ReportRules, Signer
 
 MAX_TEXT = 10000
 

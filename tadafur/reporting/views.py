@@ -244,7 +244,7 @@ def tab_context(project, tab: str) -> dict:
             and services.monitoring_open(project),
             "may_write_final": can(current_user, "final_report.write", project)
             and services.final_report_open(project),
-            "status_labels": services.STATUS_LABELS, "reporting_party_label": party_label,
+            "status_labels": services.STATUS_LABELS,
             "funder_label": services.funder_label,
         }
     parties, rows = services.consolidated(project)
@@ -255,5 +255,5 @@ def tab_context(project, tab: str) -> dict:
         "may_score": can(current_user, "evaluation.score", project)
         and services.evaluation_open(project),
         "eval_missing": services.evaluation_missing(project),
-        "reporting_party_label": party_label, "criterion_labels": services.CRITERION_LABELS,
+        "criterion_labels": services.CRITERION_LABELS,
     }

@@ -28,7 +28,6 @@ from tadafur.models_base import utcnow
 from tadafur.notifications.models import Notification
 from tadafur.notifications.services import notify
 from tadafur.projects.models import Project
-from tadafur.workflow.definition import PARTY_ROLES
 from tadafur.workflow.labels import party_label
 from tadafur.workflow.queries import (
     Action,
@@ -44,6 +43,7 @@ from tadafur.workflow.registry import (
     registry,
     state_label,
 )
+from tadafur.workflow.schema import PARTY_ROLES
 
 
 def project_link(project: Project) -> str | None:

@@ -17,6 +17,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from tadafur.i18n import format_amount
+
 
 @dataclass(frozen=True)
 class Guard:
@@ -102,8 +104,6 @@ def _threshold(threshold: Any) -> Decimal:
 
 
 def _amount(value: Any) -> str:
-    from tadafur.i18n import format_amount
-
     return format_amount(_threshold(value))
 
 

@@ -5,7 +5,7 @@ the workflow's template helpers, registered by tadafur.wiring.
 from __future__ import annotations
 
 from tadafur.projects.models import Project
-from tadafur.workflow.labels import field_label, party_label, translate
+from tadafur.workflow.labels import party_label, translate
 from tadafur.workflow.queries import (
     field_types,
     gate_status,
@@ -15,8 +15,10 @@ from tadafur.workflow.queries import (
 from tadafur.workflow.registry import (
     definition_of,
     due_at,
+    is_editable,
     is_overdue,
     phase_label,
+    phase_of,
     state_label,
 )
 
@@ -62,12 +64,13 @@ def picture(project: Project) -> dict:
     return {"phases": phases, "due_at": due_at(project), "overdue": is_overdue(project)}
 
 
-def register_template_helpers(app) -> None:
-    app.jinja_env.globals.update(
-        workflow_picture=picture,
-        workflow_state_label=state_label,
-        workflow_is_overdue=is_overdue,
-        workflow_field_type=lambda project, trigger, name: field_types(project, trigger).get(name),
-        workflow_field_label=field_label,
-        workflow_phase_label=phase_label,
-    )
+def template_helpers() -> dict:
+    """What templates ask the workflow (registered by tadafur.wiring, like every helper)."""
+    return {
+        "workflow_picture": picture,
+        "workflow_field_type":
+            lambda project, trigger, name: field_types(project, trigger).get(name),
+        "state_label": state_label, "phase_of": phase_of, "phase_label": phase_label,
+        "project_overdue": is_overdue, "workflow_editable": is_editable,
+        "party_label": party_label,
+    }

@@ -24,16 +24,16 @@ from tadafur.audit.services import canonical_json
 from tadafur.extensions import db
 from tadafur.projects.models import Project
 from tadafur.workflow import hooks
-from tadafur.workflow.definition import (
+from tadafur.workflow.labels import translate
+from tadafur.workflow.models import SignOff, TransitionRecord
+from tadafur.workflow.registry import definition_of
+from tadafur.workflow.schema import (
     PARTY_ROLES,
     SIGNOFF_PREFIX,
     Definition,
     Gate,
     Transition,
 )
-from tadafur.workflow.labels import translate
-from tadafur.workflow.models import SignOff, TransitionRecord
-from tadafur.workflow.registry import definition_of
 
 
 @dataclass(frozen=True)

@@ -37,19 +37,12 @@ from tadafur.workflow.audience import (  # moved; importable from here as before
     send_reminders as send_reminders,
     users_of as users_of,
 )
-from tadafur.workflow.definition import (
-    SIGNOFF_PREFIX,
-    Definition,
-    Gate,
-    Transition,
-)
 from tadafur.workflow.engine import IllegalTransition, next_state
 from tadafur.workflow.guards import GUARDS
 from tadafur.workflow.labels import field_label, party_label, translate
 from tadafur.workflow.models import SignOff, TransitionRecord
 from tadafur.workflow.picture import (  # moved; importable from here as before
     picture as picture,
-    register_template_helpers as register_template_helpers,
 )
 from tadafur.workflow.queries import (  # moved; importable from here as before
     Action as Action,
@@ -83,6 +76,12 @@ from tadafur.workflow.registry import (  # the service is the entry point; re-ex
     phase_of as phase_of,
     registry as registry,
     state_label as state_label,
+)
+from tadafur.workflow.schema import (
+    SIGNOFF_PREFIX,
+    Definition,
+    Gate,
+    Transition,
 )
 
 MAX_TEXT = 5000
