@@ -54,6 +54,7 @@ run: system-packages-runtime $(VENV)/.installed compile-translations
 ## TADAFUR_TEST_DATABASE_URL is set), spread over the machine's cores by pytest-xdist.
 PYTEST_WORKERS ?= auto
 test: system-packages-test $(VENV)/.dev-installed compile-translations
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## The inner loop: SQLite only, no browser, no real server processes; in parallel.
