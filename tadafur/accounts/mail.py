@@ -8,8 +8,7 @@ request's Host header could be pointed at another site by whoever sends the requ
 from __future__ import annotations
 
 from flask import current_app, has_request_context, request
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 
 from tadafur.accounts.models import User
 

@@ -11,8 +11,7 @@ fields (dates, votes, scores, decisions).
 from __future__ import annotations
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tadafur.extensions import db
 from tadafur.workflow import services as workflow
