@@ -34,6 +34,7 @@ from tadafur.audit.services import canonical_json, record
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Activity, BudgetLine, Funder, Indicator, Project
+from tadafur.vocabulary import phrase
 from tadafur.workflow import services as workflow
 from tadafur.workflow.definition import AmendmentRules, Gate, Signer
 from tadafur.workflow.labels import party_label, translate
@@ -400,7 +401,7 @@ def propose(actor: Any, project: Project, justification: str, proposal: Proposal
            after={"number": number, "kinds": kinds, "parties": parties,
                   "officer_required": officer, "justification": justification,
                   "changes": changes, "subject_hash": amendment.subject_hash})
-    _notify(amendment, parties, lambda _lang: _(
+    _notify(amendment, parties, phrase(
         "%(reference)s: amendment No. %(number)d awaits your sign-off.",
         reference=project.reference, number=number))
     return amendment
@@ -466,11 +467,11 @@ def _close(amendment: Amendment, status: str, actor: Any) -> None:
            summary=f"{amendment.project.reference}: amendment {amendment.number} {status}",
            before={"status": OPEN}, after={"status": status})
     reference, number = amendment.project.reference, amendment.number
-    _notify(amendment, ["commune", "association"], (lambda _lang: _(
+    _notify(amendment, ["commune", "association"], phrase(
         "%(reference)s: amendment No. %(number)d was approved by all parties.",
-        reference=reference, number=number)) if status == APPROVED else (lambda _lang: _(
+        reference=reference, number=number) if status == APPROVED else phrase(
             "%(reference)s: amendment No. %(number)d was refused; nothing changes.",
-            reference=reference, number=number)))
+            reference=reference, number=number))
 
 
 def _apply_changes(amendment: Amendment) -> dict:
@@ -563,19 +564,19 @@ def send_reminders(now: dt.datetime | None = None) -> int:
                 *workflow.delegates_of(project, now)]}
             users = [u for u in candidates.values()
                      if any(acts_for(u, project, s.party, s.roles) for s in missing)]
-            workflow.notify_users(users, "amendment_overdue", project, lambda _lang, p=project,
-                                  n=number: _("%(reference)s: amendment No. %(number)d is "
-                                              "overdue: your sign-off is awaited.",
-                                              reference=p.reference, number=n))
+            workflow.notify_users(users, "amendment_overdue", project, phrase(
+                                  "%(reference)s: amendment No. %(number)d is "
+                                  "overdue: your sign-off is awaited.",
+                                  reference=project.reference, number=number))
             amendment.reminded_at = now
             sent += len(users)
         if late > 2 * dt.timedelta(days=rules.due_days):
             officers = workflow._users_of(project, ("programme",))
             workflow.notify_users(officers, "amendment_escalated", project,
-                                  lambda _lang, p=project, n=number: _(
+                                  phrase(
                                       "%(reference)s: amendment No. %(number)d has waited for "
                                       "its sign-offs twice the time allowed.",
-                                      reference=p.reference, number=n))
+                                      reference=project.reference, number=number))
             amendment.escalated_at = now
             sent += len(officers)
         db.session.flush()

@@ -765,13 +765,10 @@ def post_message(actor: User, project: Project, body: str) -> Message:
 
 def _notify_mentions(actor: User, project: Project, users: list[User]) -> None:
     from tadafur.notifications.services import notify
+    from tadafur.vocabulary import phrase
 
-    reference = project.reference
-
-    def message(_language: str) -> str:
-        return _("%(name)s mentioned you in the discussion of %(reference)s.",
-                 name=actor.full_name, reference=reference)
-
+    message = phrase("%(name)s mentioned you in the discussion of %(reference)s.",
+                     name=actor.full_name, reference=project.reference)
     notify(users, "mentioned", project, message, link=discussion_link(project))
 
 

@@ -37,6 +37,7 @@ from tadafur.reporting.models import (
     MonitoringReport,
     ReportValidation,
 )
+from tadafur.vocabulary import phrase
 from tadafur.workflow import services as workflow
 from tadafur.workflow.definition import ReportRules, Signer
 
@@ -355,8 +356,8 @@ def submit_report(actor: Any, report: MonitoringReport) -> MonitoringReport:
         workflow._users_of(project, [s.party for s in rules(project).monitoring_validators],
                            {r for s in rules(project).monitoring_validators for r in s.roles}),
         "awaiting_signoff", project,
-        lambda _lang: _("%(reference)s: a monitoring report awaits your validation.",
-                        reference=project.reference))
+        phrase("%(reference)s: a monitoring report awaits your validation.",
+               reference=project.reference))
     return report
 
 

@@ -28,6 +28,7 @@ from tadafur.audit.services import canonical_json, record
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Project
+from tadafur.vocabulary import phrase, term, terms, text
 from tadafur.workflow import hooks
 from tadafur.workflow.definition import (
     PARTY_ROLES,
@@ -525,8 +526,8 @@ def _enter_state(project: Project, definition: Definition, actor: Any) -> None:
         notify_users(_users_of(project, gate.parties, {r for s in gate.signers
                                                        for r in s.roles}),
                      "awaiting_signoff", project,
-                     lambda _lang: _("%(reference)s: your sign-off is awaited (%(gate)s).",
-                                     reference=project.reference, gate=translate(label)))
+                     phrase("%(reference)s: your sign-off is awaited (%(gate)s).",
+                            reference=project.reference, gate=text(label)))
 
 
 def check_signing_password(user: Any, password: str | None) -> None:
@@ -652,9 +653,9 @@ def content_changed(project: Project, actor: Any) -> None:
                 _users_of(project, {s.party for s in pending},
                           {r for s in gate.signers for r in s.roles}),
                 "sign_again", project,
-                lambda _lang: _("%(reference)s was edited after your sign-off: please review "
-                                "it and sign again (%(gate)s).",
-                                reference=project.reference, gate=translate(label)))
+                phrase("%(reference)s was edited after your sign-off: please review "
+                       "it and sign again (%(gate)s).",
+                       reference=project.reference, gate=text(label)))
         db.session.flush()
 
 
@@ -701,8 +702,8 @@ def _notify_parties(project: Project, kind: str, transition: Transition,
     label = transition.label
     notify_users(
         _users_of(project, ("commune", "association")), kind, project,
-        lambda _lang: _("%(reference)s: %(action)s.", reference=project.reference,
-                        action=translate(label)) + (f" {comment}" if comment else ""))
+        phrase("%(reference)s: %(action)s.", note=comment or None,
+               reference=project.reference, action=text(label)))
 
 
 def _final_states() -> set[str]:
@@ -831,9 +832,9 @@ def send_reminders(now: dt.datetime | None = None) -> int:
                  if u.id not in already and awaited_actions(u, project)]
         if users:
             notify_users(users, "overdue", project,
-                         lambda _lang, p=project: _(
-                             "%(reference)s is overdue at the stage “%(state)s”: your action "
-                             "is awaited.", reference=p.reference, state=state_label(p.state)))
+                         phrase("%(reference)s is overdue at the stage “%(state)s”: your "
+                                "action is awaited.", reference=project.reference,
+                                state=term("state", project.state)))
             sent += len(users)
         sent += _escalate(project, due, now)
     return sent
@@ -852,11 +853,10 @@ def _escalate(project: Project, due: dt.datetime, now: dt.datetime) -> int:
         return 0
     missing = list(status.missing)
     notify_users(officers, "escalated", project,
-                 lambda _lang, p=project: _(
-                     "%(reference)s: sign-offs overdue for twice the time allowed at the stage "
-                     "“%(state)s” (missing: %(parties)s).", reference=p.reference,
-                     state=state_label(p.state),
-                     parties=", ".join(party_label(x) for x in missing)))
+                 phrase("%(reference)s: sign-offs overdue for twice the time allowed at the "
+                        "stage “%(state)s” (missing: %(parties)s).",
+                        reference=project.reference, state=term("state", project.state),
+                        parties=terms("party", missing)))
     return len(officers)
 
 
