@@ -84,7 +84,7 @@ def money(value: Decimal | float | int | None, language: str | None = None) -> M
     if language not in RTL_LANGUAGES:
         return ltr(text)
     figures, _sep, currency = text.replace("\xa0", " ").partition(" ")
-    return ltr(figures) + Markup(" ") + currency
+    return ltr(figures) + Markup("\xa0") + currency  # never split from its currency
 
 
 def format_number(value: Decimal | float | int | None, language: str | None = None) -> str:

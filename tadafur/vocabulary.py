@@ -95,7 +95,8 @@ DOCUMENT_KINDS = {
 }
 STATUSES = {  # reports, amendments, activities
     "draft": _l("Draft"), "submitted": _l("Submitted"), "returned": _l("Returned"),
-    "approved": _l("Approved"), "validated": _l("Validated"), "open": _l("Open"),
+    "approved": _l("Approved"), "validated": _l("Validated"),
+    "open": _l("Awaiting sign-offs"),
     "rejected": _l("Refused"), "planned": _l("Planned"), "in_progress": _l("In progress"),
     "done": _l("Done"), "cancelled": _l("Cancelled"),
 }
