@@ -19,6 +19,8 @@ from markupsafe import Markup, escape
 LANGUAGE_COOKIE = "tadafur_lang"
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "en": "English"}
 FORMAT_LOCALES = {"ar": "ar_MA", "fr": "fr_MA", "en": "en_GB"}
+# Dates: fr_MA abbreviates June "jui." beside July "juil."; French ones tell them apart.
+DATE_LOCALES = {"ar": "ar_MA", "fr": "fr_FR", "en": "en_GB"}
 RTL_LANGUAGES = frozenset({"ar"})
 LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate and pop directional isolate
 
@@ -52,6 +54,10 @@ def text_direction(language: str | None = None) -> str:
 
 def format_locale(language: str | None = None) -> str:
     return FORMAT_LOCALES.get(language or current_language(), "ar_MA")
+
+
+def date_locale(language: str | None = None) -> str:
+    return DATE_LOCALES.get(language or current_language(), "ar_MA")
 
 
 def _strip_marks(text: str) -> str:
@@ -98,7 +104,7 @@ def format_day(value: dt.date | None, style: str = "medium", language: str | Non
         return ""
     if isinstance(value, dt.datetime):
         value = value.date()
-    return _strip_marks(babel_dates.format_date(value, style, locale=format_locale(language)))
+    return _strip_marks(babel_dates.format_date(value, style, locale=date_locale(language)))
 
 
 def format_moment(
@@ -111,7 +117,7 @@ def format_moment(
         value = value.replace(tzinfo=dt.UTC)
     tz = babel_dates.get_timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return _strip_marks(
-        babel_dates.format_datetime(value, style, tzinfo=tz, locale=format_locale(language))
+        babel_dates.format_datetime(value, style, tzinfo=tz, locale=date_locale(language))
     )
 
 

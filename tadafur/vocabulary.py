@@ -81,6 +81,7 @@ GATES = {
     "joint_evaluation": _l("Signature of the joint evaluation"),
     "amendment": _l("Amendment to the convention"),
 }
+WORKFLOWS = {"co_creation": _l("Co-creation project")}
 PARTIES = {"commune": _l("Commune"), "association": _l("Association"),
            "programme": _l("Programme")}
 DECISIONS = {"approve": _l("Approved"), "reject": _l("Refused"), "refuse": _l("Refused")}
@@ -119,11 +120,12 @@ OBJECT_TYPES = {
 KINDS = {"role": ROLES, "state": STATES, "transition": TRANSITIONS, "gate": GATES,
          "party": PARTIES, "decision": DECISIONS, "funder": FUNDERS,
          "document": DOCUMENT_KINDS, "status": STATUSES, "object": OBJECT_TYPES,
-         "action": ACTIONS, "field": FIELDS}
+         "action": ACTIONS, "field": FIELDS, "workflow": WORKFLOWS}
 
 AMOUNT_FIELDS = frozenset({"amount", "total", "budgeted", "disbursed", "spent", "remaining"})
 FIELD_KINDS = {"state": "state", "gate": "gate", "party": "party", "decision": "decision",
-               "funder": "funder", "kind": "document", "status": "status", "role": "role"}
+               "funder": "funder", "kind": "document", "status": "status", "role": "role",
+               "workflow": "workflow"}
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _HASH = re.compile(r"^[0-9a-f]{40,}$")

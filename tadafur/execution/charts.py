@@ -14,7 +14,7 @@ from decimal import Decimal
 from babel import dates as babel_dates
 from flask_babel import gettext as _
 
-from tadafur.i18n import format_locale, format_number
+from tadafur.i18n import date_locale, format_number
 
 WIDTH, HEIGHT = 360, 170
 TOP, BOTTOM, SIDE, LABEL = 18, 24, 10, 74  # margins; LABEL: room for the line labels
@@ -71,7 +71,7 @@ def indicator_chart(result, direction: str = "ltr") -> Chart:
     slots = max(len(values), 1)
     slot = (plot_end - plot_start) / slots
     bar_width = round(min(slot * 0.6, 48), 1)
-    locale = format_locale()
+    locale = date_locale()
     crowded = len(values) > 6
     bars = []
     for index, (period, value) in enumerate(zip(result.periods, values, strict=True)):

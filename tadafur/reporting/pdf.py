@@ -120,7 +120,7 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
         lines = financial.get("lines", [])
         sections.append({
             "title": _("Financial statement by budget line"),
-            "table": {"head": [_("Budget line"), _("Funder"), _("Planned"), _("Spent"),
+            "table": {"head": [_("Budget line"), _("Funder"), _("Budgeted"), _("Spent"),
                                _("Remaining"), _("Share spent")],
                       "rows": [[Markup("{}: {}").format(category(line["category"]),
                                                         _typed(line["description"])),
@@ -141,7 +141,7 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
                                 _percent(total["percent"], language)])
         sections.append({
             "title": _("Financial statement by funder"),
-            "table": {"head": [_("Funder"), _("Planned"), _("Disbursed"), _("Spent"),
+            "table": {"head": [_("Funder"), _("Budgeted"), _("Disbursed"), _("Spent"),
                                _("Share spent")], "rows": funder_rows}})
         sections.append({"title": _("Lessons learned"),
                          "paragraphs": _paragraphs(report.lessons)})

@@ -28,6 +28,7 @@ URLISH = re.compile(r"\b(?:https?://\S+|[\w-]+\.(?:pdf|csv|zip|txt|json|xml|png|
 ENGLISH_WORDS = re.compile(r"\b(?:the|and|of|your|is|was|has|been|with|this|will|awaits|"
                            r"from|there|which|must|should|here|not)\b")
 SKIPPED_TAGS = {"script", "style", "code", "pre", "textarea", "svg", "noscript", "template"}
+VOID_TAGS = {"input", "img", "br", "hr", "meta", "link", "source", "wbr", "col"}
 VISIBLE_ATTRIBUTES = {"placeholder", "alt"}
 SHORT = 4  # messages shorter than this (e.g. "No.") are too common to call English
 
@@ -42,9 +43,9 @@ class _VisibleText(HTMLParser):
         attributes = dict(attrs)
         if tag in SKIPPED_TAGS:
             self.skipping.append(tag)
-        if "hidden" in attributes or attributes.get("aria-hidden") == "true":
-            if tag not in {"input", "img", "br", "hr", "meta", "link"}:
-                self.skipping.append(tag)
+        hidden = "hidden" in attributes or attributes.get("aria-hidden") == "true"
+        if hidden and tag not in VOID_TAGS:
+            self.skipping.append(tag)
         if self.skipping:
             return
         for name in VISIBLE_ATTRIBUTES:
@@ -99,9 +100,8 @@ def problems(html: str, language: str) -> list[str]:
             found.append(f"ISO date: {chunk[:80]}")
         if JSON.search(chunk):
             found.append(f"JSON: {chunk[:80]}")
-        if chunk in english or chunk.rstrip(".:") in english:
-            found.append(f"English: {chunk[:80]}")
-        elif len(set(ENGLISH_WORDS.findall(plain.lower()))) >= 2 and \
-                sum(c.isascii() and c.isalpha() for c in plain) > len(plain) / 2:
+        looks_english = len(set(ENGLISH_WORDS.findall(plain.lower()))) >= 2 and \
+            sum(c.isascii() and c.isalpha() for c in plain) > len(plain) / 2
+        if chunk in english or chunk.rstrip(".:") in english or looks_english:
             found.append(f"English: {chunk[:80]}")
     return found

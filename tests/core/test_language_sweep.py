@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from tadafur.accounts.models import User
 from tadafur.audit.models import AuditEvent
+from tadafur.demo.seed import DEMO_PASSWORD
 from tadafur.documents.models import RegisteredDocument
 from tadafur.execution.models import Attachment
 from tadafur.extensions import db
@@ -49,14 +50,14 @@ ALL_PROJECTS = {"officer"}
 @contextmanager
 def cheap_pdfs():
     """The demo seeds 24 sealed PDFs; WeasyPrint would take most of a minute to lay them out,
-    and the sweep reads pages, not documents: one tiny real PDF stands for each (still sealed
-    and registered by the real services)."""
+    and the sweep reads pages, not documents: a one-line real PDF stands for each (still
+    sealed and registered by the real services)."""
     from tadafur.documents import rendering
 
     pipeline = rendering.pipeline()
-    tiny = pipeline.render("<p>demo</p>")
     original = pipeline.render
-    pipeline.render = lambda html: tiny
+    counter = iter(range(1_000_000))
+    pipeline.render = lambda html: original(f"<p>demo {next(counter)}</p>")  # unique bytes
     try:
         yield
     finally:
@@ -89,7 +90,7 @@ def _global_values() -> dict:
         "seq": db.session.scalar(select(AuditEvent.seq).where(AuditEvent.project_id.is_not(
             None)).order_by(AuditEvent.seq.desc()).limit(1)),
         "user_id": db.session.scalar(select(User.id).limit(1)),
-        "commune_id": db.session.scalar(select(Commune.id).where(Commune.partner).limit(1)),
+        "commune_id": db.session.scalar(select(Commune.id).where(Commune.is_partner).limit(1)),
         "association_id": db.session.scalar(select(Association.id).limit(1)),
         "theme_id": db.session.scalar(select(Theme.id).limit(1)),
         "code": document.code if document else None,
@@ -135,11 +136,11 @@ def sweep(app, client, roles=ROLES, languages=LANGUAGES, only=None) -> tuple[dic
         for language in languages:
             user.locale = language
             db.session.commit()
-            login(client, user)
+            login(client, user, password=DEMO_PASSWORD)
             for url in only or _urls(app, user, role):
                 response = client.get(url, headers={"Accept-Language": language})
-                if response.status_code in (403, 404, 405) or response.status_code >= 300 \
-                        and response.status_code < 400:
+                if response.status_code in (403, 404, 405) or (response.status_code >= 300 \
+                        and response.status_code < 400):
                     continue
                 assert response.status_code < 500, (role, language, url)
                 if response.mimetype.startswith(SKIPPED_CONTENT) or \
