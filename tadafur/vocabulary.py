@@ -226,6 +226,16 @@ def format_value(name: str, value: Any) -> str:
     return str(value)
 
 
+def file_size(size: int) -> str:
+    """'10 MB' / '1,5 Mo' / '500 ك.ب': units and decimal comma of the reader's language."""
+    if size >= 1024 * 1024:
+        megabytes = Decimal(size) / 1024 / 1024
+        shown = format_number(megabytes.quantize(Decimal("1") if megabytes == int(megabytes)
+                                                 else Decimal("0.1")))
+        return _("%(n)s MB", n=shown)
+    return _("%(n)s KB", n=format_number(max(1, round(size / 1024))))
+
+
 def ngettext_count(count: int) -> str:
     from flask_babel import ngettext
 
@@ -267,7 +277,7 @@ class Phrase:
     def render(self) -> str:
         values = {key: _param(value) for key, value in self.params.items()}
         sentence = _(self.text, **values) if values else _(self.text)
-        return f"{sentence} {self.note}" if self.note else sentence
+        return f"{sentence} {FSI}{self.note}{PDI}" if self.note else sentence
 
     def to_json(self) -> str:
         return json.dumps({"text": self.text, "params": self.params, "note": self.note},
@@ -296,7 +306,12 @@ def terms(kind: str, codes) -> dict:
     return {"terms": [kind, list(codes)]}
 
 
+FSI, PDI = "\u2068", "\u2069"  # first-strong isolate: a reference or a name keeps its order
+
+
 def _param(value: Any) -> Any:
+    if isinstance(value, str):
+        return f"{FSI}{value}{PDI}"
     if isinstance(value, Mapping):
         if "term" in value:
             return label(*value["term"])

@@ -34,7 +34,7 @@ from tadafur.audit.services import canonical_json, record
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Activity, BudgetLine, Funder, Indicator, Project
-from tadafur.vocabulary import phrase
+from tadafur.vocabulary import list_words, phrase
 from tadafur.workflow import services as workflow
 from tadafur.workflow.definition import AmendmentRules, Gate, Signer
 from tadafur.workflow.labels import party_label, translate
@@ -372,7 +372,7 @@ def propose(actor: Any, project: Project, justification: str, proposal: Proposal
     refused = [k for k in kinds if k not in rules.changes]
     if refused:
         raise AmendmentError(_("This workflow does not allow amendments of this kind: "
-                               "%(kinds)s.", kinds=", ".join(refused)))
+                               "%(kinds)s.", kinds=list_words(refused)))
     officer = "budget" in changes and officer_needed(budget, rules.reallocation_officer_share)
     parties = list(rules.parties_for(kinds, officer))
     keys = _keys(changes)

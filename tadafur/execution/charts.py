@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from babel import dates as babel_dates
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from tadafur.i18n import date_locale, format_number
 
@@ -98,12 +99,13 @@ def indicator_chart(result, direction: str = "ltr") -> Chart:
                         baseline=format_number(result.baseline),
                         target=format_number(result.target))
     else:
-        description = _("Baseline %(baseline)s, target %(target)s, achieved %(achieved)s "
-                        "(%(percent)s %% of the target) over %(n)d periods.",
-                        baseline=format_number(result.baseline),
-                        target=format_number(result.target),
-                        achieved=format_number(result.achieved),
-                        percent=format_number(result.percent_of_target or 0),
-                        n=len(result.periods))
+        description = ngettext(  # Arabic: "فترتين", not "2 فترات" (six plural forms)
+            "Baseline %(baseline)s, target %(target)s, achieved %(achieved)s "
+            "(%(percent)s %% of the target) over %(num)d period.",
+            "Baseline %(baseline)s, target %(target)s, achieved %(achieved)s "
+            "(%(percent)s %% of the target) over %(num)d periods.",
+            len(result.periods), baseline=format_number(result.baseline),
+            target=format_number(result.target), achieved=format_number(result.achieved),
+            percent=format_number(result.percent_of_target or 0))
     return Chart(WIDTH, HEIGHT, direction, bars, target, baseline, float(HEIGHT - BOTTOM),
                  _("%(indicator)s: values per period", indicator=result.name), description)

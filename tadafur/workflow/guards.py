@@ -13,6 +13,8 @@ from typing import Any
 
 from flask_babel import gettext as _
 
+from tadafur.vocabulary import list_words
+
 
 @dataclass(frozen=True)
 class Guard:
@@ -72,7 +74,7 @@ def missing_for_proposal(project: Any) -> list[str]:
 
 @guard("proposal_complete",
        refusal=lambda project: _("The proposal is not complete: it still needs %(missing)s.",
-                                 missing=", ".join(missing_for_proposal(project))),
+                                 missing=list_words(missing_for_proposal(project))),
        negated_refusal=lambda project: _("The proposal is already complete."))
 def proposal_complete(project: Any) -> bool:
     return not missing_for_proposal(project)
@@ -87,7 +89,7 @@ def _open_activities(project: Any) -> list[Any]:
 @guard("all_activities_done_or_closed",
        refusal=lambda project: _(
            "Every activity must be done, or closed with a reason, first. Still open: "
-           "%(titles)s.", titles=", ".join(a.title for a in _open_activities(project))),
+           "%(titles)s.", titles=list_words(a.title for a in _open_activities(project))),
        negated_refusal=lambda project: _("Every activity is already done or closed."))
 def all_activities_done_or_closed(project: Any) -> bool:
     return not _open_activities(project)
@@ -126,7 +128,7 @@ def _final_report_missing(project: Any) -> list[str]:
 @guard("final_report_complete",
        refusal=lambda project: _("The final report is not complete: it still needs "
                                  "%(missing)s.",
-                                 missing=", ".join(_final_report_missing(project))),
+                                 missing=list_words(_final_report_missing(project))),
        negated_refusal=lambda project: _("The final report is already complete."))
 def final_report_complete(project: Any) -> bool:
     return not _final_report_missing(project)
@@ -141,7 +143,7 @@ def _evaluation_missing(project: Any) -> list[str]:
 @guard("evaluation_scored",
        refusal=lambda project: _("Every party must score the six criteria first. Still "
                                  "missing: %(parties)s.",
-                                 parties=", ".join(_evaluation_missing(project))),
+                                 parties=list_words(_evaluation_missing(project))),
        negated_refusal=lambda project: _("Every party has already scored the evaluation."))
 def evaluation_scored(project: Any) -> bool:
     return not _evaluation_missing(project)

@@ -28,7 +28,7 @@ from tadafur.audit.services import canonical_json, record
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Project
-from tadafur.vocabulary import phrase, term, terms, text
+from tadafur.vocabulary import list_words, phrase, term, terms, text
 from tadafur.workflow import hooks
 from tadafur.workflow.definition import (
     PARTY_ROLES,
@@ -435,7 +435,7 @@ def _transition(user, project, definition, trigger, comment, data) -> None:
     if transition.gate:
         status = gate_status(project, definition)
         if status is None or not status.complete:
-            missing = ", ".join(party_label(p) for p in (status.missing if status else ()))
+            missing = list_words(party_label(p) for p in (status.missing if status else ()))
             raise WorkflowError(_("Waiting for the sign-off of: %(parties)s.",
                                   parties=missing or "?"))
     _check_guards(project, transition)

@@ -123,7 +123,7 @@ def test_notifications_speak_the_readers_language_of_today(app, client, agent, p
         action=vocabulary.text("Declare eligible")))
     db.session.commit()
     row = db.session.scalar(select(Notification).where(Notification.user_id == agent.id))
-    assert "éligible" in row.message and row.message.endswith("Bon travail")  # saved: French
+    assert "éligible" in row.message and "Bon travail" in row.message  # in French
     mail = app.extensions.get("tadafur.sent_mail", [])[-1]
     assert "éligible" in mail.get_content()
     agent.locale = "ar"
