@@ -34,7 +34,8 @@ def audit_wording() -> dict:
     return {"audit_details": wording.details, "action_label": vocabulary.action_label,
             "roles_label": vocabulary.roles_label, "object_words": wording.object_words,
             "audit_fields": wording.fields_list, "audit_changes": wording.changed_values,
-            "field_value": vocabulary.format_value, "file_size": vocabulary.file_size}
+            "field_value": vocabulary.format_value, "file_size": vocabulary.file_size,
+            "list_words": vocabulary.list_words}
 
 
 @blueprint.route("/")
