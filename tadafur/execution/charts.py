@@ -18,7 +18,8 @@ from flask_babel import ngettext
 from tadafur.i18n import date_locale, format_number
 
 WIDTH, HEIGHT = 360, 170
-TOP, BOTTOM, SIDE, LABEL = 18, 24, 10, 74  # margins; LABEL: room for the line labels
+TOP, BOTTOM, SIDE, LABEL = 18, 24, 10, 92  # margins; LABEL: room for the line labels
+# (92: the review saw the Arabic target label clipped at 74)
 
 
 @dataclass(frozen=True)
