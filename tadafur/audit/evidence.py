@@ -49,10 +49,18 @@ def _events_csv(events: list[AuditEvent]) -> bytes:
 def extract_sections(project, events: list[AuditEvent],
                      criteria: list[str] | None = None) -> list[dict]:
     """The extract's one section; `criteria` describe the filter it was made with."""
-    from tadafur.i18n import format_moment
+    from markupsafe import Markup
 
-    rows = [[str(e.seq), format_moment(e.occurred_at), e.actor_name or "—", e.action,
-             e.summary, e.hash[:12]] for e in events[-EXTRACT_ROWS:]]
+    from tadafur.audit.wording import details, project_references
+    from tadafur.i18n import format_moment
+    from tadafur.vocabulary import action_label
+
+    shown = events[-EXTRACT_ROWS:]
+    references = project_references(shown)  # the events in words, as on the audit page
+    rows = [[str(e.seq), format_moment(e.occurred_at), e.actor_name or "—",
+             action_label(e.action),
+             Markup(details(e, references.get(e.project_id))).striptags() or "—",
+             e.hash[:12]] for e in shown]
     paragraphs = [_("%(n)d events; each is chained to the whole trail by its hash.",
                     n=len(events))]
     if criteria:
@@ -60,8 +68,8 @@ def extract_sections(project, events: list[AuditEvent],
     title = (_("Events of this project in the audit trail") if project is not None
              else _("Events of the audit trail matching the filter"))
     return [{"title": title, "paragraphs": paragraphs,
-             "table": {"head": ["#", _("Time"), _("Actor"), _("Action"), _("Summary"),
-                                _("Hash")], "rows": rows, "ltr": [0, 2, 3, 4, 5]}}]
+             "table": {"head": ["#", _("Time"), _("Actor"), _("Action"), _("Details"),
+                                _("Hash")], "rows": rows, "ltr": [0, 2, 5]}}]
 
 
 def produce_extract(project, actor, events: list[AuditEvent], language: str = "fr",

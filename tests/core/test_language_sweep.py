@@ -31,7 +31,7 @@ from tadafur.projects.models import Project, Theme
 from tadafur.projects.views import TABS
 from tadafur.reporting.models import MonitoringReport
 from tests.core.language_checks import problems
-from tests.factories import login
+from tests.factories import PASSWORD, login
 
 LANGUAGES = ("ar", "fr")
 ROLES = {"admin": "admin@demo.tadafur.ma", "officer": "officer@demo.tadafur.ma",
@@ -73,9 +73,13 @@ def cheap_pdfs():
 @pytest.fixture
 def demo(app):
     from tadafur.demo.seed import seed_demo
+    from tadafur.oversight.services import set_publication
 
     with cheap_pdfs():
         seed_demo()
+    for project in db.session.scalars(select(Project).where(Project.state.in_(
+            ("in_execution", "closed")))):
+        set_publication(project, True)  # the open data then has rows to show
     db.session.commit()
 
 
@@ -134,15 +138,19 @@ def _urls(app, user, role: str) -> list[str]:
     return sorted(set(urls))
 
 
-def sweep(app, client, roles=ROLES, languages=LANGUAGES, only=None) -> tuple[dict, Counter]:
+def sweep(app, client, roles=ROLES, languages=LANGUAGES, only=None, users=None,
+          password=DEMO_PASSWORD) -> tuple[dict, Counter]:
     """{(role, language, url): [problems]} and what was covered."""
     found, covered = {}, Counter()
     for role in roles:
-        user = db.session.scalar(select(User).where(User.email == ROLES[role]))
+        user = (users or {}).get(role) or db.session.scalar(
+            select(User).where(User.email == ROLES[role]))
         for language in languages:
             user.locale = language
             db.session.commit()
-            login(client, user, password=DEMO_PASSWORD)
+            login(client, user, password=password)
+            home = client.get("/").get_data(as_text=True)
+            assert f'<html lang="{language}"' in home and user.full_name in home, (role, language)
             for url in only or _urls(app, user, role):
                 began = time.perf_counter()
                 response = client.get(url, headers={"Accept-Language": language})
@@ -158,7 +166,7 @@ def sweep(app, client, roles=ROLES, languages=LANGUAGES, only=None) -> tuple[dic
                 items = problems(response.get_data(as_text=True), language)
                 if items:
                     found[(role, language, url)] = items
-            client.get("/logout")
+            assert client.post("/logout").status_code in (302, 303)
     return found, covered
 
 
@@ -182,7 +190,7 @@ def test_every_page_speaks_the_readers_language(app, client, demo):
     assert not found, f"{len(found)} pages with problems:\n" + _report(found)
 
 
-def test_the_sweep_finds_a_planted_untranslated_string(app, client, demo):
+def test_the_sweep_finds_a_planted_untranslated_string(app, client, officer):
     """Take 'Audit trail' out of the Arabic catalog for a moment: the audit page must fail."""
     with app.test_request_context(headers={"Accept-Language": "ar"}):
         from flask_babel import force_locale
@@ -192,7 +200,8 @@ def test_the_sweep_finds_a_planted_untranslated_string(app, client, demo):
     saved = catalog.pop("Audit trail")
     try:
         found, covered = sweep(app, client, roles=("officer",), languages=("ar",),
-                               only=["/audit/"])
+                               only=["/audit/"], users={"officer": officer},
+                               password=PASSWORD)
     finally:
         catalog["Audit trail"] = saved
     assert covered[("officer", "ar")] == 1
