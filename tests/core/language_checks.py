@@ -1,7 +1,8 @@
 """What a reader must never meet on an Arabic or French page: the checks of the language sweep.
 
-`problems(html, language)` reads the text a reader sees (text nodes, placeholders, button
-values, image alternatives; not scripts, styles, attributes such as data-code) and names:
+`problems(html, language)` reads the text a reader sees (text nodes, <code> included,
+placeholders, button values, image alternatives; not scripts, styles, hidden elements,
+attributes such as data-code, nor what is marked translate="no") and names:
 - internal codes: snake_case words (`in_execution`) and dotted actions (`signoff.given`);
 - English source sentences: any text equal to an English message of the catalog whose
   translation differs, or a run of English function words;
@@ -27,7 +28,7 @@ URLISH = re.compile(r"\b(?:https?://\S+|[\w-]+\.(?:pdf|csv|zip|txt|json|xml|png|
                     r"\b)")
 ENGLISH_WORDS = re.compile(r"\b(?:the|and|of|your|is|was|has|been|with|this|will|awaits|"
                            r"from|there|which|must|should|here|not)\b")
-SKIPPED_TAGS = {"script", "style", "code", "pre", "textarea", "svg", "noscript", "template"}
+SKIPPED_TAGS = {"script", "style", "textarea", "noscript", "template"}
 VOID_TAGS = {"input", "img", "br", "hr", "meta", "link", "source", "wbr", "col"}
 VISIBLE_ATTRIBUTES = {"placeholder", "alt"}
 SHORT = 4  # messages shorter than this (e.g. "No.") are too common to call English
@@ -43,7 +44,10 @@ class _VisibleText(HTMLParser):
         attributes = dict(attrs)
         if tag in SKIPPED_TAGS:
             self.skipping.append(tag)
-        hidden = "hidden" in attributes or attributes.get("aria-hidden") == "true"
+        # translate="no" (HTML): an identifier shown on purpose, e.g. a theme's code for the
+        # administrator who edits it; never used to hide a code from a reader's sentence.
+        hidden = "hidden" in attributes or attributes.get("aria-hidden") == "true" or \
+            attributes.get("translate") == "no"
         if hidden and tag not in VOID_TAGS:
             self.skipping.append(tag)
         if self.skipping:

@@ -206,3 +206,19 @@ def test_the_sweep_finds_a_planted_untranslated_string(app, client, officer):
         catalog["Audit trail"] = saved
     assert covered[("officer", "ar")] == 1
     assert "English: Audit trail" in found[("officer", "ar", "/audit/")]
+
+
+def test_the_checks_name_what_the_review_found_on_the_old_audit_trail():
+    """Rows as the audit trail and History tab printed them before (issue 16)."""
+    old_rows = ('<tr><td><code dir="ltr">signoff.given</code></td><td>convention: programme '
+                'approve</td><td>logged in</td><td class="json">{"state":"in_execution"}</td>'
+                '<td>2026-02-10</td><td>programme_officer</td></tr>')
+    found = problems(old_rows, "ar")
+    assert {"code: signoff.given", "code: programme_officer", "code: in_execution"} <= set(
+        found)
+    assert any(item.startswith("JSON:") for item in found)
+    assert any(item.startswith("ISO date:") for item in found)
+    assert "English: Submit the proposal" in problems("<p>Submit the proposal</p>", "fr")
+    clean = ('<p>تقديم المقترح · <span dir="ltr">TDF-2026-BMK-0001</span> · 10 فبراير 2026 · '
+             'agent@demo.tadafur.ma <code translate="no">youth_participation</code></p>')
+    assert problems(clean, "ar") == []
