@@ -74,6 +74,25 @@ TRANSITIONS = {
     "submit_evaluation": _l("Submit the joint evaluation for signature"),
     "close": _l("Evaluation signed by all parties"),
 }
+# What a step did, for the audit trail and the history (TRANSITIONS name the buttons).
+STEPS_DONE = {
+    "start": _l("Project created"), "submit": _l("Proposal submitted"),
+    "declare_eligible": _l("Declared eligible"), "request_changes": _l("Changes requested"),
+    "reject": _l("Proposal rejected"), "record_selection": _l("Committee selection recorded"),
+    "not_selected": _l("Not selected by the committee"),
+    "record_deliberation": _l("Council deliberation recorded"),
+    "record_visa": _l("Governor's visa recorded"),
+    "prepare_convention": _l("Convention produced for signature"),
+    "approve_by_decision": _l("Approved by simple decision"),
+    "sign_convention": _l("Convention signed by all parties"),
+    "complete": _l("Execution declared complete"), "suspend": _l("Project suspended"),
+    "resume": _l("Project resumed"), "terminate": _l("Project terminated"),
+    "submit_final_report": _l("Final report submitted"),
+    "return_report": _l("Report returned for corrections"),
+    "validate_report": _l("Final report validated"),
+    "submit_evaluation": _l("Joint evaluation submitted for signature"),
+    "close": _l("Evaluation signed by all parties"),
+}
 GATES = {
     "endorsement": _l("Endorsement of the proposal"),
     "convention": _l("Signature of the convention"),
@@ -149,8 +168,8 @@ def action_label(code: str) -> str:
     if code in ACTIONS:
         return str(ACTIONS[code])
     prefix, _dot, rest = code.partition(".")
-    if prefix == "project" and rest in TRANSITIONS:
-        return str(TRANSITIONS[rest])
+    if prefix == "project" and rest in STEPS_DONE:
+        return str(STEPS_DONE[rest])
     return code
 
 

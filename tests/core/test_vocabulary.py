@@ -38,6 +38,7 @@ def test_every_workflow_state_step_and_gate_has_its_word():
         for transitions in (definition.from_state(s) for s in definition.states):
             for transition in transitions:
                 assert transition.trigger in vocabulary.TRANSITIONS, transition.trigger
+                assert transition.trigger in vocabulary.STEPS_DONE, transition.trigger
         gates = {s.gate.name for s in definition.states.values() if s.gate}
         assert gates <= set(vocabulary.GATES)
         # the vocabulary says what the YAML says (one word for one thing)
@@ -78,7 +79,7 @@ def test_an_audit_event_reads_in_the_readers_language_and_stays_as_stored(app, p
     with app.test_request_context():
         with force_locale("ar"):
             arabic = str(details(event))
-            assert vocabulary.action_label(event.action) == "إيقاف مؤقت"
+            assert vocabulary.action_label(event.action) == "إيقاف المشروع مؤقتًا"
         with force_locale("fr"):
             french = str(details(event))
             rows = changed_values(event)
@@ -107,7 +108,7 @@ def test_csv_export_in_the_chosen_language_keeps_the_codes(client, officer, proj
            after={"state": "submitted"})
     db.session.commit()
     login(client, officer)
-    for language, words in (("ar", "تقديم المقترح"), ("fr", "Soumettre la proposition")):
+    for language, words in (("ar", "تقديم المقترح"), ("fr", "Proposition soumise")):
         text = client.get(f"/audit/export.csv?project={project.id}&lang={language}").get_data(
             as_text=True)
         rows = list(csv.reader(io.StringIO(text)))
