@@ -55,6 +55,7 @@ def demo_world(live_server) -> dict:
 
 
 def _user(email: str, language: str) -> LiveUser:
+    db.session.rollback()  # end the read snapshot: the live server has written since (SQLite)
     user = db.session.scalar(select(User).where(User.email == email))
     user.locale = language
     db.session.commit()
