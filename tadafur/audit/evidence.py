@@ -18,10 +18,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tadafur.audit.models import AuditChainHead, AuditEvent
+from tadafur.audit.review import CSV_HEADER
 from tadafur.audit.services import record
-from tadafur.audit.signing import sign_detached, verify_detached
+from tadafur.audit.signing import _key_and_certificate, sign_detached, verify_detached
+from tadafur.documents import services as documents
 from tadafur.documents.store import sha256_of
+from tadafur.execution import attachments as stored
+from tadafur.execution.services import attachments_of
 from tadafur.extensions import db
+from tadafur.i18n import format_moment
 from tadafur.models_base import utcnow
 
 MANIFEST, SIGNATURE, CERTIFICATE = "manifest.json", "manifest.sig", "platform-certificate.pem"
@@ -34,8 +39,6 @@ def _project_events(project) -> list[AuditEvent]:
 
 
 def _events_csv(events: list[AuditEvent]) -> bytes:
-    from tadafur.audit.review import CSV_HEADER
-
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
@@ -52,7 +55,6 @@ def extract_sections(project, events: list[AuditEvent],
     from markupsafe import Markup
 
     from tadafur.audit.wording import details, project_references
-    from tadafur.i18n import format_moment
     from tadafur.vocabulary import action_label
 
     shown = events[-EXTRACT_ROWS:]
@@ -76,16 +78,12 @@ def produce_extract(project, actor, events: list[AuditEvent], language: str = "f
                     criteria: list[str] | None = None):
     """Register a PDF audit extract of `events`: verifiable like any document. `project` is
     None for an extract across projects (a region, a commune, an actor, a period...)."""
-    from tadafur.documents import services as documents
-
     return documents.produce(project, "audit_extract", actor, language,
                              sections=extract_sections(project, events, criteria))
 
 
 def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
     """(file name, ZIP bytes). Registers the audit extract PDF and audits the build."""
-    from tadafur.documents import services as documents
-
     events = _project_events(project)
     produce_extract(project, actor, events, language)
     files: dict[str, bytes] = {}
@@ -123,11 +121,6 @@ def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
 def _attachments(project, files: dict[str, bytes]) -> list[dict]:
     """Add the project's evidence files to `files`; describe each for the manifest (with the
     SHA-256 recorded at upload, which the file's own checksum must equal)."""
-    try:
-        from tadafur.execution import attachments as stored
-        from tadafur.execution.services import attachments_of
-    except ImportError:  # the execution module is not installed
-        return []
     described = []
     for attachment in sorted(attachments_of(project), key=lambda a: a.id):
         path = f"attachments/{attachment.id:06d}-{attachment.display_name}"
@@ -142,8 +135,6 @@ def _attachments(project, files: dict[str, bytes]) -> list[dict]:
 
 def _certificate_pem() -> bytes:
     from cryptography.hazmat.primitives import serialization
-
-    from tadafur.audit.signing import _key_and_certificate
 
     return _key_and_certificate()[1].public_bytes(serialization.Encoding.PEM)
 

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from babel import dates as babel_dates
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import gettext as _, ngettext
 
 from tadafur.i18n import date_locale, format_number
 
