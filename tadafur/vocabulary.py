@@ -208,6 +208,11 @@ def format_value(name: str, value: Any) -> str:
         return "—"
     if isinstance(value, bool):
         return yes_no(value)
+    if name == "language" and isinstance(value, str):
+        from tadafur.i18n import LANGUAGE_NAMES
+
+        return _("Arabic and French") if value == "bilingual" else LANGUAGE_NAMES.get(
+            value, value)
     if name == "subject" and isinstance(value, str):
         return subject_label(value)
     if name in FIELD_KINDS and isinstance(value, str):

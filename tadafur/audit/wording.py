@@ -112,10 +112,10 @@ def object_words(event: AuditEvent, reference: str | None = None) -> str:
 def changed_values(event: AuditEvent, everything: bool = False
                    ) -> list[tuple[str, str, str]]:
     """(field label, before, after) in words for every key of either side (only those that
-    differ unless `everything`); '—' stands for a side that does not have the key."""
+    the event set, unless `everything`); '—' stands for a side that does not have the key."""
     before, after = loads(event.before), loads(event.after)
-    keys = sorted(k for k in set(before) | set(after)
-                  if everything or k not in before or k not in after or before[k] != after[k])
+    keys = sorted(set(before) | set(after)) if everything else sorted(
+        k for k in after if k not in before or before[k] != after[k])
     from tadafur.vocabulary import field_label
 
     return [(field_label(k), format_value(k, before.get(k)) if k in before else "—",
