@@ -11,10 +11,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from tadafur.audit.models import AuditChainHead, AuditEvent
@@ -22,6 +24,7 @@ from tadafur.audit.services import record
 from tadafur.audit.signing import sign_detached, verify_detached
 from tadafur.documents.store import sha256_of
 from tadafur.extensions import db
+from tadafur.i18n import current_language
 from tadafur.models_base import utcnow
 
 MANIFEST, SIGNATURE, CERTIFICATE = "manifest.json", "manifest.sig", "platform-certificate.pem"
@@ -48,30 +51,83 @@ def _events_csv(events: list[AuditEvent]) -> bytes:
 
 def extract_sections(project, events: list[AuditEvent],
                      criteria: list[str] | None = None) -> list[dict]:
-    """The extract's one section; `criteria` describe the filter it was made with."""
-    from tadafur.i18n import format_moment
+    """The extract's one section, in the current language; `criteria` describe the filter
+    it was made with. Actions and roles are put into words, never printed as codes."""
+    from tadafur.documents.labels import action_label, moment
 
-    rows = [[str(e.seq), format_moment(e.occurred_at), e.actor_name or "—", e.action,
-             e.summary, e.hash[:12]] for e in events[-EXTRACT_ROWS:]]
-    paragraphs = [_("%(n)d events; each is chained to the whole trail by its hash.",
-                    n=len(events))]
+    language = "ar" if current_language() == "ar" else "fr"
+    rows = [[str(e.seq), moment(e.occurred_at, language), e.actor_name or "—",
+             *event_words(e, action_label), e.hash[:12]] for e in events[-EXTRACT_ROWS:]]
+    paragraphs = [ngettext("%(num)d event; each is chained to the whole trail by its hash.",
+                           "%(num)d events; each is chained to the whole trail by its hash.",
+                           len(events))]
     if criteria:
         paragraphs.insert(0, _("Filter: %(criteria)s.", criteria="; ".join(criteria)))
     title = (_("Events of this project in the audit trail") if project is not None
              else _("Events of the audit trail matching the filter"))
     return [{"title": title, "paragraphs": paragraphs,
              "table": {"head": ["#", _("Time"), _("Actor"), _("Action"), _("Summary"),
-                                _("Hash")], "rows": rows, "ltr": [0, 2, 3, 4, 5]}}]
+                                _("Hash")], "rows": rows, "ltr": [0, 5]}}]
+
+
+TRANSITION_SUMMARY = re.compile(r"^([a-z_]+) -> ([a-z_]+)$")
+REFERENCE_SUMMARY = re.compile(r"^[A-Z]{2,5}-\d{4}-[A-Z0-9-]+(: .*)?$")
+
+
+def event_words(event: AuditEvent, action_label) -> tuple[str, str]:
+    """(what happened, its detail) in the current language. The stored summary is English
+    or codes for the platform's own events; typed content ("REF: title") stays as typed."""
+    from tadafur.documents.labels import ACTION_LABELS, gate_label
+    from tadafur.documents.services import kind_label, language_label
+    from tadafur.workflow.labels import party_label, translate
+    from tadafur.workflow.services import default_name, registry, state_label
+
+    action, summary = event.action or "", event.summary or ""
+    after = _json(event.after)
+    words = action_label(action)
+    if action.startswith("project.") and action not in ACTION_LABELS:
+        trigger = action.split(".", 1)[1]
+        label = next((t.label for t in registry().latest(default_name()).transitions
+                      if t.trigger == trigger), None)
+        words = translate(label) if label else words
+    if (match := TRANSITION_SUMMARY.match(summary)) is not None:
+        return words, f"{state_label(match[1])} → {state_label(match[2])}"
+    if action in ("signoff.given", "signoff.invalidated"):
+        decision = _("approved") if after.get("decision") == "approve" else _("refused")
+        return words, (f"{gate_label(after.get('gate'))}: {party_label(after.get('party', ''))}, "
+                       f"{decision}")
+    if action == "gate.completed":
+        return words, gate_label(after.get("gate"))
+    if action.startswith("document."):
+        return words, _("%(kind)s, version %(version)s (%(language)s)",
+                        kind=kind_label(after.get("kind", "")), version=after.get("version"),
+                        language=language_label(after.get("language", "")))
+    if REFERENCE_SUMMARY.match(summary):
+        return words, summary  # "TDF-2026-OR-0004: what was typed"
+    return words, "—"
+
+
+def _json(text: str | None) -> dict:
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def produce_extract(project, actor, events: list[AuditEvent], language: str = "fr",
-                    criteria: list[str] | None = None):
+                    criteria=None):
     """Register a PDF audit extract of `events`: verifiable like any document. `project` is
-    None for an extract across projects (a region, a commune, an actor, a period...)."""
+    None for an extract across projects (a region, a commune, an actor, a period...).
+    `criteria`: the filter in words, a list or a callable() giving it in the current
+    language (a bilingual extract describes it in both)."""
     from tadafur.documents import services as documents
 
-    return documents.produce(project, "audit_extract", actor, language,
-                             sections=extract_sections(project, events, criteria))
+    def sections(lang: str) -> list[dict]:
+        described = criteria() if callable(criteria) else criteria
+        return extract_sections(project, events, described)
+
+    return documents.produce(project, "audit_extract", actor, language, sections=sections)
 
 
 def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:

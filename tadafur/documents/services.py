@@ -13,21 +13,20 @@ PAdES seal.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
-import os
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from flask import current_app, has_request_context, render_template, url_for
-from flask_babel import force_locale
+from flask import current_app
 from flask_babel import gettext as _
-from markupsafe import Markup
 from sqlalchemy import select
 
-from tadafur.documents import rendering, sealing
+from tadafur.documents import compose, rendering, sealing
+from tadafur.documents.compose import (  # noqa: F401  (their callers import them from here)
+    content_fingerprint,
+    convention_facts,
+    party_label,
+    verification_url,
+)
 from tadafur.documents.models import RegisteredDocument, new_code, normalise_code
 from tadafur.documents.store import document_store, sha256_of
 from tadafur.extensions import db
@@ -51,12 +50,6 @@ SIGNOFF_FINDERS: list = []
 SIGNATORY_FINDERS: list = []
 GENERATABLE = (CONVENTION, SIGNOFF_RECORD)  # from the documents tab
 LANGUAGES = ("ar", "fr", "bilingual")
-CONVENTION_ARTICLES = (
-    "object", "duration", "objectives", "obligations", "budget", "disbursement", "committee",
-    "reporting", "visibility", "termination", "disputes",
-)
-TRANCHES = (Decimal("0.40"), Decimal("0.40"), Decimal("0.20"))
-CENT = Decimal("0.01")
 
 
 class DocumentError(Exception):
@@ -154,13 +147,15 @@ def signoffs_of(project: Any) -> list[Any]:
 # ---------------------------------------------------------------- producing
 
 def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
-            frozen: bool = False, gate: str | None = None,
-            sections: list[dict] | None = None,
+            frozen: bool = False, gate: str | None = None, final: bool | None = None,
+            sections: compose.Sections = None,
             context: dict | None = None) -> RegisteredDocument:
     """Render, store and register one document (flushes; the caller commits).
 
-    `sections` fill the report layout (monitoring, evaluation, audit extract); `context`
-    carries what an amendment and its consolidated convention print (`amendment`).
+    `sections` fill the report layout (monitoring, evaluation, audit extract): a list in the
+    document's one language, or a callable(language) -> list (needed for "bilingual");
+    `context` carries what an amendment and its consolidated convention print (`amendment`)
+    and a sealed report's sign-off record (`signoffs`, `signed_document`).
     """
     if kind not in KINDS:
         raise DocumentError(_("Unknown kind of document."))
@@ -175,9 +170,10 @@ def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
         content_version=getattr(project, "content_version", None),
         created_by_id=getattr(actor, "id", None), created_at=utcnow(),
         supersedes_id=previous.id if previous else None, frozen=frozen,
-        final=kind in FINAL_KINDS, sealed=kind in SEALED_KINDS, gate=gate)
+        final=kind in FINAL_KINDS if final is None else final, sealed=kind in SEALED_KINDS,
+        gate=gate)
     try:
-        pdf = _render(project, document, sections, context or {})
+        pdf = compose.render(project, document, sections, context or {})
         if document.sealed:
             pdf = sealing.seal(pdf)
     except rendering.RenderError as error:
@@ -226,13 +222,14 @@ def finalize_convention(project: Any, gate: str, actor: Any) -> RegisteredDocume
     frozen = latest_frozen(project)
     if frozen is None:
         return None
-    signed = _gate_signoffs(project, gate, frozen.sha256)
+    signed = gate_signoffs(project, gate, frozen.sha256)
     if not signed:
         return None  # not the convention's gate
     return produce(project, CONVENTION_SIGNED, actor, frozen.language, gate=gate)
 
 
-def _gate_signoffs(project: Any, gate: str, sha256: str | None = None) -> list[Any]:
+def gate_signoffs(project: Any, gate: str, sha256: str | None = None) -> list[Any]:
+    """The valid sign-offs of `gate`'s last round (bound to `sha256` when given)."""
     rows = [s for s in signoffs_of(project) if s.gate == gate and getattr(s, "valid", True)]
     if sha256 is not None:
         rows = [s for s in rows if s.signed_hash == sha256]
@@ -240,253 +237,6 @@ def _gate_signoffs(project: Any, gate: str, sha256: str | None = None) -> list[A
         last_round = max(getattr(s, "round", 0) for s in rows)
         rows = [s for s in rows if getattr(s, "round", 0) == last_round]
     return sorted(rows, key=lambda s: s.signed_at)
-
-
-# ---------------------------------------------------------------- rendering
-
-def verification_url(code: str) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL") or os.environ.get("TADAFUR_PUBLIC_BASE_URL")
-    if base:
-        return f"{base.rstrip('/')}/verify/{code}"
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for("documents.verify_code", code=code, _external=True)
-    return f"http://localhost:5000/verify/{code}"
-
-
-def _render(project: Any, document: RegisteredDocument,
-            sections: list[dict] | None = None, context: dict | None = None) -> bytes:
-    common = _common_context(project, document)
-    context = context or {}
-    if document.kind == CONVENTION:
-        return rendering.render_pdf(_convention_html(project, document, common))
-    if document.kind == AMENDMENT or (document.kind == CONVENTION_SIGNED
-                                      and "amendment" in context):
-        return rendering.render_pdf(_amendment_html(project, document, common, context))
-    if document.kind == CONVENTION_SIGNED:
-        frozen = latest_frozen(project)
-        common.update(signed_document=frozen, party_label=party_label,
-                      signoffs=_gate_signoffs(project, document.gate,
-                                              frozen.sha256 if frozen else None))
-        return rendering.render_pdf(_convention_html(project, document, common))
-    if document.kind == SIGNOFF_RECORD:
-        signoffs = [s for s in signoffs_of(project) if getattr(s, "valid", True)]
-        return rendering.render_pdf(_record_html(project, document, common, signoffs, None))
-    return rendering.render_pdf(_report_html(project, document, common, sections))
-
-
-def _common_context(project: Any, document: RegisteredDocument) -> dict:
-    url = verification_url(document.code)
-    return {
-        "project": project, "document": document, "verify_url": url,
-        "qr": rendering.qr_data_uri(url),
-        "fingerprint": content_fingerprint(project)[:12] if project else None,
-        "generated_at": document.created_at, "draft": not (document.frozen or document.final),
-        "signed_document": None,
-    }
-
-
-def _locale_for(language: str) -> str:
-    return "fr" if language == "bilingual" else language
-
-
-def _convention_html(project: Any, document: RegisteredDocument, common: dict) -> str:
-    languages = ("fr", "ar") if document.language == "bilingual" else (document.language,)
-    facts = convention_facts(project)
-    parts: dict[str, dict[str, Markup]] = {}
-    env = current_app.jinja_env
-    for language in languages:
-        module = env.get_template(f"documents/convention/articles_{language}.html").module
-        with force_locale(language):
-            context = {**common, **facts, "lang": language}
-            parts[language] = {
-                "preamble": Markup(module.preamble(context)),
-                "parties": Markup(module.parties(context)),
-                "articles": [Markup(getattr(module, name)(context, number))
-                             for number, name in enumerate(CONVENTION_ARTICLES, start=1)],
-                "heading": Markup(module.heading(context)),
-            }
-    with force_locale(_locale_for(document.language)):
-        return render_template("documents/convention.html", **common, **facts,
-                               parts=parts, languages=languages, zip=zip,
-                               articles_module=lambda language: env.get_template(
-                                   f"documents/convention/articles_{language}.html").module,
-                               lang=_locale_for(document.language),
-                               bilingual=document.language == "bilingual")
-
-
-def _amendment_html(project: Any, document: RegisteredDocument, common: dict,
-                    context: dict) -> str:
-    """The sealed amendment (its diff and sign-off record), or the consolidated convention
-    (the convention with the amended values, naming the amendment, with its record)."""
-    from tadafur.amendments import services as amendments
-
-    amendment = context["amendment"]
-    common.update(amendment=amendment, party_label=party_label,
-                  signoffs=[s for s in amendments.signoffs_of(amendment) if s.valid
-                            and s.signed_hash == amendment.subject_hash])
-    languages = ("fr", "ar") if document.language == "bilingual" else (document.language,)
-    if document.kind == CONVENTION_SIGNED:
-        common["consolidated_bands"] = [(language, _consolidated_band(amendment, document,
-                                                                      language))
-                                        for language in languages]
-        return _convention_html(project, document, common)
-    bodies = []
-    for language in languages:
-        with force_locale(language):
-            bodies.append((language, Markup(render_template(
-                "documents/_amendment_body.html", **common, lang=language,
-                diff=amendments.diff(amendment, lambda text, lang=language: _day(text, lang)),
-                kind_label=lambda kind: amendments.kind_label(
-                    kind, amendments.rules_of(project)),
-                parties=amendments.party_labels(amendment)))))
-    with force_locale(_locale_for(document.language)):
-        return render_template("documents/amendment.html", **common, bodies=bodies,
-                               lang=_locale_for(document.language))
-
-
-def _consolidated_band(amendment: Any, document: RegisteredDocument, language: str) -> str:
-    """The consolidated convention's notice, in one of its languages."""
-    from tadafur.i18n import format_day
-
-    with force_locale(language):
-        return _("Consolidated text: the convention as amended by amendment No. %(number)s, "
-                 "approved on %(when)s. It supersedes version %(previous)s.",
-                 number=amendment.number,
-                 when=format_day(amendment.decided_at or document.created_at, "long",
-                                 language),
-                 previous=document.version - 1 if document.version > 1 else "—")
-
-
-def _day(text: str | None, language: str) -> str:
-    from tadafur.i18n import format_day
-
-    return format_day(dt.date.fromisoformat(text), language=language) if text else "—"
-
-
-def _record_html(project: Any, document: RegisteredDocument, common: dict,
-                 signoffs: list[Any], frozen: RegisteredDocument | None) -> str:
-    language = _locale_for(document.language)
-    with force_locale(language):
-        context = {**common, "lang": language, "signoffs": signoffs,
-                   "signed_document": frozen, "party_label": party_label}
-        return render_template("documents/signoff_record.html", **context)
-
-
-def _report_html(project: Any, document: RegisteredDocument, common: dict,
-                 sections: list[dict] | None = None) -> str:
-    language = _locale_for(document.language)
-    with force_locale(language):
-        return render_template("documents/report.html", **common, lang=language,
-                               title=kind_label(document.kind), sections=sections or [])
-
-
-def party_label(party: str) -> str:
-    return {"commune": _("Commune"), "association": _("Association"),
-            "programme": _("Programme")}.get(party, party)
-
-
-# ---------------------------------------------------------------- the convention's facts
-
-@dataclass
-class BudgetShare:
-    funder: str
-    total: Decimal
-    share: Decimal  # percent, two decimals
-
-
-@dataclass
-class Tranche:
-    funder: str
-    number: int
-    amount: Decimal
-    due: str  # "signature" | "interim" | "final"
-    date: dt.date | None
-
-
-@dataclass
-class Facts:
-    lines: list = field(default_factory=list)
-    shares: list[BudgetShare] = field(default_factory=list)
-    total: Decimal = Decimal("0")
-    tranches: list[Tranche] = field(default_factory=list)
-
-
-def convention_facts(project: Any) -> dict:
-    """Everything the convention computes from the project: totals, shares, schedule, dates."""
-    from tadafur.accounts.models import Membership, Role, User
-
-    lines = list(project.budget_lines)
-    total = sum((line.amount for line in lines), Decimal("0"))
-    funders = []
-    for line in lines:
-        if line.funder not in funders:
-            funders.append(line.funder)
-    shares = []
-    for funder in funders:
-        part = sum((line.amount for line in lines if line.funder == funder), Decimal("0"))
-        share = (part * 100 / total).quantize(CENT, ROUND_HALF_UP) if total else Decimal("0")
-        shares.append(BudgetShare(funder, part, share))
-
-    start, end = project.start_date, project.end_date
-    months = None
-    midpoint = None
-    if start and end:
-        months = max(1, round((end - start).days / 30.4375))
-        midpoint = start + (end - start) / 2
-    tranches = []
-    for share in shares:
-        if share.funder not in ("commune", "programme") or not share.total:
-            continue
-        amounts = [(share.total * rate).quantize(CENT, ROUND_HALF_UP) for rate in TRANCHES]
-        amounts[-1] = share.total - sum(amounts[:-1])
-        for number, (amount, due, date) in enumerate(
-                zip(amounts, ("signature", "interim", "final"),
-                    (start, midpoint, end + dt.timedelta(days=30) if end else None),
-                    strict=True), start=1):
-            tranches.append(Tranche(share.funder, number, amount, due, date))
-
-    def signatory(role: Role, column: Any, value: int) -> User | None:
-        party = "commune" if role == Role.COMMUNE_SIGNATORY else "association"
-        for finder in SIGNATORY_FINDERS:
-            named = finder(project, party)
-            if named is not None:
-                return named
-        return db.session.scalar(
-            select(User).join(Membership, Membership.user_id == User.id)
-            .where(Membership.role == role.value, column == value, User.active.is_(True))
-            .order_by(User.id).limit(1))
-
-    return {
-        "budget_lines": lines, "shares": shares, "budget_total": total, "tranches": tranches,
-        "months": months, "interim_date": midpoint,
-        "final_report_date": end + dt.timedelta(days=30) if end else None,
-        "commune_signatory": signatory(Role.COMMUNE_SIGNATORY, Membership.commune_id,
-                                       project.commune_id),
-        "association_signatory": signatory(Role.ASSOCIATION_SIGNATORY,
-                                           Membership.association_id,
-                                           project.lead_association_id),
-        "programme_name": current_app.config.get(
-            "PROGRAMME_NAME", {"ar": "برنامج تضافر", "fr": "Programme Tadafur"}),
-        "court": current_app.config.get(
-            "DOCUMENTS_COURT", {"ar": "المحكمة الإدارية المختصة",
-                                "fr": "le tribunal administratif compétent"}),
-    }
-
-
-def content_fingerprint(project: Any) -> str:
-    """SHA-256 of the project's content as the convention states it (printed, shortened)."""
-    values = {
-        "reference": project.reference, "title_ar": project.title_ar,
-        "title_fr": project.title_fr, "objectives": project.objectives,
-        "commune": project.commune_id, "association": project.lead_association_id,
-        "partners": sorted(a.id for a in project.partners),
-        "start": project.start_date.isoformat() if project.start_date else None,
-        "end": project.end_date.isoformat() if project.end_date else None,
-        "budget": [[line.category, line.description, str(line.amount), line.funder,
-                    bool(line.in_kind)] for line in project.budget_lines],
-    }
-    payload = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- verification
@@ -560,7 +310,7 @@ def _describe(result: Verification, data: bytes) -> Verification:
         frozen = latest_frozen(document.project)
         if frozen is not None:
             bound.add(frozen.sha256)
-        result.signoffs = _gate_signoffs(document.project, document.gate,
+        result.signoffs = gate_signoffs(document.project, document.gate,
                                          frozen.sha256 if frozen else None)
     else:
         result.signoffs = [s for s in signoffs_of(document.project)

@@ -38,11 +38,24 @@ def produce_evaluation_report(project: Any, actor: Any):
         raise _as_workflow_error(error) from error
 
 
+def seal_signed_report(project: Any, gate: str, actor: Any) -> None:
+    """GATE_COMPLETED: the final report and the evaluation, sealed with their record."""
+    from tadafur.documents.services import DocumentError
+    from tadafur.reporting import services
+
+    try:
+        services.seal_signed_report(project, gate, actor)
+    except DocumentError as error:
+        raise _as_workflow_error(error) from error
+
+
 def register_hooks() -> None:
     from tadafur.workflow import hooks
 
     hooks.DOCUMENT_PRODUCERS["final_report"] = produce_final_report
     hooks.DOCUMENT_PRODUCERS["evaluation_report"] = produce_evaluation_report
+    if seal_signed_report not in hooks.GATE_COMPLETED:
+        hooks.GATE_COMPLETED.append(seal_signed_report)
 
 
 register_hooks()

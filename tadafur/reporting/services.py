@@ -639,7 +639,9 @@ def consolidated(project: Project) -> tuple[list[str], list[ConsolidatedRow]]:
 # ---------------------------------------------------------------- documents
 
 def report_language() -> str:
-    return current_app.config.get("DOCUMENTS_REPORT_LANGUAGE", "ar")
+    """The language of a report the workflow produces: both, like the convention, unless the
+    installation says otherwise (a copy in one language is made from the Documents tab)."""
+    return current_app.config.get("DOCUMENTS_REPORT_LANGUAGE", "bilingual")
 
 
 def produce_monitoring_pdf(report: MonitoringReport, actor: Any, language: str | None = None):
@@ -648,7 +650,7 @@ def produce_monitoring_pdf(report: MonitoringReport, actor: Any, language: str |
 
     language = language or report_language()
     return documents.produce(report.project, "monitoring_report", actor, language,
-                             sections=pdf.monitoring_sections(report, language))
+                             sections=lambda lang: pdf.monitoring_sections(report, lang))
 
 
 def produce_final_pdf(project: Project, actor: Any, language: str | None = None):
@@ -664,7 +666,7 @@ def produce_final_pdf(project: Project, actor: Any, language: str | None = None)
     db.session.flush()
     language = language or report_language()
     return documents.produce(project, "final_report", actor, language, frozen=True,
-                             sections=pdf.final_sections(project, report, language))
+                             sections=lambda lang: pdf.final_sections(project, report, lang))
 
 
 def produce_evaluation_pdf(project: Project, actor: Any, language: str | None = None):
@@ -674,4 +676,61 @@ def produce_evaluation_pdf(project: Project, actor: Any, language: str | None = 
 
     language = language or report_language()
     return documents.produce(project, "evaluation_report", actor, language, frozen=True,
-                             sections=pdf.evaluation_sections(project, language))
+                             sections=lambda lang: pdf.evaluation_sections(project, lang))
+
+
+def seal_signed_report(project: Project, gate: str, actor: Any):
+    """GATE_COMPLETED: once the final report's (or the evaluation's) gate completes, the report
+    as signed, with its sign-off record, sealed: exactly as the convention is."""
+    from tadafur.documents import services as documents
+    from tadafur.reporting import pdf
+
+    kind = {"report_validation": "final_report", "joint_evaluation": "evaluation_report"}.get(
+        gate)
+    if kind is None:
+        return None
+    frozen = documents.latest_frozen(project, kind)
+    if frozen is None:
+        return None
+    signoffs = documents.gate_signoffs(project, gate, frozen.sha256)
+    if not signoffs:
+        return None
+    if kind == "final_report":
+        report = final_report_of(project)
+
+        def sections(lang: str) -> list[dict]:
+            return pdf.final_sections(project, report, lang)
+    else:
+        def sections(lang: str) -> list[dict]:
+            return pdf.evaluation_sections(project, lang)
+    return documents.produce(project, kind, actor, frozen.language, gate=gate, final=True,
+                             sections=sections,
+                             context={"signoffs": signoffs, "signed_document": frozen})
+
+
+def produce_copy(project: Project, kind: str, actor: Any, language: str):
+    """A registered copy of the project's latest report of `kind` in `language` (chosen when
+    downloading): the same figures, and the sign-off record when it was signed."""
+    from tadafur.documents import services as documents
+
+    if kind == "monitoring_report":
+        validated = [r for r in reports_of(project) if r.status == "validated"]
+        if not validated:
+            raise ReportError(_("No validated monitoring report yet."), status=409)
+        return produce_monitoring_pdf(validated[-1], actor, language)
+    gate = {"final_report": "report_validation", "evaluation_report": "joint_evaluation"}[kind]
+    frozen = documents.latest_frozen(project, kind)
+    if frozen is None:
+        raise ReportError(_("This report has not been put to signature yet."), status=409)
+    from tadafur.reporting import pdf
+
+    report = final_report_of(project)
+    signoffs = documents.gate_signoffs(project, gate, frozen.sha256)
+    context = {"signoffs": signoffs, "signed_document": frozen} if signoffs else {}
+
+    def sections(lang: str) -> list[dict]:
+        if kind == "final_report":
+            return pdf.final_sections(project, report, lang)
+        return pdf.evaluation_sections(project, lang)
+    return documents.produce(project, kind, actor, language, sections=sections,
+                             context=context, final=bool(signoffs), gate=gate)
