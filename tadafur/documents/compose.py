@@ -12,14 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from babel import numbers as babel_numbers
-from flask import current_app, has_request_context, render_template, url_for
+from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -36,25 +35,16 @@ TRANCHES = (Decimal("0.40"), Decimal("0.40"), Decimal("0.20"))
 CENT = Decimal("0.01")
 ORIGINALS_WORDS = {
     "fr": {2: "deux", 3: "trois", 4: "quatre", 5: "cinq", 6: "six"},
-    "ar": {2: "نظيرين", 3: "ثلاثة نظائر", 4: "أربعة نظائر", 5: "خمسة نظائر", 6: "ستة نظائر"},
+    "ar": {3: "ثلاثة", 4: "أربعة", 5: "خمسة", 6: "ستة"},
 }
 Sections = list[dict] | Callable[[str], list[dict]] | None
 
 
-def public_base_url() -> str | None:
-    """The platform's public address (TADAFUR_PUBLIC_BASE_URL): QR codes, footers and e-mails
-    name it, never the host a request happened to come through."""
-    base = current_app.config.get("PUBLIC_BASE_URL") or os.environ.get("TADAFUR_PUBLIC_BASE_URL")
-    return base.rstrip("/") if base else None
-
-
 def verification_url(code: str) -> str:
-    base = public_base_url()
-    if base:
-        return f"{base}/verify/{code}"
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for("documents.verify_code", code=code, _external=True)
-    return f"http://localhost:5000/verify/{code}"
+    """The QR code's and footer's URL: under TADAFUR_PUBLIC_BASE_URL (tadafur.core.urls)."""
+    from tadafur.core.urls import public_url
+
+    return public_url("documents.verify_code", code=code) or f"/verify/{code}"
 
 
 def document_languages(language: str) -> tuple[str, ...]:
@@ -251,9 +241,13 @@ def convention_html(project: Any, document: Any, common: dict) -> str:
 
 
 def _originals(count: int, language: str) -> str:
+    """"quatre (4)" (then "exemplaires originaux"); Arabic: the whole phrase, the counted
+    noun agreeing with the number ("أربعة (4) نظائر أصلية", "نظيرين (2) أصليين")."""
     words = ORIGINALS_WORDS[language].get(count)
     if language == "ar":
-        return f"{words} ({count})" if words else f"{count} نظائر"
+        if count == 2:
+            return "نظيرين (2) أصليين"
+        return f"{words} ({count}) نظائر أصلية" if words else f"{count} نظيرا أصليا"
     return f"{words} ({count})" if words else str(count)
 
 

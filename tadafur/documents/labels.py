@@ -100,7 +100,7 @@ def user_roles_label(user: Any) -> str:
 
 
 def is_feminine(user: Any) -> bool:
-    return getattr(user, "title", None) == "f"
+    return getattr(user, "civility", None) == "f"
 
 
 def gate_label(code: str | None) -> str:

@@ -56,6 +56,12 @@ def register_hooks() -> None:
     hooks.DOCUMENT_PRODUCERS["evaluation_report"] = produce_evaluation_report
     if seal_signed_report not in hooks.GATE_COMPLETED:
         hooks.GATE_COMPLETED.append(seal_signed_report)
+    from tadafur.documents.services import COPY_PRODUCERS
+    from tadafur.reporting import services
+
+    for kind in ("monitoring_report", "final_report", "evaluation_report"):
+        COPY_PRODUCERS[kind] = (lambda project, actor, language, kind=kind:
+                                services.produce_copy(project, kind, actor, language))
 
 
 register_hooks()

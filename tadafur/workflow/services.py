@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -661,12 +661,14 @@ def content_changed(project: Project, actor: Any) -> None:
 # ---------------------------------------------------------------- notifications, tasks
 
 def project_link(project: Project) -> str | None:
+    """The project's absolute address for notifications and e-mails (the public base URL
+    when configured); None when unknown (cron without settings)."""
+    from tadafur.core.urls import public_url
+
     for endpoint in ("projects.show",):
         if endpoint in current_app.view_functions:
             try:
-                return url_for(endpoint, project_id=project.id)
-            except RuntimeError:  # no request and no SERVER_NAME (cron without settings)
-                return None
+                return public_url(endpoint, project_id=project.id)
             except Exception:  # the endpoint takes other arguments: try the next one
                 continue
     return None

@@ -23,6 +23,7 @@ LATIN = re.compile("[A-Za-zÀ-ÿ]")
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 DOTTED = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]+$")
 ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2})?")
+FILE_NAME = re.compile(r"\.(pdf|png|jpe?g|csv|zip|xlsx?|docx?)$", re.IGNORECASE)
 LITERALS = {"None", "True", "False", "null", "nan"}
 
 
@@ -147,8 +148,8 @@ def check_no_codes(words: list[Word], text: str, english: list[str]) -> list[str
     problems = []
     for w in words:
         bare = w.text.strip("«»()[]{},;:.!?\"'")
-        if "/" in bare or "@" in bare:
-            continue  # URLs and e-mail addresses
+        if "/" in bare or "@" in bare or FILE_NAME.search(bare):
+            continue  # URLs, e-mail addresses, names of attached files
         if SNAKE.match(bare) or DOTTED.match(bare):
             problems.append(f"internal code: {w.where()}")
         elif bare in LITERALS:
@@ -166,17 +167,23 @@ def check_typed_full_stops(words: list[Word], sentences: list[str]) -> list[str]
     end: its last word carries the stop, its first word does not (".Un lieu..." is the bidi
     algorithm moving the stop to the wrong end)."""
     problems = []
-    texts = {w.text for w in words}
+    lines = [[w.text for w in members] for _p, _y, members in lines_of(words)]
     for sentence in sentences:
         parts = sentence.split()
-        if not parts or not sentence.endswith("."):
+        if len(parts) < 3 or not sentence.endswith("."):
             continue
         first, last = parts[0], parts[-1]
         for w in words:
             if w.text == "." + first:
                 problems.append(f"full stop at the wrong end of {sentence[:40]!r}: {w.where()}")
-        if first in texts and last not in texts and last.rstrip(".") in texts:
-            problems.append(f"{sentence[:40]!r} printed without its final stop after {last!r}")
+        tail = [*parts[-4:-1], last.rstrip(".")]  # its last words, printed on one line
+        for texts in lines:  # the sentence's end printed: its stop must follow its last word
+            for i in range(len(texts) - len(tail) + 1):
+                if texts[i:i + len(tail)] == tail:
+                    following = texts[i + len(tail)] if i + len(tail) < len(texts) else ""
+                    if not following.startswith("."):
+                        problems.append(f"{sentence[:40]!r} printed without its final stop "
+                                        f"after {last.rstrip('.')!r}")
     return problems
 
 
@@ -206,12 +213,14 @@ def split_rows(document) -> list[str]:
     seen: dict[int, tuple[int, object]] = {}
     problems = []
 
-    def walk(box, page_number):
+    def walk(box, page_number, table, group):
         element = getattr(box, "element", None)
-        if type(box).__name__ == "TableRowBox" and element is not None:
-            table = element.getparent()
-            while table is not None and table.tag != "table":
-                table = table.getparent()
+        if type(box).__name__ == "TableBox":
+            table = element
+        if type(box).__name__ == "TableRowGroupBox":
+            group = element
+        header = group is not None and group.tag == "thead"  # repeated on each page
+        if type(box).__name__ == "TableRowBox" and element is not None and not header:
             outer = table is not None and "bilingual" in (table.get("class") or "") \
                 and "keep" not in (element.get("class") or "")
             if not outer:
@@ -222,8 +231,8 @@ def split_rows(document) -> list[str]:
                                     f"{page_number}: {text!r}")
                 seen.setdefault(key, (page_number, element))
         for child in getattr(box, "children", []) or []:
-            walk(child, page_number)
+            walk(child, page_number, table, group)
 
     for number, page in enumerate(document.pages, start=1):
-        walk(page._page_box, number)
+        walk(page._page_box, number, None, None)
     return problems
