@@ -24,7 +24,6 @@ from tadafur.audit.services import record
 from tadafur.audit.signing import sign_detached, verify_detached
 from tadafur.documents.store import sha256_of
 from tadafur.extensions import db
-from tadafur.i18n import current_language
 from tadafur.models_base import utcnow
 
 MANIFEST, SIGNATURE, CERTIFICATE = "manifest.json", "manifest.sig", "platform-certificate.pem"
@@ -53,12 +52,13 @@ def extract_sections(project, events: list[AuditEvent],
                      criteria: list[str] | None = None) -> list[dict]:
     """The extract's one section, in the current language; `criteria` describe the filter
     it was made with. Actions and roles are put into words, never printed as codes."""
-    from tadafur.documents.labels import action_label, moment
+    from tadafur.documents.labels import action_label, local_minute, zone_name
 
-    language = "ar" if current_language() == "ar" else "fr"
-    rows = [[str(e.seq), moment(e.occurred_at, language), e.actor_name or "—",
-             *event_words(e, action_label), e.hash[:12]] for e in events[-EXTRACT_ROWS:]]
-    paragraphs = [ngettext("%(num)d event; each is chained to the whole trail by its hash.",
+    rows = [[str(e.seq), local_minute(e.occurred_at), e.actor_name or "—",
+             *event_words(e, action_label), e.hash[:10]] for e in events[-EXTRACT_ROWS:]]
+    paragraphs = [_("Times are Morocco's legal time (%(zone)s).",
+                    zone=zone_name(events[-1].occurred_at if events else None)),
+                  ngettext("%(num)d event; each is chained to the whole trail by its hash.",
                            "%(num)d events; each is chained to the whole trail by its hash.",
                            len(events))]
     if criteria:
@@ -67,7 +67,8 @@ def extract_sections(project, events: list[AuditEvent],
              else _("Events of the audit trail matching the filter"))
     return [{"title": title, "paragraphs": paragraphs,
              "table": {"head": ["#", _("Time"), _("Actor"), _("Action"), _("Summary"),
-                                _("Hash")], "rows": rows, "ltr": [0, 5]}}]
+                                _("Hash")], "rows": rows, "ltr": [0, 5],
+                       "widths": [6, 16, 20, 20, 24, 14]}}]
 
 
 TRANSITION_SUMMARY = re.compile(r"^([a-z_]+) -> ([a-z_]+)$")

@@ -273,6 +273,33 @@ def moment(value: dt.datetime | None, language: str) -> Markup:
     return Markup("{} {} {} ({})").format(ltr(day), _("at"), ltr(clock), ltr(zone_text))
 
 
+def _local(value: dt.datetime) -> dt.datetime:
+    from babel import dates as babel_dates
+    from flask import current_app
+
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(babel_dates.get_timezone(
+        current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+
+
+def zone_name(value: dt.datetime | None = None) -> str:
+    """"UTC+01:00": the offset of Morocco's legal time at `value` (now by default)."""
+    offset = _local(value or dt.datetime.now(dt.UTC)).strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
+def local_minute(value: dt.datetime | None) -> Markup:
+    """"30/11/2026 14:05" in Morocco's legal time, one LTR run kept on one line: a table of
+    events states its zone once, in a sentence above it."""
+    from tadafur.i18n import ltr
+
+    if value is None:
+        return Markup("—")
+    return Markup('<span class="nowrap">{}</span>').format(
+        ltr(_local(value).strftime("%d/%m/%Y %H:%M")))
+
+
 def numeric_day(value: dt.date | None) -> Markup:
     """A date in a table cell: dd/mm/yyyy in every language of the document (one format per
     document, so a bilingual row never shows "30 déc. 2026" beside "30/12/2026")."""
