@@ -103,6 +103,15 @@ def event_words(event: AuditEvent, action_label) -> tuple[str, str]:
         return words, _("%(kind)s, version %(version)s (%(language)s)",
                         kind=kind_label(after.get("kind", "")), version=after.get("version"),
                         language=language_label(after.get("language", "")))
+    if action.startswith("amendment.") or action == "project.amended":
+        number = re.search(r"amendment (\d+)", summary)
+        return words, (_("Amendment No. %(number)s", number=number[1]) if number else "—")
+    if action.startswith("tranche.") and after.get("funder"):
+        from tadafur.projects.services import FUNDER_LABELS
+
+        label = next((str(text) for key, text in FUNDER_LABELS.items()
+                      if key == after["funder"]), "—")
+        return words, f"{summary.split(':')[0]}: {label}"  # stored in its writer's language
     if REFERENCE_SUMMARY.match(summary):
         return words, summary  # "TDF-2026-OR-0004: what was typed"
     return words, "—"

@@ -23,6 +23,7 @@ LATIN = re.compile("[A-Za-zÀ-ÿ]")
 SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 DOTTED = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]+$")
 ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2})?")
+DOMAIN = re.compile(r"\.(org|ma|com|net|fr|be|eu|test)$")
 FILE_NAME = re.compile(r"\.(pdf|png|jpe?g|csv|zip|xlsx?|docx?)$", re.IGNORECASE)
 LITERALS = {"None", "True", "False", "null", "nan"}
 
@@ -148,8 +149,8 @@ def check_no_codes(words: list[Word], text: str, english: list[str]) -> list[str
     problems = []
     for w in words:
         bare = w.text.strip("«»()[]{},;:.!?\"'")
-        if "/" in bare or "@" in bare or FILE_NAME.search(bare):
-            continue  # URLs, e-mail addresses, names of attached files
+        if "/" in bare or "@" in bare or FILE_NAME.search(bare) or DOMAIN.search(bare):
+            continue  # URLs, e-mail addresses (also wrapped), names of attached files
         if SNAKE.match(bare) or DOTTED.match(bare):
             problems.append(f"internal code: {w.where()}")
         elif bare in LITERALS:

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 from weasyprint import HTML
 
 from tadafur.accounts.models import Role
@@ -29,7 +30,7 @@ from tadafur.i18n import format_amount
 from tadafur.organisations.models import Association
 from tests.documents import gallery as G
 from tests.documents.conftest import ARTIFACTS
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD, login, make_user
 
 CATALOG_FR = Path(__file__).resolve().parents[2] / "translations/fr/LC_MESSAGES/messages.po"
 LANGUAGES = ("ar", "fr", "bilingual")
@@ -41,7 +42,8 @@ PEOPLE = {"agent": (Role.COMMUNE_AGENT, "Karim Ouazzani"),
 TYPED = ["Renforcer la participation citoyenne et le dialogue avec la commune.",
          "Signée pour le programme.", "Le lancement et trois sessions de dialogue ont eu lieu.",
          "Toutes les activités ont été menées; 120 jeunes ont participé.",
-         "Les jeunes femmes ont animé deux sessions."]
+         "Les jeunes femmes ont animé deux sessions.",
+         "Les ateliers de restitution sont reportés d'un mois."]
 
 
 def walk_demo_project(commune, officer):
@@ -73,10 +75,28 @@ def walk_demo_project(commune, officer):
                             [], amount=75000)
     demo._fill(project, cast, spec)
     monitored = [*demo.EXECUTION, ("member", "monitoring_report", None, {})]
-    demo._walk(project, cast, [*monitored, *demo.CLOSED[len(demo.EXECUTION):]], PASSWORD)
+    demo._walk(project, cast, monitored, PASSWORD)
+    amend(project, cast)
+    demo._walk(project, cast, demo.CLOSED[len(demo.EXECUTION):], PASSWORD)
     db.session.flush()
     assert project.state == "closed"
     return project
+
+
+def amend(project, cast) -> None:
+    """Amendment No. 1 during execution: the end date moves by a month, every party signs."""
+    from tadafur.amendments import services as amendments
+
+    amendment = amendments.propose(cast["agent"], project,
+                                   "Les ateliers de restitution sont reportés d'un mois.",
+                                   amendments.Proposal(end_date="2027-01-31"))
+    for party in amendment.party_list:
+        signer = {"commune": cast["president"], "association": cast["chair"],
+                  "programme": cast["officer"]}[party]
+        amendments.sign(signer, amendment, decision="approve", comment=None,
+                        password=PASSWORD)
+    db.session.flush()
+    assert amendment.document_id and amendment.consolidated_id
 
 
 def expected_on_one_line(project, language: str) -> list[str]:
@@ -95,9 +115,11 @@ def expected_on_one_line(project, language: str) -> list[str]:
 
 def render_all(project, officer) -> dict[tuple[str, str], tuple[bytes, list[str]]]:
     """{(kind, language): (pdf, split rows)} for every kind and language."""
+    from tadafur.amendments.models import Amendment
     from tadafur.reporting import services as reporting
 
     monitoring = reporting.reports_of(project)[0]
+    amendment = db.session.scalar(select(Amendment).where(Amendment.project_id == project.id))
     events = _project_events(project)
     makers = {
         "convention": lambda lang: services.produce(project, "convention", officer, lang),
@@ -112,6 +134,12 @@ def render_all(project, officer) -> dict[tuple[str, str], tuple[bytes, list[str]
         "evaluation_report": lambda lang: reporting.produce_copy(
             project, "evaluation_report", officer, lang),
         "audit_extract": lambda lang: produce_extract(project, officer, events, lang),
+        "amendment": lambda lang: services.produce(
+            project, "amendment", officer, lang, gate="amendment",
+            context={"amendment": amendment}),
+        "consolidated": lambda lang: services.produce(
+            project, "convention_signed", officer, lang, gate="amendment",
+            context={"amendment": amendment}),
     }
     printed = {}
     for kind, make in makers.items():
@@ -158,6 +186,7 @@ def check_document(name: str, pdf: Path, text: str, *, english: list[str],
     return [f"{name}: {problem}" for problem in problems]
 
 
+@pytest.mark.slow
 def test_every_document_in_every_language_passes_the_page_checks(commune, officer, tmp_path):
     started = time.process_time()
     project = walk_demo_project(commune, officer)
@@ -182,22 +211,24 @@ def test_every_document_in_every_language_passes_the_page_checks(commune, office
         text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
                               capture_output=True, text=True).stdout
         columns = None
-        if language == "bilingual" and kind.startswith("convention"):
+        if language == "bilingual" and kind.startswith(("convention", "consolidated")):
             french = words_of[kind, "fr"] - words_of[kind, "ar"]
             pages, words = G.read_words(path)
             record = [w.page for w in words if w.text == "Procès-verbal"]
             columns = (french, set(range(1, (min(record) if record else len(pages) + 1))))
         problems += check_document(f"{kind} ({language})", path, text, english=english,
                                    expected=expected_on_one_line(project, language)
-                                   if kind.startswith("convention") else [project.reference],
+                                   if kind.startswith(("convention", "consolidated"))
+                                   else [project.reference],
                                    columns=columns)
         problems += [f"{kind} ({language}): {row}" for row in split]
     assert not problems, "\n".join(problems[:40])
     assert time.process_time() - started < 60  # CPU: the shared machine stretches wall time
 
 
+@pytest.mark.slow
 def test_final_and_evaluation_reports_are_sealed_with_their_record_when_signed(
-        commune, officer, tmp_path):
+        client, commune, officer, tmp_path):
     project = walk_demo_project(commune, officer)
     for kind, record in (("final_report", "Validation du rapport final"),
                          ("evaluation_report", "Signature de l'évaluation conjointe")):
@@ -211,7 +242,17 @@ def test_final_and_evaluation_reports_are_sealed_with_their_record_when_signed(
         assert "Procès-verbal des visas" in text and record in text
         assert frozen.sha256 in text.replace(" ", "")  # names what was signed
         assert services.verify_upload(path.read_bytes()).authentic
-
+    # The Documents tab shows them sealed, and makes a copy in the language chosen there.
+    login(client, officer)
+    page = client.get(f"/projects/{project.id}/documents").get_data(as_text=True)
+    rows = [row for row in page.split("<tr") if "Final report" in row
+            or "Evaluation report" in row]
+    assert sum("signed off, sealed" in row for row in rows) >= 2
+    response = client.post(f"/projects/{project.id}/documents",
+                           data={"kind": "final_report", "language": "ar"})
+    assert response.status_code in (200, 303)
+    copy = services.latest(project, "final_report")
+    assert copy.language == "ar" and copy.final and copy.sealed
 
 # ---------------------------------------------------------------- each check can fail
 
