@@ -223,7 +223,9 @@ def test_every_document_in_every_language_passes_the_page_checks(commune, office
                                    columns=columns)
         problems += [f"{kind} ({language}): {row}" for row in split]
     assert not problems, "\n".join(problems[:40])
-    assert time.process_time() - started < 60  # CPU: the shared machine stretches wall time
+    cpu = time.process_time() - started
+    print(f"gallery: {len(printed)} documents, {cpu:.1f} s CPU")
+    assert cpu < 60  # CPU: the shared machine (load 12 on 2 cores) stretches wall time
 
 
 @pytest.mark.slow
