@@ -147,7 +147,7 @@ def render(project: Any, document: Any, sections: Sections = None,
 
 # ---------------------------------------------------------------- sign-off records
 
-def _subject_words(project: Any) -> Callable[[Any], str]:
+def _subject_words(project: Any, amendment: Any = None) -> Callable[[Any], str]:
     """signed_subject(sign-off): the document and version a sign-off bound to, in words."""
     from tadafur.documents.models import RegisteredDocument
 
@@ -157,6 +157,8 @@ def _subject_words(project: Any) -> Callable[[Any], str]:
     def signed_subject(signoff: Any) -> str:
         from tadafur.documents.services import kind_label
 
+        if amendment is not None and signoff.signed_hash == amendment.subject_hash:
+            return _("Amendment No. %(number)s", number=amendment.number)
         document = by_hash.get(signoff.signed_hash)
         if document is not None:
             return _("%(document)s, version %(version)s", document=kind_label(document.kind),
@@ -173,7 +175,7 @@ def records(project: Any, common: dict, signoffs: list[Any], signed_document: An
     """The sign-off record in each language of the document."""
     from tadafur.documents.services import kind_label
 
-    signed_subject = _subject_words(project)
+    signed_subject = _subject_words(project, amendment)
     found = {}
     for language in common["footer_languages"]:
         with force_locale(language):
