@@ -165,6 +165,8 @@ def _subject_words(project: Any, amendment: Any = None) -> Callable[[Any], str]:
                      version=document.version)
         if signoff.subject == "content":
             return _("content of the proposal")
+        if signoff.gate == "amendment":
+            return ""  # its gate's words name it; the hash follows
         return _("the step itself")
 
     return signed_subject
