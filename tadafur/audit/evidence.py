@@ -15,14 +15,17 @@ import re
 import zipfile
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
-from flask_babel import ngettext
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 
 from tadafur.audit.models import AuditChainHead, AuditEvent
+from tadafur.audit.review import CSV_HEADER
 from tadafur.audit.services import record
-from tadafur.audit.signing import sign_detached, verify_detached
+from tadafur.audit.signing import _key_and_certificate, sign_detached, verify_detached
+from tadafur.documents import services as documents
 from tadafur.documents.store import sha256_of
+from tadafur.execution import attachments as stored
+from tadafur.execution.services import attachments_of
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 
@@ -36,8 +39,6 @@ def _project_events(project) -> list[AuditEvent]:
 
 
 def _events_csv(events: list[AuditEvent]) -> bytes:
-    from tadafur.audit.review import CSV_HEADER
-
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
@@ -81,7 +82,7 @@ def event_words(event: AuditEvent, action_label) -> tuple[str, str]:
     from tadafur.documents.labels import ACTION_LABELS, gate_label
     from tadafur.documents.services import kind_label, language_label
     from tadafur.workflow.labels import party_label, translate
-    from tadafur.workflow.services import default_name, registry, state_label
+    from tadafur.workflow.registry import default_name, registry, state_label
 
     action, summary = event.action or "", event.summary or ""
     after = _json(event.after)
@@ -107,7 +108,7 @@ def event_words(event: AuditEvent, action_label) -> tuple[str, str]:
         number = re.search(r"amendment (\d+)", summary)
         return words, (_("Amendment No. %(number)s", number=number[1]) if number else "—")
     if action.startswith("tranche.") and after.get("funder"):
-        from tadafur.projects.services import FUNDER_LABELS
+        from tadafur.projects.labels import FUNDER_LABELS
 
         label = next((str(text) for key, text in FUNDER_LABELS.items()
                       if key == after["funder"]), "—")
@@ -131,7 +132,6 @@ def produce_extract(project, actor, events: list[AuditEvent], language: str = "f
     None for an extract across projects (a region, a commune, an actor, a period...).
     `criteria`: the filter in words, a list or a callable() giving it in the current
     language (a bilingual extract describes it in both)."""
-    from tadafur.documents import services as documents
 
     def sections(lang: str) -> list[dict]:
         described = criteria() if callable(criteria) else criteria
@@ -142,8 +142,6 @@ def produce_extract(project, actor, events: list[AuditEvent], language: str = "f
 
 def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
     """(file name, ZIP bytes). Registers the audit extract PDF and audits the build."""
-    from tadafur.documents import services as documents
-
     events = _project_events(project)
     produce_extract(project, actor, events, language)
     files: dict[str, bytes] = {}
@@ -181,11 +179,6 @@ def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
 def _attachments(project, files: dict[str, bytes]) -> list[dict]:
     """Add the project's evidence files to `files`; describe each for the manifest (with the
     SHA-256 recorded at upload, which the file's own checksum must equal)."""
-    try:
-        from tadafur.execution import attachments as stored
-        from tadafur.execution.services import attachments_of
-    except ImportError:  # the execution module is not installed
-        return []
     described = []
     for attachment in sorted(attachments_of(project), key=lambda a: a.id):
         path = f"attachments/{attachment.id:06d}-{attachment.display_name}"
@@ -200,8 +193,6 @@ def _attachments(project, files: dict[str, bytes]) -> list[dict]:
 
 def _certificate_pem() -> bytes:
     from cryptography.hazmat.primitives import serialization
-
-    from tadafur.audit.signing import _key_and_certificate
 
     return _key_and_certificate()[1].public_bytes(serialization.Encoding.PEM)
 

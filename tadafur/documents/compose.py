@@ -10,29 +10,24 @@ language of the part it is printed in (`labels`), inside `force_locale(language)
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from babel import numbers as babel_numbers
 from flask import current_app, render_template
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
-from tadafur.documents import labels, rendering
+from tadafur.documents import labels, queries, rendering
+from tadafur.documents.facts import content_fingerprint, convention_facts
 from tadafur.extensions import db
 
 CONVENTION_ARTICLES = (
     "object", "duration", "objectives", "obligations", "budget", "disbursement", "committee",
     "reporting", "visibility", "termination", "disputes",
 )
-TRANCHES = (Decimal("0.40"), Decimal("0.40"), Decimal("0.20"))
-CENT = Decimal("0.01")
 ORIGINALS_WORDS = {
     "fr": {2: "deux", 3: "trois", 4: "quatre", 5: "cinq", 6: "six"},
     "ar": {3: "ثلاثة", 4: "أربعة", 5: "خمسة", 6: "ستة"},
@@ -118,8 +113,7 @@ def common_context(project: Any, document: Any) -> dict:
 
 def render(project: Any, document: Any, sections: Sections = None,
            context: dict | None = None) -> bytes:
-    from tadafur.documents import services
-
+    services = queries  # the kinds and the lookups (compose sits below produce())
     install_helpers()
     common = common_context(project, document)
     context = context or {}
@@ -155,7 +149,7 @@ def _subject_words(project: Any, amendment: Any = None) -> Callable[[Any], str]:
         select(RegisteredDocument).where(RegisteredDocument.project_id == project.id))}
 
     def signed_subject(signoff: Any) -> str:
-        from tadafur.documents.services import kind_label
+        kind_label = queries.kind_label
 
         if amendment is not None and signoff.signed_hash == amendment.subject_hash:
             return _("Amendment No. %(number)s", number=amendment.number)
@@ -175,7 +169,7 @@ def _subject_words(project: Any, amendment: Any = None) -> Callable[[Any], str]:
 def records(project: Any, common: dict, signoffs: list[Any], signed_document: Any,
             amendment: Any = None) -> dict[str, Markup]:
     """The sign-off record in each language of the document."""
-    from tadafur.documents.services import kind_label
+    kind_label = queries.kind_label
 
     signed_subject = _subject_words(project, amendment)
     found = {}
@@ -196,7 +190,7 @@ def records(project: Any, common: dict, signoffs: list[Any], signed_document: An
 # ---------------------------------------------------------------- the convention
 
 def convention_html(project: Any, document: Any, common: dict) -> str:
-    from tadafur.documents.services import CONVENTION_SIGNED
+    CONVENTION_SIGNED = queries.CONVENTION_SIGNED
 
     languages = document_languages(document.language)
     facts = convention_facts(project)
@@ -259,17 +253,18 @@ def _originals(count: int, language: str) -> str:
 
 def amendment_html(project: Any, document: Any, common: dict, context: dict) -> str:
     """The sealed amendment (its diff and sign-off record), or the consolidated convention
-    (the convention with the amended values, naming the amendment, with its record)."""
-    from tadafur.amendments import services as amendments
-    from tadafur.documents.services import CONVENTION_SIGNED
+    (the convention with the amended values, naming the amendment, with its record).
 
+    The amendments module hands over what to print (`context`, see
+    tadafur.amendments.services.document_context): the amendment, its valid sign-offs,
+    `diff(format_date)`, `kind_label(kind)` and `parties()`, read in each language of the
+    document; the documents sit below the amendments and never import them."""
     amendment = context["amendment"]
-    signoffs = [s for s in amendments.signoffs_of(amendment) if s.valid
-                and s.signed_hash == amendment.subject_hash]
+    signoffs = context["signoffs"]
     common.update(amendment=amendment, party_label=party_label, signoffs=signoffs,
                   records=records(project, common, signoffs, None, amendment))
     languages = document_languages(document.language)
-    if document.kind == CONVENTION_SIGNED:
+    if document.kind == queries.CONVENTION_SIGNED:
         common["consolidated_bands"] = [(language, _consolidated_band(amendment, document,
                                                                       language))
                                         for language in languages]
@@ -279,10 +274,8 @@ def amendment_html(project: Any, document: Any, common: dict, context: dict) -> 
         with force_locale(language):
             bodies.append((language, Markup(render_template(
                 "documents/_amendment_body.html", **{**common, "lang": language},
-                diff=amendments.diff(amendment, lambda text, lang=language: _day(text, lang)),
-                kind_label=lambda kind: amendments.kind_label(
-                    kind, amendments.rules_of(project)),
-                parties=amendments.party_labels(amendment)))))
+                diff=context["diff"](lambda text, lang=language: _day(text, lang)),
+                kind_label=context["kind_label"], parties=context["parties"]()))))
     with force_locale(main_language(document.language)):
         return render_template("documents/amendment.html", **common, bodies=bodies,
                                record_languages=languages)
@@ -312,7 +305,7 @@ def _day(text: str | None, language: str) -> str:
 def report_html(project: Any, document: Any, common: dict, sections: Sections,
                 context: dict) -> str:
     """One part per language; a sealed report carries its sign-off record in each."""
-    from tadafur.documents.services import kind_label
+    kind_label = queries.kind_label
 
     sealed_records = {}
     if context.get("signoffs") is not None:
@@ -331,125 +324,3 @@ def report_html(project: Any, document: Any, common: dict, sections: Sections,
                 "record": sealed_records.get(language)}))
     with force_locale(main_language(document.language)):
         return render_template("documents/report.html", **common, parts=parts)
-
-
-# ---------------------------------------------------------------- the convention's facts
-
-@dataclass
-class BudgetShare:
-    funder: str
-    total: Decimal
-    share: Decimal  # percent, two decimals
-
-
-@dataclass
-class Tranche:
-    funder: str
-    number: int
-    amount: Decimal
-    due: str  # "signature" | "interim" | "final"
-    date: dt.date | None
-
-
-@dataclass
-class Deliberation:
-    number: str
-    date: dt.date | None
-
-
-def deliberation_of(project: Any) -> Deliberation | None:
-    """The council's deliberation as the commune recorded it in the workflow."""
-    try:
-        from tadafur.workflow.models import TransitionRecord
-    except ImportError:
-        return None
-    record = db.session.scalar(
-        select(TransitionRecord).where(TransitionRecord.project_id == project.id,
-                                       TransitionRecord.trigger == "record_deliberation")
-        .order_by(TransitionRecord.seq.desc()).limit(1))
-    if record is None or not record.data.get("session_number"):
-        return None
-    when = record.data.get("session_date")
-    return Deliberation(str(record.data["session_number"]),
-                        dt.date.fromisoformat(when) if when else None)
-
-
-def convention_facts(project: Any) -> dict:
-    """Everything the convention computes from the project: totals, shares, schedule, dates."""
-    from tadafur.accounts.models import Membership, Role, User
-    from tadafur.documents.services import SIGNATORY_FINDERS
-
-    lines = list(project.budget_lines)
-    total = sum((line.amount for line in lines), Decimal("0"))
-    funders = []
-    for line in lines:
-        if line.funder not in funders:
-            funders.append(line.funder)
-    shares = []
-    for funder in funders:
-        part = sum((line.amount for line in lines if line.funder == funder), Decimal("0"))
-        share = (part * 100 / total).quantize(CENT, ROUND_HALF_UP) if total else Decimal("0")
-        shares.append(BudgetShare(funder, part, share))
-
-    start, end = project.start_date, project.end_date
-    months = None
-    midpoint = None
-    if start and end:
-        months = labels.months_between(start, end)
-        midpoint = start + (end - start) / 2
-    tranches = []
-    for share in shares:
-        if share.funder not in ("commune", "programme") or not share.total:
-            continue
-        amounts = [(share.total * rate).quantize(CENT, ROUND_HALF_UP) for rate in TRANCHES]
-        amounts[-1] = share.total - sum(amounts[:-1])
-        for number, (amount, due, date) in enumerate(
-                zip(amounts, ("signature", "interim", "final"),
-                    (start, midpoint, end + dt.timedelta(days=30) if end else None),
-                    strict=True), start=1):
-            tranches.append(Tranche(share.funder, number, amount, due, date))
-
-    def signatory(role: Role, column: Any, value: int) -> User | None:
-        party = "commune" if role == Role.COMMUNE_SIGNATORY else "association"
-        for finder in SIGNATORY_FINDERS:
-            named = finder(project, party)
-            if named is not None:
-                return named
-        return db.session.scalar(
-            select(User).join(Membership, Membership.user_id == User.id)
-            .where(Membership.role == role.value, column == value, User.active.is_(True))
-            .order_by(User.id).limit(1))
-
-    return {
-        "budget_lines": lines, "shares": shares, "budget_total": total, "tranches": tranches,
-        "months": months, "interim_date": midpoint,
-        "final_report_date": end + dt.timedelta(days=30) if end else None,
-        "commune_signatory": signatory(Role.COMMUNE_SIGNATORY, Membership.commune_id,
-                                       project.commune_id),
-        "association_signatory": signatory(Role.ASSOCIATION_SIGNATORY,
-                                           Membership.association_id,
-                                           project.lead_association_id),
-        "deliberation": deliberation_of(project), "signature_date": None,
-        "originals": int(current_app.config.get("DOCUMENTS_ORIGINALS", 4)),
-        "programme_name": current_app.config.get(
-            "PROGRAMME_NAME", {"ar": "برنامج تضافر", "fr": "Programme Tadafur"}),
-        "court": current_app.config.get(
-            "DOCUMENTS_COURT", {"ar": "المحكمة الإدارية المختصة",
-                                "fr": "le tribunal administratif compétent"}),
-    }
-
-
-def content_fingerprint(project: Any) -> str:
-    """SHA-256 of the project's content as the convention states it (printed, shortened)."""
-    values = {
-        "reference": project.reference, "title_ar": project.title_ar,
-        "title_fr": project.title_fr, "objectives": project.objectives,
-        "commune": project.commune_id, "association": project.lead_association_id,
-        "partners": sorted(a.id for a in project.partners),
-        "start": project.start_date.isoformat() if project.start_date else None,
-        "end": project.end_date.isoformat() if project.end_date else None,
-        "budget": [[line.category, line.description, str(line.amount), line.funder,
-                    bool(line.in_kind)] for line in project.budget_lines],
-    }
-    payload = json.dumps(values, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(payload.encode()).hexdigest()

@@ -14,9 +14,7 @@ import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from markupsafe import Markup
 
 FSI, PDI = "\u2068", "\u2069"  # first-strong isolate: typed text keeps its own direction
@@ -123,7 +121,7 @@ def action_label(code: str | None) -> str:
 
 def category_label(code: str | None) -> str:
     """A budget category in words; text typed as a category stays as typed."""
-    from tadafur.projects.services import BUDGET_CATEGORIES
+    from tadafur.projects.labels import BUDGET_CATEGORIES
 
     if code in BUDGET_CATEGORIES:
         return str(BUDGET_CATEGORIES[code])
@@ -167,16 +165,6 @@ def typed_block(value: Any) -> Markup:
 def months_label(months: int) -> str:
     """'9 months' with the catalog's plural forms (Arabic has six: 9 أشهر, 11 شهرا...)."""
     return ngettext("%(num)d month", "%(num)d months", months)
-
-
-def months_between(start: dt.date, end: dt.date) -> int:
-    """Whole months from `start` to `end` inclusive (1 April to 31 December: 9), so the
-    stated duration matches the dates printed beside it."""
-    following = end + dt.timedelta(days=1)
-    months = (following.year - start.year) * 12 + following.month - start.month
-    if following.day < start.day:
-        months -= 1
-    return max(1, months)
 
 
 def de(name: str) -> str:

@@ -31,7 +31,7 @@ def test_qr_code_and_footer_name_the_public_address(app, project, tmp_path):
         text = pdf_text(services.stored_bytes(document), tmp_path)
         assert f"https://tadafur.example.ma/verify/{document.code}" in text
         assert "tadafur.test" not in text
-        from tadafur.workflow.services import project_link
+        from tadafur.workflow.audience import project_link
 
         assert project_link(project) == f"https://tadafur.example.ma/projects/{project.id}"
     finally:
