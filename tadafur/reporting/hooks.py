@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from tadafur.core.dashboard import panel
 from tadafur.documents.services import COPY_PRODUCERS, DocumentError
 from tadafur.projects import tabs
-from tadafur.reporting import dashboard, services, views
+from tadafur.reporting import dashboard, sealed, services, views
 from tadafur.workflow import hooks
 from tadafur.workflow.guards import guard
 from tadafur.workflow.services import WorkflowError
@@ -49,7 +49,7 @@ def seal_signed_report(project: Any, gate: str, actor: Any) -> None:
     """GATE_COMPLETED: the final report and the evaluation, sealed with their sign-off
     record once their gate completes, exactly as the convention is."""
     try:
-        services.seal_signed_report(project, gate, actor)
+        sealed.seal_signed_report(project, gate, actor)
     except DocumentError as error:
         raise _as_workflow_error(error) from error
 
@@ -70,7 +70,7 @@ def register_hooks() -> None:
     for kind in ("monitoring_report", "final_report", "evaluation_report"):
         # a registered copy of a report in the language chosen in the Documents tab
         COPY_PRODUCERS[kind] = (lambda project, actor, language, kind=kind:
-                                services.produce_copy(project, kind, actor, language))
+                                sealed.produce_copy(project, kind, actor, language))
     guard("final_report_complete",
           refusal=lambda project: _("The final report is not complete: it still needs "
                                     "%(missing)s.",

@@ -28,6 +28,7 @@ from tadafur.documents import rendering, services
 from tadafur.extensions import db
 from tadafur.i18n import format_amount
 from tadafur.organisations.models import Association
+from tadafur.reporting import sealed
 from tests.documents import gallery as G
 from tests.documents.conftest import ARTIFACTS
 from tests.factories import PASSWORD, login, make_user
@@ -49,8 +50,7 @@ TYPED = ["Renforcer la participation citoyenne et le dialogue avec la commune.",
 def walk_demo_project(commune, officer):
     """The demo's 'Conseil des enfants': drafted, endorsed, selected, deliberated, visa,
     convention signed, executed, monitored, reported, validated, evaluated and closed."""
-    from tadafur.projects import demo
-    from tadafur.projects import services as projects
+    from tadafur.projects import demo, services as projects
 
     association = Association(
         name_ar=f"جمعية نساء الغد - {commune.name_ar}",
@@ -129,9 +129,9 @@ def render_all(project, officer) -> dict[tuple[str, str], tuple[bytes, list[str]
                                                         lang),
         "monitoring_report": lambda lang: reporting.produce_monitoring_pdf(
             monitoring, officer, lang),
-        "final_report": lambda lang: reporting.produce_copy(project, "final_report", officer,
+        "final_report": lambda lang: sealed.produce_copy(project, "final_report", officer,
                                                             lang),
-        "evaluation_report": lambda lang: reporting.produce_copy(
+        "evaluation_report": lambda lang: sealed.produce_copy(
             project, "evaluation_report", officer, lang),
         "audit_extract": lambda lang: produce_extract(project, officer, events, lang),
         "amendment": lambda lang: services.produce(
