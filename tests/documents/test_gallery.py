@@ -116,6 +116,7 @@ def expected_on_one_line(project, language: str) -> list[str]:
 def render_all(project, officer) -> dict[tuple[str, str], tuple[bytes, list[str]]]:
     """{(kind, language): (pdf, split rows)} for every kind and language."""
     from tadafur.amendments.models import Amendment
+    from tadafur.amendments.services import document_context
     from tadafur.reporting import services as reporting
 
     monitoring = reporting.reports_of(project)[0]
@@ -136,10 +137,10 @@ def render_all(project, officer) -> dict[tuple[str, str], tuple[bytes, list[str]
         "audit_extract": lambda lang: produce_extract(project, officer, events, lang),
         "amendment": lambda lang: services.produce(
             project, "amendment", officer, lang, gate="amendment",
-            context={"amendment": amendment}),
+            context=document_context(amendment)),
         "consolidated": lambda lang: services.produce(
             project, "convention_signed", officer, lang, gate="amendment",
-            context={"amendment": amendment}),
+            context=document_context(amendment)),
     }
     printed = {}
     for kind, make in makers.items():
@@ -352,7 +353,8 @@ def test_amounts_are_written_in_words_in_dirhams_and_centimes(value, language, w
 def test_duration_matches_the_dates_and_arabic_uses_its_plural_forms(app):
     from flask_babel import force_locale
 
-    from tadafur.documents.labels import de, months_between, months_label
+    from tadafur.documents.facts import months_between
+    from tadafur.documents.labels import de, months_label
 
     assert months_between(dt.date(2026, 4, 1), dt.date(2026, 12, 31)) == 9
     assert months_between(dt.date(2026, 1, 1), dt.date(2026, 12, 31)) == 12
