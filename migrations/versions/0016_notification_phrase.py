@@ -1,7 +1,7 @@
 """Notifications keep their sentence as a code and parameters (put into words when read)
 
 Revision ID: 0016
-Revises: 0006
+Revises: 0015
 Create Date: 2026-11-30 15:00:00
 
 Rows written before this revision keep their `message` (in the language of the moment they
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0016'
-down_revision = '0006'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 

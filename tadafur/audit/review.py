@@ -161,26 +161,27 @@ def all_matching(user, criteria: AuditFilter, limit: int = EXPORT_LIMIT) -> list
 
 def describe(criteria: AuditFilter) -> list[str]:
     """The filter in words, printed on the PDF extract so a reader knows what it covers."""
-    described = []
-    for model, value, label in ((Region, criteria.region_id, _("region")),
-                                (Province, criteria.province_id, _("province")),
-                                (Commune, criteria.commune_id, _("commune"))):
-        if value and (place := db.session.get(model, value)) is not None:
-            described.append(f"{label}: {localized(place)}")
-    if criteria.project_id and (project := db.session.get(Project, criteria.project_id)):
-        described.append(f"{_('project')}: {project.reference}")
-    if criteria.actor:
-        described.append(f"{_('actor')}: {criteria.actor}")
-    if criteria.action:
-        from tadafur.vocabulary import action_label
+    from tadafur.documents.labels import action_label
 
-        described.append(f"{_('action')}: {action_label(criteria.action)}")
+    described = []
+    labels = {Region: _("Region: %(name)s"), Province: _("Province: %(name)s"),
+              Commune: _("Commune: %(name)s")}
+    for model, value in ((Region, criteria.region_id), (Province, criteria.province_id),
+                         (Commune, criteria.commune_id)):
+        if value and (place := db.session.get(model, value)) is not None:
+            described.append(labels[model] % {"name": localized(place)})
+    if criteria.project_id and (project := db.session.get(Project, criteria.project_id)):
+        described.append(_("Project: %(reference)s", reference=project.reference))
+    if criteria.actor:
+        described.append(_("Actor: %(name)s", name=criteria.actor))
+    if criteria.action:
+        described.append(_("Action: %(action)s", action=action_label(criteria.action)))
     if criteria.text:
-        described.append(f"{_('text')}: «{criteria.text}»")
+        described.append(_("Text: «%(text)s»", text=criteria.text))
     if criteria.date_from:
-        described.append(f"{_('from')}: {format_day(criteria.date_from)}")
+        described.append(_("From: %(date)s", date=format_day(criteria.date_from, "long")))
     if criteria.date_to:
-        described.append(f"{_('to')}: {format_day(criteria.date_to)}")
+        described.append(_("To: %(date)s", date=format_day(criteria.date_to, "long")))
     return described or [_("the whole trail visible to its author")]
 
 

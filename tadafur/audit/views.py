@@ -95,7 +95,7 @@ def export_csv():
 def extract_pdf():
     """The filtered events as a registered (verifiable) PDF audit extract: attached to the
     project when the filter names one, programme-wide otherwise."""
-    from flask_babel import force_locale, gettext as _
+    from flask_babel import gettext as _
 
 
     criteria = review.AuditFilter.from_args(request.args)
@@ -107,11 +107,13 @@ def extract_pdf():
     events = review.all_matching(current_user, criteria)
     if not events:
         return render_error(400, _("No event matches this filter: there is nothing to extract."))
-    language = "ar" if current_language() == "ar" else "fr"
+    language = request.args.get("document_language") or (
+        "ar" if current_language() == "ar" else "fr")
+    if language not in ("ar", "fr", "bilingual"):
+        language = "fr"
     try:
-        with force_locale(language):  # the extract's words in the extract's language
-            document = produce_extract(project, current_user._get_current_object(), events,
-                                       language, review.describe(criteria))
+        document = produce_extract(project, current_user._get_current_object(), events,
+                                   language, lambda: review.describe(criteria))
     except DocumentError as error:
         db.session.rollback()
         return render_error(503, error.message)

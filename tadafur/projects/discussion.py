@@ -86,13 +86,9 @@ def _notify_mentions(actor: User, project: Project, users: list[User]) -> None:
 def discussion_link(project: Project) -> str | None:
     """The thread's address for the notification and its e-mail (None outside a request
     when no SERVER_NAME is configured, e.g. the demo seeding on the command line)."""
-    from flask import url_for
+    from tadafur.core.urls import public_url
 
-    try:
-        return url_for("projects.show", project_id=project.id, tab="discussion",
-                       _external=True)
-    except RuntimeError:
-        return None
+    return public_url("projects.show", project_id=project.id, tab="discussion")
 
 
 def messages_of(project: Project, limit: int = 200) -> list[Message]:

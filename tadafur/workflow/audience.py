@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -45,12 +45,14 @@ from tadafur.workflow.schema import PARTY_ROLES
 
 
 def project_link(project: Project) -> str | None:
+    """The project's absolute address for notifications and e-mails (the public base URL,
+    TADAFUR_PUBLIC_BASE_URL, when configured); None when unknown (cron without settings)."""
+    from tadafur.core.urls import public_url
+
     for endpoint in ("projects.show",):
         if endpoint in current_app.view_functions:
             try:
-                return url_for(endpoint, project_id=project.id)
-            except RuntimeError:  # no request and no SERVER_NAME (cron without settings)
-                return None
+                return public_url(endpoint, project_id=project.id)
             except Exception:  # the endpoint takes other arguments: try the next one
                 continue
     return None
