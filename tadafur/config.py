@@ -41,7 +41,6 @@ class DefaultConfig:
     LOGIN_LOCK_SECONDS = 15 * 60
 
     INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
-    PUBLIC_URL = ""  # https://tadafur.example.ma: links in e-mails (never the Host header)
     PASSWORD_RESET_MAX_AGE_SECONDS = 30 * 60
     PASSWORD_RESET_MAX_PER_ADDRESS = 3    # requests per e-mail address per hour
     PASSWORD_RESET_MAX_PER_CLIENT = 10    # requests per client address per hour
@@ -54,6 +53,7 @@ class DefaultConfig:
     VERIFY_MAX_PER_CLIENT = 30           # uploads per client address per VERIFY_WINDOW_SECONDS
     VERIFY_WINDOW_SECONDS = 10 * 60
     SEED_DEMO_DATA = True
+    PUBLIC_BASE_URL = None  # e.g. https://tadafur.example.ma: QR codes, footers, e-mail links
     BENCH_FLOOR = False  # serve /_bench/floor, the benchmark reference (core/bench.py)
     MAIL_OUTBOX = None  # folder for .eml files; defaults to instance/outbox
     ATTACHMENTS_DIR = None  # evidence files; defaults to instance/attachments
@@ -85,7 +85,7 @@ ENV_SETTINGS = {
     "TADAFUR_DOCUMENTS_DIR": "DOCUMENTS_DIR",
     "TADAFUR_SEAL_DIR": "SEAL_DIR",
     "TADAFUR_BENCH_FLOOR": "BENCH_FLOOR",
-    "TADAFUR_PUBLIC_URL": "PUBLIC_URL",
+    "TADAFUR_PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
     "TADAFUR_TWO_FACTOR_REQUIRED": "TWO_FACTOR_REQUIRED",
     "TADAFUR_VERIFY_MAX_PER_CLIENT": "VERIFY_MAX_PER_CLIENT",
 }

@@ -43,8 +43,8 @@ def create_admin(email: str, full_name: str, institution: str, invite: bool | No
         sys.exit(1)
     if invite is None:
         invite = bool(current_app.config.get("MAIL_SERVER"))
-    if invite and not current_app.config.get("PUBLIC_URL"):
-        click.echo("error: set TADAFUR_PUBLIC_URL (the address users open) to send an "
+    if invite and not current_app.config.get("PUBLIC_BASE_URL"):
+        click.echo("error: set TADAFUR_PUBLIC_BASE_URL (the address users open) to send an "
                    "invitation link", err=True)
         sys.exit(1)
     password = None

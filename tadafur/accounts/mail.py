@@ -1,6 +1,6 @@
 """E-mails of the accounts module (invitation, password reset), in the recipient's language.
 
-Links are built on PUBLIC_URL when it is set (always in production): a link built from the
+Links are built on PUBLIC_BASE_URL when it is set (always in production): a link built from the
 request's Host header could be pointed at another site by whoever sends the request
 ("password reset poisoning").
 """
@@ -14,8 +14,8 @@ from tadafur.accounts.models import User
 
 
 def public_link(endpoint: str, **values: str) -> str:
-    """An absolute link to `endpoint`, on PUBLIC_URL (or, in development, the request's host)."""
-    base = (current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    """An absolute link to `endpoint`, on PUBLIC_BASE_URL (in development: the request's host)."""
+    base = (current_app.config.get("PUBLIC_BASE_URL") or "").rstrip("/")
     if not base and has_request_context():
         base = request.host_url.rstrip("/")
     adapter = current_app.url_map.bind("localhost")

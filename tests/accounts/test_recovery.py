@@ -58,7 +58,7 @@ def test_create_admin_refuses_weak_passwords_and_creates_nothing(app, weak):
 
 
 def test_create_admin_sends_an_invitation_when_mail_is_set_up(app, outbox):
-    app.config.update(MAIL_SERVER="smtp.invalid", PUBLIC_URL="https://tadafur.example.ma")
+    app.config.update(MAIL_SERVER="smtp.invalid", PUBLIC_BASE_URL="https://tadafur.example.ma")
     sent = []
     try:
         from tadafur.notifications import services as mail
@@ -69,7 +69,7 @@ def test_create_admin_sends_an_invitation_when_mail_is_set_up(app, outbox):
                                                     "invited@example.org"])
     finally:
         mail._send = original
-        app.config.update(MAIL_SERVER=None, PUBLIC_URL="")
+        app.config.update(MAIL_SERVER=None, PUBLIC_BASE_URL=None)
     assert result.exit_code == 0, result.output
     assert "Password" not in result.output
     [(address, _subject, body)] = sent
