@@ -49,6 +49,10 @@ SIGNOFF_FINDERS: list = []
 # Callables(project, party) -> the User named as that party's signatory, or None (an approved
 # amendment changing a signatory registers one); else the first active signatory is named.
 SIGNATORY_FINDERS: list = []
+# kind -> callable(project, document, common context) -> HTML, for documents another module
+# lays out (the showcase's public project sheet): registered, stored and verified like
+# every other document.
+RENDERERS: dict = {}
 GENERATABLE = (CONVENTION, SIGNOFF_RECORD)  # from the documents tab
 LANGUAGES = ("ar", "fr", "bilingual")
 CONVENTION_ARTICLES = (
@@ -77,6 +81,7 @@ def kind_label(kind: str) -> str:
         "final_report": _("Final report"),
         "evaluation_report": _("Evaluation report"),
         "audit_extract": _("Audit extract"),
+        "project_sheet": _("Project sheet"),
     }.get(kind, kind)
 
 
@@ -162,7 +167,7 @@ def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
     `sections` fill the report layout (monitoring, evaluation, audit extract); `context`
     carries what an amendment and its consolidated convention print (`amendment`).
     """
-    if kind not in KINDS:
+    if kind not in KINDS and kind not in RENDERERS:
         raise DocumentError(_("Unknown kind of document."))
     language = language or current_app.config.get("DOCUMENTS_CONVENTION_LANGUAGE", "bilingual")
     if language not in LANGUAGES:
@@ -257,6 +262,8 @@ def _render(project: Any, document: RegisteredDocument,
             sections: list[dict] | None = None, context: dict | None = None) -> bytes:
     common = _common_context(project, document)
     context = context or {}
+    if document.kind in RENDERERS:
+        return rendering.render_pdf(RENDERERS[document.kind](project, document, common))
     if document.kind == CONVENTION:
         return rendering.render_pdf(_convention_html(project, document, common))
     if document.kind == AMENDMENT or (document.kind == CONVENTION_SIGNED
