@@ -260,7 +260,9 @@ def published_projects(language: str) -> list[dict]:
     return rows
 
 
-def set_publication(project: Project, approved: bool) -> None:
+def set_publication(project: Project, approved: bool, actor=None) -> None:
+    """Approve (or withdraw) a project's publication in the open data and the showcase;
+    audited as `actor` (the signed-in user when None)."""
     from tadafur.audit.services import record
 
     if project.publication_approved == approved:
@@ -269,7 +271,7 @@ def set_publication(project: Project, approved: bool) -> None:
     project.publication_approved = approved
     project.version += 1
     db.session.flush()
-    record("project.publication_changed", obj=project, project=project,
+    record("project.publication_changed", obj=project, project=project, actor=actor,
            summary="publication approved" if approved else "publication withdrawn",
            before={"publication_approved": before}, after={"publication_approved": approved})
 

@@ -161,4 +161,4 @@ def feed():
     return _conditional(build)
 
 
-from tadafur.showcase import partner_views  # noqa: E402,F401  (routes on this blueprint)
+from tadafur.showcase import demo, partner_views  # noqa: E402,F401  (routes; demo seeder)
