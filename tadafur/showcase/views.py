@@ -39,6 +39,13 @@ def _helpers() -> dict:
             "phase_pairs": lambda phases: [(p, phase_label(p)) for p in phases]}
 
 
+@blueprint.app_template_global()
+def script_dir(text: str | None) -> str:
+    """'rtl' for a text written in Arabic, else 'ltr': the printed sheet's blocks take the
+    direction of what users typed (WeasyPrint has no dir="auto")."""
+    return "rtl" if any("\u0600" <= ch <= "\u06ff" for ch in text or "") else "ltr"
+
+
 def _validators() -> tuple[str, object]:
     """(ETag, Last-Modified) of the public page asked for, for this visitor and language."""
     changed = showcase.fingerprint()
