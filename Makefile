@@ -6,7 +6,16 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test bench translations compile-translations lint check-workflow clean
+.PHONY: run test test-fast bench translations compile-translations lint check-workflow clean \
+	system-packages-runtime system-packages-test
+
+# The Debian packages of packages/debian.txt: installed when missing (as root), or named in one
+# apt-get line to run (otherwise).
+system-packages-runtime:
+	@scripts/system-packages runtime
+
+system-packages-test:
+	@scripts/system-packages runtime test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +33,7 @@ compile-translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations
 
 ## Create the venv, install, migrate and seed instance/tadafur.sqlite3, serve on 127.0.0.1:5000.
-run: $(VENV)/.installed compile-translations
+run: system-packages-runtime $(VENV)/.installed compile-translations
 	$(FLASK) db upgrade
 	$(FLASK) seal init
 	$(FLASK) seed
@@ -32,9 +41,15 @@ run: $(VENV)/.installed compile-translations
 	@echo "Serving on http://$(HOST):$(PORT)/"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## Install the dev dependencies, compile the catalogs, run the whole suite.
-test: $(VENV)/.dev-installed compile-translations
-	$(BIN)/pytest $(PYTEST_ARGS)
+## Install the dev dependencies, compile the catalogs, run the whole suite (both databases when
+## TADAFUR_TEST_DATABASE_URL is set), spread over the machine's cores by pytest-xdist.
+PYTEST_WORKERS ?= auto
+test: system-packages-test $(VENV)/.dev-installed compile-translations
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+## The inner loop: SQLite only, no browser, no real server processes; in parallel.
+test-fast: system-packages-runtime $(VENV)/.dev-installed compile-translations
+	TADAFUR_TEST_DATABASE_URL= $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not slow" $(PYTEST_ARGS)
 
 $(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[bench]'
