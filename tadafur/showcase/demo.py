@@ -79,6 +79,3 @@ def register() -> None:
 
     if seed_showcase not in DEMO_SEEDERS:
         DEMO_SEEDERS.append(seed_showcase)
-
-
-register()

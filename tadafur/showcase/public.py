@@ -193,9 +193,9 @@ def photos_of(project: Project) -> list[PublicPhoto]:
         .order_by(PublicPhoto.id)))
 
 
-def project_page(project: Project, direction: str) -> dict:
-    """Everything the public page of one project shows."""
-    from tadafur.execution.charts import indicator_chart
+def project_page(project: Project) -> dict:
+    """Everything the public page (and the sheet) of one project shows; `indicators` are
+    the execution module's results against targets (the page draws their charts)."""
     from tadafur.execution.services import indicator_results
     from tadafur.projects.services import budget_summary
     from tadafur.reporting.services import consolidated
@@ -205,7 +205,7 @@ def project_page(project: Project, direction: str) -> dict:
     closed = project.state == "closed"
     page = {"project": project, "phase": phase_of(project.state),
             "budget": budget_summary(project),
-            "indicators": [(r, indicator_chart(r, direction)) for r in results],
+            "indicators": results,
             "photos": photos_of(project), "replicated_in": replicated_in(project),
             "source": source_of(project), "closed": closed, "scores": None, "lessons": [],
             "recommendations": []}

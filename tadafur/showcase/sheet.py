@@ -83,7 +83,7 @@ def render_html(project: Project, document: RegisteredDocument, common: dict) ->
     parts = {}
     for language in languages:
         with force_locale(language):
-            page = project_page(project, "rtl" if language == "ar" else "ltr")
+            page = project_page(project)
         parts[language] = _part(project, language, page, len(languages) > 1)
     lang = "fr" if document.language == "bilingual" else document.language
     with force_locale(lang):
@@ -92,7 +92,5 @@ def render_html(project: Project, document: RegisteredDocument, common: dict) ->
 
 
 def register() -> Any:
+    """Called by `tadafur.showcase.hooks` at start-up."""
     documents.RENDERERS[SHEET] = render_html
-
-
-register()

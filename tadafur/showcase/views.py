@@ -112,7 +112,11 @@ def project(project_id: int):
         abort(404)
 
     def build():
-        page = showcase.project_page(found, text_direction())
+        from tadafur.execution.charts import indicator_chart
+
+        page = showcase.project_page(found)
+        direction = text_direction()
+        page["indicators"] = [(r, indicator_chart(r, direction)) for r in page["indicators"]]
         return render_template("showcase/project.html", **page,
                                sheet_languages=sheets.LANGUAGES)
 
@@ -168,4 +172,4 @@ def feed():
     return _conditional(build)
 
 
-from tadafur.showcase import demo, partner_views  # noqa: E402,F401  (routes; demo seeder)
+from tadafur.showcase import partner_views  # noqa: E402,F401  (its routes on this blueprint)
