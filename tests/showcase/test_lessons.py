@@ -68,3 +68,15 @@ def test_unpublished_projects_of_others_stay_out_of_the_library(
     login(client, member)  # a partner of that project sees it, linked to its workspace
     page = _search(client, q="conseil")
     assert LESSON_FR in page and f"/projects/{project.id}" in page
+
+
+def test_the_reindex_command_rebuilds_the_index(app, closed_project):
+    from sqlalchemy import delete, func, select
+
+    from tadafur.showcase.models import Lesson
+
+    before = db.session.scalar(select(func.count()).select_from(Lesson))
+    db.session.execute(delete(Lesson))
+    result = app.test_cli_runner().invoke(args=["showcase", "reindex"])
+    assert result.exit_code == 0 and f"{before} lesson(s) indexed" in result.output
+    assert db.session.scalar(select(func.count()).select_from(Lesson)) == before == 3
