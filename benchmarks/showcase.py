@@ -40,13 +40,14 @@ def main() -> None:
             from tadafur.showcase.lessons import reindex_all
 
             db.session.execute(update(Project).values(publication_approved=True))
-            print("lessons indexed:", reindex_all())
+            print("lessons indexed:", reindex_all(), "+ synthetic:", _synthetic_lessons())
             db.session.commit()
         theme = db.session.scalar(select(Theme.id).order_by(Theme.id))
         project = db.session.scalar(select(Project.id).where(Project.state == "closed")
                                     .order_by(Project.id.desc()))
         agent = db.session.scalar(select(User.email).join(Membership)
-                                  .where(Membership.role == Role.COMMUNE_AGENT.value)
+                                  .where(Membership.role == Role.COMMUNE_AGENT.value,
+                                         User.email.not_like("%@demo.tadafur.ma"))
                                   .order_by(User.id))
         counts = {"n": 0}
         event.listen(db.engine, "before_cursor_execute",
@@ -60,6 +61,40 @@ def main() -> None:
     password = os.environ.get("BENCH_PASSWORD", "tadafur-bench-2026")
     client.post("/login", data={"email": agent, "password": password})
     _measure(client, pages[:1] + searches, counts, "commune agent")
+
+
+def _synthetic_lessons() -> int:
+    """The seed's clones have no report texts: give every project past execution three
+    lessons (drawn from the demo's, in Arabic and French) so the search has a realistic
+    table to scan."""
+    import itertools
+
+    from sqlalchemy import insert, select
+
+    from tadafur.extensions import db
+    from tadafur.models_base import utcnow
+    from tadafur.projects.models import Project
+    from tadafur.reporting.demo import LESSONS
+    from tadafur.showcase.lessons import normalise, split_lines
+    from tadafur.showcase.models import Lesson
+
+    pool = []
+    for texts in LESSONS.values():
+        pool += split_lines(texts["final"])
+        for party in ("commune", "association"):
+            pool += list(texts[party])
+    texts = itertools.cycle(pool)
+    states = ("final_report", "report_validation", "evaluation", "evaluation_signoff",
+              "closed")
+    rows = []
+    for project_id in db.session.scalars(select(Project.id).where(Project.state.in_(states))):
+        for kind in ("lesson", "lesson", "recommendation"):
+            body = next(texts)
+            rows.append({"project_id": project_id, "source": "evaluation", "source_id": 0,
+                         "party": "commune", "kind": kind, "body": body,
+                         "search_text": normalise(body), "updated_at": utcnow()})
+    db.session.execute(insert(Lesson), rows)
+    return len(rows)
 
 
 def _measure(client, urls, counts, who: str) -> None:

@@ -165,18 +165,23 @@ class LessonFilter:
 
 
 def _text_condition(query: str, dialect: str):
+    """(condition, rank or None) for the words of `query`.
+
+    SQLite: FTS5 prefix queries over the normalised text. PostgreSQL: every word must occur
+    in the normalised text (a substring match the pg_trgm index answers, which also finds
+    Arabic words inside longer ones: suffixes, attached pronouns); the full-text rank of the
+    word-prefix query orders whole-word matches first."""
     tokens = normalise(query).split()[:8]
     if not tokens:
-        return None
+        return None, None
     if dialect == "sqlite":
         match = " ".join(f'"{token}"*' for token in tokens)
         return Lesson.id.in_(select(literal_column("rowid")).select_from(text("lesson_fts"))
-                             .where(text("lesson_fts MATCH :match").bindparams(match=match)))
+                             .where(text("lesson_fts MATCH :match").bindparams(match=match))
+                             ), None
     tsquery = func.to_tsquery("simple", " & ".join(f"{token}:*" for token in tokens))
-    full_text = func.to_tsvector("simple", Lesson.search_text).op("@@")(tsquery)
-    trigram = and_(*[Lesson.search_text.contains(token, autoescape=True)
-                     for token in tokens])
-    return or_(full_text, trigram)
+    rank = func.ts_rank(func.to_tsvector("simple", Lesson.search_text), tsquery)
+    return and_(*[Lesson.search_text.contains(token, autoescape=True) for token in tokens]), rank
 
 
 def _scope(statement, user: Any):
@@ -198,7 +203,7 @@ def search(user: Any, criteria: LessonFilter, states_of_phase: list[str] | None 
                  .join(Project, Project.id == Lesson.project_id)
                  .join(Commune, Commune.id == Project.commune_id))
     statement = _scope(statement, user)
-    condition = _text_condition(criteria.query, db.engine.dialect.name)
+    condition, rank = _text_condition(criteria.query, db.engine.dialect.name)
     if condition is not None:
         statement = statement.where(condition)
     if criteria.kind:
@@ -220,8 +225,9 @@ def search(user: Any, criteria: LessonFilter, states_of_phase: list[str] | None 
                     .having(func.avg(EvaluationScore.score) >= criteria.min_score))
         statement = statement.where(Project.id.in_(averages))
     total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
+    order = [Project.id.desc(), Lesson.kind, Lesson.id]
     rows = db.session.execute(
-        statement.order_by(Project.id.desc(), Lesson.kind, Lesson.id)
+        statement.order_by(*([rank.desc()] if rank is not None else []), *order)
         .limit(PAGE_SIZE).offset((criteria.page - 1) * PAGE_SIZE)).all()
     found = [{"lesson": row[0], "project_id": row[1], "reference": row[2],
               "titles": (row[3], row[4]), "state": row[5], "published": row[6],

@@ -52,11 +52,14 @@ class ShowcaseFilter:
     theme_id: int | None = None
     region_id: int | None = None
     phase: str = ""
+    page: int = 1
     errors: list[str] = field(default_factory=list)
 
     @classmethod
     def from_args(cls, args) -> ShowcaseFilter:
         criteria = cls()
+        page = args.get("page") or "1"
+        criteria.page = int(page) if page.isdigit() and 0 < int(page) < 10_000 else 1
         criteria.theme_id = optional_id(args, "theme", criteria.errors)
         criteria.region_id = optional_id(args, "region", criteria.errors)
         phase = args.get("phase") or ""
@@ -65,6 +68,12 @@ class ShowcaseFilter:
         else:
             criteria.phase = phase
         return criteria
+
+    def as_args(self, **overrides: Any) -> dict[str, str]:
+        values = {"theme": self.theme_id, "region": self.region_id, "phase": self.phase,
+                  "page": self.page, **overrides}
+        return {k: str(v) for k, v in values.items()
+                if v not in (None, "") and not (k == "page" and v == 1)}
 
 
 def published():
@@ -97,16 +106,20 @@ def etag(*parts: Any) -> str:
 
 # ---------------------------------------------------------------- lists
 
-def list_projects(criteria: ShowcaseFilter, commune_id: int | None = None) -> list[Project]:
-    """Published projects matching the filters, with what the list shows loaded: three
-    statements whatever their number."""
-    statement = (published()
+PAGE_SIZE = 48
+
+
+def list_projects(criteria: ShowcaseFilter, commune_id: int | None = None
+                  ) -> tuple[list[Project], int]:
+    """One page of the published projects matching the filters (by region, commune and
+    reference), with what the list shows loaded, and how many match: three statements
+    whatever their number."""
+    # The page's ids first, from narrow rows with the total as a window (one statement),
+    # then those projects with what the list shows: sorting whole rows cost 3x more.
+    statement = (select(Project.id, func.count().over())
+                 .where(Project.publication_approved.is_(True))
                  .join(Commune, Commune.id == Project.commune_id)
-                 .join(Province, Province.id == Commune.province_id)
-                 .options(joinedload(Project.commune).joinedload(Commune.province)
-                          .joinedload(Province.region),
-                          joinedload(Project.lead_association),
-                          selectinload(Project.themes)))
+                 .join(Province, Province.id == Commune.province_id))
     if commune_id:
         statement = statement.where(Project.commune_id == commune_id)
     if criteria.region_id:
@@ -117,7 +130,20 @@ def list_projects(criteria: ShowcaseFilter, commune_id: int | None = None) -> li
             .where(project_theme.c.theme_id == criteria.theme_id)))
     if criteria.phase:
         statement = statement.where(Project.state.in_(states_in_phase(criteria.phase)))
-    return list(db.session.scalars(statement.order_by(Project.reference)).unique())
+    rows = db.session.execute(
+        statement.order_by(Province.region_id, Commune.id, Project.reference)
+        .limit(PAGE_SIZE).offset((criteria.page - 1) * PAGE_SIZE)).all()
+    if not rows:
+        total = 0 if criteria.page == 1 else db.session.scalar(
+            select(func.count()).select_from(statement.subquery()))
+        return [], total or 0
+    order = {project_id: index for index, (project_id, _total) in enumerate(rows)}
+    projects = db.session.scalars(
+        select(Project).where(Project.id.in_(order))
+        .options(joinedload(Project.commune).joinedload(Commune.province)
+                 .joinedload(Province.region),
+                 joinedload(Project.lead_association), selectinload(Project.themes))).unique()
+    return sorted(projects, key=lambda p: order[p.id]), rows[0][1]
 
 
 def grouped(projects: list[Project]) -> list[dict]:
@@ -144,12 +170,23 @@ def filter_choices() -> dict[str, list]:
     return {"themes": themes, "regions": regions, "phases": phases()}
 
 
-def partner_communes() -> list[tuple[Commune, int]]:
-    """Communes with at least one published project, and how many."""
+def communes_by_region() -> list[dict]:
+    """[{region, communes: [(commune, published projects)]}]: the communes with at least one
+    published project, by region, in the reader's alphabetical order. One statement."""
     rows = db.session.execute(
-        select(Commune, func.count(Project.id)).join(Project, Project.commune_id == Commune.id)
-        .where(Project.publication_approved.is_(True)).group_by(Commune.id)).all()
-    return sorted(((c, n) for c, n in rows), key=lambda pair: pair[0].name)
+        select(Commune, Region, func.count(Project.id))
+        .join(Project, Project.commune_id == Commune.id)
+        .join(Province, Province.id == Commune.province_id)
+        .join(Region, Region.id == Province.region_id)
+        .where(Project.publication_approved.is_(True))
+        .group_by(Commune.id, Region.id)).all()
+    regions: dict[int, dict] = {}
+    for commune, region, count in rows:
+        regions.setdefault(region.id, {"region": region, "communes": []})["communes"].append(
+            (commune, count))
+    for entry in regions.values():
+        entry["communes"].sort(key=lambda pair: pair[0].name)
+    return sorted(regions.values(), key=lambda entry: entry["region"].name)
 
 
 # ---------------------------------------------------------------- one project

@@ -10,7 +10,18 @@ They are `private` (the page carries the visitor's CSRF token for the language s
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, make_response, render_template, request, session
+import time
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    make_response,
+    render_template,
+    request,
+    session,
+)
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -46,14 +57,39 @@ def script_dir(text: str | None) -> str:
     return "rtl" if any("\u0600" <= ch <= "\u06ff" for ch in text or "") else "ltr"
 
 
+_figures_cache: dict[int, dict] = {}
+
+
+def _figures_epoch() -> int:
+    """The current period of SHOWCASE_FIGURES_SECONDS (60 by default; 0: no caching)."""
+    seconds = current_app.config.get("SHOWCASE_FIGURES_SECONDS", 60)
+    return int(time.time() // seconds) if seconds else -1
+
+
+def _programme_figures() -> dict:
+    """The programme's figures (aggregates over every project, published or not), kept for
+    a minute per process: they are the index page's dearest part and may lag that much.
+    The index's ETag carries the minute, so a revalidation never keeps older figures."""
+    from tadafur.oversight.services import programme_figures
+
+    epoch = _figures_epoch()
+    if epoch < 0:
+        return programme_figures()
+    if epoch not in _figures_cache:
+        _figures_cache.clear()
+        _figures_cache[epoch] = programme_figures()
+    return _figures_cache[epoch]
+
+
 def _validators() -> tuple[str, object]:
     """(ETag, Last-Modified) of the public page asked for, for this visitor and language."""
     changed = showcase.fingerprint()
     viewer = current_user.get_id() if current_user.is_authenticated else "anonymous"
     generate_csrf()  # the page will carry it: make it before the tag that covers it
     token = session.get("csrf_token", "")
+    epoch = _figures_epoch() if request.endpoint == "showcase.index" else ""
     tag = showcase.etag(request.full_path, current_language(), viewer, token,
-                        changed.isoformat())
+                        changed.isoformat(), epoch)
     return tag, changed
 
 
@@ -77,13 +113,12 @@ def index():
     criteria = showcase.ShowcaseFilter.from_args(request.args)
 
     def build():
-        from tadafur.oversight.services import programme_figures
-
-        projects = showcase.list_projects(criteria)
+        projects, found = showcase.list_projects(criteria)
         return render_template("showcase/index.html", criteria=criteria,
-                               figures=programme_figures(), groups=showcase.grouped(projects),
-                               found=len(projects), choices=showcase.filter_choices(),
-                               communes=showcase.partner_communes())
+                               figures=_programme_figures(), groups=showcase.grouped(projects),
+                               found=found, pages=-(-found // showcase.PAGE_SIZE),
+                               choices=showcase.filter_choices(),
+                               communes=showcase.communes_by_region())
 
     return _conditional(build)
 
@@ -97,8 +132,9 @@ def commune(commune_id: int):
     criteria = showcase.ShowcaseFilter.from_args(request.args)
 
     def build():
-        projects = showcase.list_projects(criteria, commune_id=found.id)
+        projects, total = showcase.list_projects(criteria, commune_id=found.id)
         return render_template("showcase/commune.html", commune=found, projects=projects,
+                               total=total, pages=-(-total // showcase.PAGE_SIZE),
                                criteria=criteria, choices=showcase.filter_choices())
 
     return _conditional(build)

@@ -90,3 +90,20 @@ def test_the_project_page_costs_a_bounded_number_of_queries(client, count_querie
     with count_queries() as counter:
         assert client.get(f"/showcase/projects/{closed_project.id}").status_code == 200
     assert counter.count <= 25, counter.count
+
+
+def test_the_list_is_paged(client, monkeypatch, agent, commune, association):
+    from tadafur.showcase import public
+
+    monkeypatch.setattr(public, "PAGE_SIZE", 2)
+    made = []
+    for _ in range(3):
+        project = in_execution(agent, commune, association)
+        project.publication_approved = True
+        made.append(project.reference)
+    db.session.flush()
+    first = client.get("/showcase").get_data(as_text=True)
+    second = client.get("/showcase?page=2").get_data(as_text=True)
+    assert sum(ref in first for ref in made) == 2 and sum(ref in second for ref in made) == 1
+    assert "page=2" in first and "Page 2 of 2" in second
+    assert "page=2" in client.get(f"/showcase/communes/{commune.id}").get_data(as_text=True)
