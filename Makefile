@@ -9,25 +9,22 @@ PORT   ?= 5000
 .PHONY: run test test-fast bench translations compile-translations lint check-workflow clean \
 	system-packages-runtime system-packages-test
 
-# The Debian packages of packages/debian.txt: installed when missing (as root), or named in one
-# apt-get line to run (otherwise).
+# The Debian packages the project needs: this is the one list (README, "A new machine"; .ci/run
+# installs through `make system-packages-test`). `make run` and `make test` check it first: as
+# root they install what is missing, otherwise they stop with the apt-get line to run.
+# runtime: WeasyPrint renders the PDFs with Pango and HarfBuzz; without libharfbuzz-subset0 it
+# warns at import (an error under pytest) and embeds whole fonts.
+DEBIAN_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+# test: the browser tests drive the system Chromium; PDF tests read pages with pdftotext and
+# pdftoppm; msgfmt checks the catalogs; psql, pg_isready and pg_dump (backup tests) for
+# PostgreSQL 15 (Debian 12's client is 15).
+DEBIAN_TEST := chromium poppler-utils gettext postgresql-client
+
 system-packages-runtime:
-	@scripts/system-packages runtime
+	@scripts/system-packages $(DEBIAN_RUNTIME)
 
 system-packages-test:
-	@scripts/system-packages runtime test
-
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
-	touch $@
-
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(VENV)/.installed $@
+	@scripts/system-packages $(DEBIAN_RUNTIME) $(DEBIAN_TEST)
 
 compile-translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations

@@ -95,6 +95,19 @@ def make_app(url: str, **overrides) -> Flask:
     return application
 
 
+@pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has marked its tests
+def pytest_collection_modifyitems(config, items) -> None:
+    """The longest tests first (real servers and 300,000 events, then the browser), so that
+    xdist's workers do not end the run waiting on one long test picked up last."""
+
+    def weight(item) -> int:
+        if item.get_closest_marker("slow"):
+            return 0
+        return 1 if item.get_closest_marker("browser") else 2
+
+    items.sort(key=weight)
+
+
 @pytest.fixture(scope="session", params=DATABASES)
 def app(request, tmp_path_factory) -> Iterator[Flask]:
     application = make_app(database_url(request.param, tmp_path_factory),
