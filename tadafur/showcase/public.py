@@ -84,10 +84,12 @@ def published():
 def fingerprint() -> dt.datetime:
     """When anything a public page shows last changed: one statement of indexed maxima.
 
-    Public pages use it as Last-Modified and in their ETag, so a revalidation answers 304
-    without building the page."""
+    Public pages put it (to the microsecond) in their ETag and (to the second) in
+    Last-Modified, so a revalidation answers 304 without building the page."""
     parts = [
-        select(func.max(Project.updated_at)).where(Project.publication_approved.is_(True)),
+        # Every project, not only the published ones: a withdrawn publication must change it.
+        select(func.max(Project.updated_at)),
+        select(func.max(Commune.updated_at)),
         select(func.max(IndicatorValue.created_at)),
         select(func.max(Lesson.updated_at)),
         select(func.max(PublicPhoto.created_at)),
@@ -96,8 +98,7 @@ def fingerprint() -> dt.datetime:
         select(func.max(FinalReport.updated_at)),
     ]
     row = db.session.execute(select(*[part.scalar_subquery() for part in parts])).one()
-    latest = max((value for value in row if value is not None), default=EPOCH)
-    return latest.replace(microsecond=0)
+    return max((value for value in row if value is not None), default=EPOCH)
 
 
 def etag(*parts: Any) -> str:
@@ -190,6 +191,11 @@ def communes_by_region() -> list[dict]:
 
 
 # ---------------------------------------------------------------- one project
+
+def is_published(project_id: int) -> bool:
+    return bool(db.session.scalar(select(Project.publication_approved)
+                                  .where(Project.id == project_id)))
+
 
 def published_or_none(project_id: int) -> Project | None:
     return db.session.scalar(

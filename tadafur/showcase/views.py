@@ -98,10 +98,10 @@ def _conditional(build) -> Response:
     tag, changed = _validators()
     not_modified = (tag in request.if_none_match) if request.if_none_match else (
         request.if_modified_since is not None
-        and request.if_modified_since.replace(tzinfo=None) >= changed)
+        and request.if_modified_since.replace(tzinfo=None) >= changed.replace(microsecond=0))
     response = Response(status=304) if not_modified else make_response(build())
     response.set_etag(tag)
-    response.last_modified = changed
+    response.last_modified = changed.replace(microsecond=0)
     response.headers["Cache-Control"] = "private, no-cache"
     response.headers["Vary"] = "Cookie, Accept-Language"
     return response
@@ -164,7 +164,7 @@ def project(project_id: int):
 def photo(photo_id: int):
     found = db.session.get(PublicPhoto, photo_id)
     if found is None or not found.consent_confirmed \
-            or showcase.published_or_none(found.project_id) is None:
+            or not showcase.is_published(found.project_id):
         abort(404)
     response = make_response(public_bytes(found))
     response.mimetype = "image/jpeg"
@@ -183,9 +183,15 @@ def sheet(project_id: int):
     language = request.args.get("lang") or current_language()
     if language not in sheets.LANGUAGES:
         language = "bilingual"
-    document = sheets.sheet_for(found, language)
+    from tadafur.core.errors import render_error
+    from tadafur.documents.services import DocumentError, stored_bytes
+
+    try:
+        document = sheets.sheet_for(found, language)
+    except DocumentError as error:
+        db.session.rollback()
+        return render_error(503, error.message)
     db.session.commit()
-    from tadafur.documents.services import stored_bytes
 
     response = make_response(stored_bytes(document))
     response.mimetype = "application/pdf"

@@ -107,3 +107,17 @@ def test_the_list_is_paged(client, monkeypatch, agent, commune, association):
     assert sum(ref in first for ref in made) == 2 and sum(ref in second for ref in made) == 1
     assert "page=2" in first and "Page 2 of 2" in second
     assert "page=2" in client.get(f"/showcase/communes/{commune.id}").get_data(as_text=True)
+
+
+def test_a_withdrawn_publication_is_not_served_from_the_cache(client, closed_project,
+                                                              officer):
+    from tadafur.oversight.services import set_publication
+
+    first = client.get("/showcase")
+    assert closed_project.reference in first.get_data(as_text=True)
+    set_publication(closed_project, False, officer)
+    db.session.flush()
+    again = client.get("/showcase", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200
+    assert closed_project.reference not in again.get_data(as_text=True)
+    assert client.get(f"/showcase/projects/{closed_project.id}").status_code == 404
