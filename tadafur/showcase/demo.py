@@ -75,7 +75,11 @@ def _replicate(candidates: list[Project]) -> int:
 
 
 def register() -> None:
+    """After the projects' seeder, whichever module is imported first."""
     from tadafur.demo.seed import DEMO_SEEDERS
+    from tadafur.projects import demo as projects_demo
+
+    projects_demo.register()
 
     if seed_showcase not in DEMO_SEEDERS:
         DEMO_SEEDERS.append(seed_showcase)
