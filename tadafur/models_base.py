@@ -8,6 +8,8 @@ from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from tadafur.i18n import localized
+
 
 def utcnow() -> dt.datetime:
     """Naive UTC, microsecond precision: what both SQLite and PostgreSQL store unchanged."""
@@ -42,6 +44,4 @@ class TrilingualName:
 
     @property
     def name(self) -> str:
-        from tadafur.i18n import localized
-
         return localized(self)

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, false, func, or_, select
 
+from tadafur.audit.services import record
 from tadafur.core.filters import optional_date, optional_id
 from tadafur.execution.models import IndicatorValue, Tranche
 from tadafur.extensions import db
@@ -263,8 +264,6 @@ def published_projects(language: str) -> list[dict]:
 def set_publication(project: Project, approved: bool, actor=None) -> None:
     """Approve (or withdraw) a project's publication in the open data and the showcase;
     audited as `actor` (the signed-in user when None)."""
-    from tadafur.audit.services import record
-
     if project.publication_approved == approved:
         return
     before = project.publication_approved

@@ -16,10 +16,14 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from tadafur.accounts.models import Membership, Role, User
+from tadafur.demo.seed import DEMO_PASSWORD, seed_associations, showcase_communes
+from tadafur.execution.demo import record_execution
 from tadafur.extensions import db
 from tadafur.organisations.models import Association, Commune
 from tadafur.projects import services
 from tadafur.projects.models import Project, Theme
+from tadafur.reporting.demo import STEPS as REPORTING_STEPS
+from tadafur.workflow import services as workflow
 
 # The path from a new draft to each state; each step is (who, trigger, comment, data).
 ENDORSE = [("president", "signoff:endorsement", None, {"decision": "approve"}),
@@ -182,8 +186,6 @@ def _fill(project: Project, cast: dict[str, User], spec: DemoProject) -> None:
 
 
 def _walk(project: Project, cast: dict[str, User], steps: list[Step], password: str) -> None:
-    from tadafur.reporting.demo import STEPS as REPORTING_STEPS
-    from tadafur.workflow import services as workflow
 
     for who, trigger, comment, data in steps:
         actor = cast[who]
@@ -191,7 +193,6 @@ def _walk(project: Project, cast: dict[str, User], steps: list[Step], password: 
             REPORTING_STEPS[trigger](project, cast, password)
             continue
         if trigger == "execution_records":
-            from tadafur.execution.demo import record_execution
 
             record_execution(project, cast)
             continue
@@ -207,7 +208,6 @@ def seed_projects() -> int:
     """Add the demo projects that are missing; return how many were added."""
     from werkzeug.security import generate_password_hash
 
-    from tadafur.demo.seed import DEMO_PASSWORD, seed_associations, showcase_communes
 
     services.seed_themes()
     communes = showcase_communes()
@@ -246,13 +246,3 @@ def seed_projects() -> int:
 
 
 SEEDER: Callable[[], int] = seed_projects
-
-
-def register() -> None:
-    from tadafur.demo.seed import DEMO_SEEDERS
-
-    if seed_projects not in DEMO_SEEDERS:
-        DEMO_SEEDERS.append(seed_projects)
-
-
-register()

@@ -16,6 +16,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
 from tadafur.audit.services import record
+from tadafur.errors import TadafurError
 from tadafur.execution import attachments as files
 from tadafur.execution.models import Attachment
 from tadafur.extensions import db
@@ -26,10 +27,8 @@ QUALITY = 82
 Image.MAX_IMAGE_PIXELS = 40_000_000  # a decompression bomb is refused, not decoded
 
 
-class PhotoError(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message, self.field = message, field
+class PhotoError(TadafurError):
+    """A refusal with its translated message and the form field it concerns."""
 
 
 def web_copy(data: bytes) -> tuple[bytes, int, int]:

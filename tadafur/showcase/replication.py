@@ -18,16 +18,15 @@ from flask_babel import gettext as _
 
 from tadafur.access import can
 from tadafur.audit.services import record
+from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.projects import services as projects
 from tadafur.projects.models import Project
 from tadafur.showcase.models import Replication
 
 
-class ReplicationError(Exception):
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message, self.field = message, field
+class ReplicationError(TadafurError):
+    """A refusal with its translated message and the form field it concerns."""
 
 
 def may_start_from(user: Any, source: Project) -> bool:

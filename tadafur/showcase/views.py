@@ -28,8 +28,7 @@ from flask_wtf.csrf import generate_csrf
 from tadafur.access import public
 from tadafur.extensions import db
 from tadafur.i18n import current_language, text_direction
-from tadafur.showcase import public as showcase
-from tadafur.showcase import sheet as sheets
+from tadafur.showcase import public as showcase, sheet as sheets
 from tadafur.showcase.models import PublicPhoto
 from tadafur.showcase.photos import public_bytes
 
