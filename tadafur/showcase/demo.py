@@ -79,7 +79,8 @@ def register() -> None:
     from tadafur.demo.seed import DEMO_SEEDERS
     from tadafur.projects import demo as projects_demo
 
-    projects_demo.register()
+    if projects_demo.seed_projects not in DEMO_SEEDERS:
+        DEMO_SEEDERS.append(projects_demo.seed_projects)
 
     if seed_showcase not in DEMO_SEEDERS:
         DEMO_SEEDERS.append(seed_showcase)

@@ -1,4 +1,4 @@
-"""The showcase module's registrations, made at start-up (`workflow.hooks.load_plugins`):
+"""The showcase module's registrations (called once by tadafur.wiring at app start):
 
 - documents.RENDERERS['project_sheet']: the public project sheet's layout;
 - the lessons index's flush listener (importing `lessons` installs it);
@@ -13,6 +13,3 @@ def register_hooks() -> None:
 
     sheet.register()
     demo.register()
-
-
-register_hooks()

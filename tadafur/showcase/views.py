@@ -43,7 +43,7 @@ def _helpers() -> dict:
     from tadafur.workflow.labels import party_label
     from tadafur.workflow.services import phase_label
 
-    return {"phase_of": showcase.phase_of, "showcase_party": party_label,
+    return {"showcase_phase_of": showcase.phase_of, "showcase_party": party_label,
             "sheet_language": language_label,
             "funder_label": lambda code: str(FUNDER_LABELS.get(code, code)),
             "phase_pairs": lambda phases: [(p, phase_label(p)) for p in phases]}
