@@ -2,7 +2,7 @@
 pg_trgm on PostgreSQL)
 
 Revision ID: 0019
-Revises: 0006
+Revises: 0016
 Create Date: 2026-11-30 15:30:00
 
 """
@@ -13,7 +13,7 @@ from tadafur.models_base import UTCDateTime
 from tadafur.showcase.models import PG_TRGM, SQLITE_FTS, SQLITE_FTS_DROP
 
 revision = '0019'
-down_revision = '0006'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

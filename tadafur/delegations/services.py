@@ -24,6 +24,7 @@ from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.notifications.services import notify
 from tadafur.projects.models import Project
+from tadafur.vocabulary import day, phrase
 
 from .models import Delegation
 
@@ -160,9 +161,9 @@ def grant(actor: User, *, membership_id: int | None, delegate_id: int | None,
     record("delegation.granted", obj=delegation, actor=actor,
            summary=f"{actor.full_name} -> {delegate.full_name} ({membership.role})",
            after=_values(delegation))
-    _tell(delegate, lambda _lang: _(
+    _tell(delegate, phrase(
         "%(name)s delegated their sign-off to you from %(start)s to %(end)s.",
-        name=actor.full_name, start=starts_on.isoformat(), end=ends_on.isoformat()))
+        name=actor.full_name, start=day(starts_on), end=day(ends_on)))
     return delegation
 
 
@@ -185,7 +186,7 @@ def revoke(actor: User, delegation: Delegation) -> None:
     record("delegation.revoked", obj=delegation, actor=actor,
            summary=f"{delegation.delegator.full_name} -> {delegation.delegate.full_name}",
            before={"revoked_at": None}, after={"revoked_at": delegation.revoked_at})
-    _tell(delegation.delegate, lambda _lang: _(
+    _tell(delegation.delegate, phrase(
         "%(name)s revoked the delegation of their sign-off to you.",
         name=delegation.delegator.full_name))
 

@@ -49,6 +49,9 @@ SIGNATORY_FINDERS: list = []
 
 
 GENERATABLE = (CONVENTION, SIGNOFF_RECORD)  # from the documents tab
+# kind -> callable(project, actor, language): a registered copy of an existing report in the
+# language chosen when downloading (the reporting module registers them).
+COPY_PRODUCERS: dict = {}
 
 
 # kind -> callable(project, document, common context) -> HTML, for documents another module

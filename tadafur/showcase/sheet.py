@@ -87,8 +87,8 @@ def render_html(project: Project, document: RegisteredDocument, common: dict) ->
         parts[language] = _part(project, language, page, len(languages) > 1)
     lang = "fr" if document.language == "bilingual" else document.language
     with force_locale(lang):
-        return render_template("showcase/sheet.html", **common, lang=lang, parts=parts,
-                               bilingual=len(languages) > 1)
+        return render_template("showcase/sheet.html", **{**common, "lang": lang},
+                               parts=parts, bilingual=len(languages) > 1)
 
 
 def register() -> Any:

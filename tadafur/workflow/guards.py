@@ -18,6 +18,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from tadafur.i18n import format_amount
+from tadafur.vocabulary import list_words
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def missing_for_proposal(project: Any) -> list[str]:
 
 @guard("proposal_complete",
        refusal=lambda project: _("The proposal is not complete: it still needs %(missing)s.",
-                                 missing=", ".join(missing_for_proposal(project))),
+                                 missing=list_words(missing_for_proposal(project))),
        negated_refusal=lambda project: _("The proposal is already complete."))
 def proposal_complete(project: Any) -> bool:
     return not missing_for_proposal(project)
@@ -93,7 +94,7 @@ def _open_activities(project: Any) -> list[Any]:
 @guard("all_activities_done_or_closed",
        refusal=lambda project: _(
            "Every activity must be done, or closed with a reason, first. Still open: "
-           "%(titles)s.", titles=", ".join(a.title for a in _open_activities(project))),
+           "%(titles)s.", titles=list_words(a.title for a in _open_activities(project))),
        negated_refusal=lambda project: _("Every activity is already done or closed."))
 def all_activities_done_or_closed(project: Any) -> bool:
     return not _open_activities(project)
