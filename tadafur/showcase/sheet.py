@@ -93,4 +93,6 @@ def render_html(project: Project, document: RegisteredDocument, common: dict) ->
 
 def register() -> Any:
     """Called by `tadafur.showcase.hooks` at start-up."""
-    documents.RENDERERS[SHEET] = render_html
+    from tadafur.documents.queries import RENDERERS
+
+    RENDERERS[SHEET] = render_html
