@@ -403,3 +403,26 @@ def _write_final_report(user, project) -> bool:
 @rule("evaluation.score", writes=True)
 def _score_evaluation(user, project) -> bool:
     return _acts_for_one_of(user, project, _reports_rules(project).evaluation_scorers)
+
+
+# ---------------------------------------------------------------- capitalisation (showcase)
+
+@rule("project.replicate", writes=True)
+def _replicate_project(user, project) -> bool:
+    """Start a new draft from a project: who may create projects, from a published project
+    or one they may see."""
+    return user.has_role(Role.COMMUNE_AGENT, Role.ASSOCIATION_MEMBER) and (
+        bool(project.publication_approved) or can(user, "project.view", project))
+
+
+@rule("lessons.view", writes=False)
+def _view_lessons(user, _obj) -> bool:
+    """The lessons library: the programme's partners (anyone holding a role); it shows
+    published projects' lessons and those of the projects the user may see."""
+    return bool(user.roles)
+
+
+@rule("photo.publish", writes=True)
+def _publish_photo(user, project) -> bool:
+    """The association decides which of its photos may be published (consent confirmed)."""
+    return "association" in party_of(user, project)

@@ -7,7 +7,8 @@ import importlib.util
 from types import ModuleType
 
 DOMAINS = ("accounts", "organisations", "audit", "workflow", "projects", "execution",
-           "documents", "notifications", "oversight", "reporting", "delegations", "amendments")
+           "documents", "notifications", "oversight", "reporting", "delegations", "amendments",
+           "showcase")
 
 
 def domain_submodules(submodule: str) -> list[ModuleType]:

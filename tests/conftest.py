@@ -87,6 +87,7 @@ def make_app(url: str, **overrides) -> Flask:
         "LOGIN_LOCK_SECONDS": 900,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "AUDIT_VERIFY_IN_BACKGROUND": False,  # threads would share the test transaction
+        "SHOWCASE_FIGURES_SECONDS": 0,  # figures recomputed per request (no cross-test cache)
     }
     config.update(overrides)
     application = create_app(config)

@@ -2,7 +2,7 @@
 and whether a sign-off checked the second factor
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0019
 Create Date: 2026-11-30 15:00:00
 
 """
@@ -12,7 +12,7 @@ from alembic import op
 import tadafur.models_base
 
 revision = '0020'
-down_revision = '0016'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -26,6 +26,8 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("delegations.index", _l("Delegations"), "delegation.grant", 35),
     NavItem("organisations.communes", _l("Communes"), "reference.view", 60),
     NavItem("organisations.associations", _l("Associations"), "reference.view", 61),
+    NavItem("showcase.library", _l("Lessons library"), "lessons.view", 65),
+    NavItem("showcase.index", _l("Showcase"), None, 66),
     NavItem("projects.themes", _l("Themes"), "reference.manage", 70),
     NavItem("oversight.dashboard", _l("Dashboards"), "dashboards.view", 75),
     NavItem("audit.overview", _l("Audit trail"), "audit.view", 80),

@@ -118,6 +118,8 @@ def render(project: Any, document: Any, sections: Sections = None,
     common = common_context(project, document)
     context = context or {}
     kind = document.kind
+    if kind in services.RENDERERS:  # laid out by another module (the showcase's sheet)
+        return rendering.render_pdf(services.RENDERERS[kind](project, document, common))
     if kind == services.CONVENTION:
         return rendering.render_pdf(convention_html(project, document, common))
     if kind == services.AMENDMENT or (kind == services.CONVENTION_SIGNED

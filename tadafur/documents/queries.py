@@ -54,6 +54,12 @@ GENERATABLE = (CONVENTION, SIGNOFF_RECORD)  # from the documents tab
 COPY_PRODUCERS: dict = {}
 
 
+# kind -> callable(project, document, common context) -> HTML, for documents another module
+# lays out (the showcase's public project sheet): registered, stored and verified like
+# every other document.
+RENDERERS: dict = {}
+
+
 LANGUAGES = ("ar", "fr", "bilingual")
 
 
@@ -71,6 +77,7 @@ def kind_label(kind: str) -> str:
         "final_report": _("Final report"),
         "evaluation_report": _("Evaluation report"),
         "audit_extract": _("Audit extract"),
+        "project_sheet": _("Project sheet"),
     }.get(kind, kind)
 
 

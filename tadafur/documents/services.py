@@ -19,7 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 
 from tadafur.audit import services as audit  # audit.record read at call time (tests stop it)
-from tadafur.documents import compose, rendering, sealing
+from tadafur.documents import compose, queries, rendering, sealing
 from tadafur.documents.compose import (  # noqa: F401  (their callers import them from here)
     party_label,
     verification_url,
@@ -83,7 +83,7 @@ def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
     and what the amendments module hands over) and a sealed report's sign-off record
     (`signoffs`, `signed_document`). `final` overrides the kind's default.
     """
-    if kind not in KINDS:
+    if kind not in KINDS and kind not in queries.RENDERERS:
         raise DocumentError(_("Unknown kind of document."))
     language = language or current_app.config.get("DOCUMENTS_CONVENTION_LANGUAGE", "bilingual")
     if language not in LANGUAGES:

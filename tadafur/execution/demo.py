@@ -59,6 +59,35 @@ def tiny_png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (47, 1
             + chunk(b"IEND", b""))
 
 
+def demo_photo(seed: int) -> bytes:
+    """A generated "photo" of a workshop hall (chairs, a board, the window's light), with
+    camera and GPS metadata such as a phone writes: the public copy must lose them."""
+    import io
+    import random
+
+    from PIL import Image, ImageDraw
+
+    rng = random.Random(seed)
+    image = Image.new("RGB", (1600, 1066), (236, 228, 214))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 700, 1600, 1066), fill=(168, 132, 96))  # floor
+    draw.rectangle((560, 140, 1040, 460), fill=(38, 84, 64), outline=(90, 60, 30), width=14)
+    draw.rectangle((1180, 120, 1500, 520), fill=(188, 222, 240))  # window
+    hue = rng.choice([(0, 88, 107), (180, 69, 31), (30, 107, 52), (79, 124, 172)])
+    for row in range(3):
+        for col in range(7):
+            x, y = 140 + col * 190 + rng.randint(-12, 12), 620 + row * 130
+            draw.rectangle((x, y, x + 90, y + 70), fill=hue)
+            draw.rectangle((x + 10, y + 70, x + 18, y + 120), fill=(60, 60, 60))
+            draw.rectangle((x + 72, y + 70, x + 80, y + 120), fill=(60, 60, 60))
+    exif = Image.Exif()
+    exif[0x010F], exif[0x0110] = "DemoPhone", "Model 7"
+    exif[0x8825] = {1: "N", 2: (33.0, 35.0, 12.0), 3: "W", 4: (7.0, 36.0, 48.0)}
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=85, exif=exif)
+    return buffer.getvalue()
+
+
 def _paid(day: dt.date) -> dt.date | None:
     """Paid on `day` when that is past; otherwise only planned (the demo may be seeded early)."""
     return day if day <= utcnow().date() else None
@@ -102,3 +131,7 @@ def record_execution(project, cast: dict) -> None:
                               "compte-rendu-atelier.pdf",
                               activity_id=project.activities[0].id if project.activities
                               else None, caption="Compte rendu signé par les deux parties")
+    services.store_attachment(cast["member"], project, demo_photo(project.id),
+                              "atelier-de-lancement.jpg",
+                              activity_id=project.activities[0].id if project.activities
+                              else None, caption="La salle de l'atelier de lancement")

@@ -261,13 +261,30 @@ def published_projects(language: str) -> list[dict]:
     return rows
 
 
-def set_publication(project: Project, approved: bool) -> None:
+def set_publication(project: Project, approved: bool, actor=None) -> None:
+    """Approve (or withdraw) a project's publication in the open data and the showcase;
+    audited as `actor` (the signed-in user when None)."""
     if project.publication_approved == approved:
         return
     before = project.publication_approved
     project.publication_approved = approved
     project.version += 1
     db.session.flush()
-    record("project.publication_changed", obj=project, project=project,
+    record("project.publication_changed", obj=project, project=project, actor=actor,
            summary="publication approved" if approved else "publication withdrawn",
            before={"publication_approved": before}, after={"publication_approved": approved})
+
+
+def programme_figures() -> dict:
+    """The programme's headline figures for its public pages (the showcase): aggregates
+    only, never a project or a person. Four grouped queries."""
+    criteria = DashboardFilter()
+    counts = db.session.execute(
+        select(Project.state, func.count(Project.id)).group_by(Project.state)).all()
+    by_phase = dict.fromkeys(phases(), 0)
+    for state, count in counts:
+        phase = _phase(state)
+        by_phase[phase] = by_phase.get(phase, 0) + count
+    communes = db.session.scalar(select(func.count(func.distinct(Project.commune_id)))) or 0
+    return {"projects": sum(by_phase.values()), "communes": communes, "by_phase": by_phase,
+            "budget_by_funder": _budget_by_funder(criteria), "reached": _reached(criteria)}

@@ -110,6 +110,11 @@ DEMO_PROJECTS = [
                 EVALUATED, amount=58000),
     DemoProject("Conseil des enfants", "مجلس الأطفال", "youth_participation", CLOSED,
                 amount=75000),
+    # Two more closed projects, so the public showcase and the lessons library have several.
+    DemoProject("Budget participatif des jeunes", "الميزانية التشاركية للشباب",
+                "youth_participation", CLOSED, amount=68000),
+    DemoProject("Espace femmes et citoyenneté", "فضاء النساء والمواطنة",
+                "women_participation", CLOSED, amount=62000),
     DemoProject("Éclairage public solaire", "الإنارة العمومية بالطاقة الشمسية", "environment",
                 [*ENDORSE, ("officer", "reject",
                             "Projet d'infrastructure hors du champ du programme.", {})]),

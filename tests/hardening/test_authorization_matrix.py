@@ -70,6 +70,10 @@ POLICY: dict[str, tuple[set[str], set[str]]] = {
     "delegations.view": (ALL, ALL),
     "delegation.grant": ({"president", "chair", "officer"}, {"president", "chair", "officer"}),
     "delegation.revoke": (EVERYONE - {"reviewer"}, EVERYONE - {"reviewer"}),
+    # capitalisation (showcase): the matrix's projects are not published
+    "project.replicate": ({"agent", "member"}, set()),
+    "lessons.view": (EVERYONE, EVERYONE),
+    "photo.publish": (ASSOCIATION, set()),
 }
 
 # endpoint -> the permission that must guard it (public / authenticated for the open ones)
@@ -163,6 +167,15 @@ ROUTES: dict[str, str] = {
     "reporting.show_report": "reports.view",
     "reporting.submit_report": "reports.write",
     "reporting.validate_report": "reports.validate",
+    "showcase.commune": "public",
+    "showcase.feed": "public",
+    "showcase.index": "public",
+    "showcase.library": "lessons.view",
+    "showcase.photo": "public",
+    "showcase.project": "public",
+    "showcase.public_photos": "photo.publish",
+    "showcase.sheet": "public",
+    "showcase.start_from": "project.replicate",
 }
 EXEMPT = {"static", "bench_floor"}  # files; the benchmark's floor (only with BENCH_FLOOR)
 LAST = ("accounts.logout",)  # ends the session (a redirect to the login page): asked last
@@ -170,7 +183,7 @@ LAST = ("accounts.logout",)  # ends the session (a redirect to the login page): 
 LOGIN_STEPS = {"accounts.login_code"}
 # Arguments naming objects the matrix does not make: 404 is then as good as 403.
 MISSING_OBJECTS = {"grant_id", "token", "code", "tranche_id", "attachment_id", "report_id",
-                   "amendment_id", "delegation_id"}
+                   "amendment_id", "delegation_id", "photo_id"}
 # Arguments that name an object of a commune or an association: asked with own and other's.
 SCOPED_ARGUMENTS = {"project_id", "activity_id", "line_id", "indicator_id", "document_id"}
 
