@@ -97,8 +97,9 @@ def make_app(url: str, **overrides) -> Flask:
 
 @pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has marked its tests
 def pytest_collection_modifyitems(config, items) -> None:
-    """The longest tests first (real servers and 300,000 events, then the browser), so that
-    xdist's workers do not end the run waiting on one long test picked up last."""
+    """The longest tests first (slow ones, then the browser's journeys; `make test` runs those
+    marked `alone` before, by themselves), so that xdist's workers do not end the run waiting
+    on one long test picked up last."""
 
     def weight(item) -> int:
         if item.get_closest_marker("slow"):

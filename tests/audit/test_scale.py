@@ -15,7 +15,7 @@ from tadafur.extensions import db
 from tadafur.organisations.models import Commune
 from tests.factories import login
 
-pytestmark = [pytest.mark.committing, pytest.mark.slow]
+pytestmark = [pytest.mark.committing, pytest.mark.slow, pytest.mark.alone]
 EVENTS = 300_000
 
 

@@ -34,7 +34,7 @@ from tests.factories import PASSWORD, make_association, make_user
 from tests.hardening import servers
 from tests.workflow.conftest import act, build_project, to_state
 
-pytestmark = [pytest.mark.committing, pytest.mark.slow]
+pytestmark = [pytest.mark.committing, pytest.mark.slow, pytest.mark.alone]
 
 
 def _prepare(url: str, folder: Path, target: str) -> tuple:
