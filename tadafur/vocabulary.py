@@ -111,6 +111,7 @@ DOCUMENT_KINDS = {
     "signoff_record": _l("Sign-off record"), "amendment": _l("Amendment to the convention"),
     "monitoring_report": _l("Monitoring report"), "final_report": _l("Final report"),
     "evaluation_report": _l("Evaluation report"), "audit_extract": _l("Audit extract"),
+    "project_sheet": _l("Project sheet"),
 }
 STATUSES = {  # reports, amendments, activities
     "draft": _l("Draft"), "submitted": _l("Submitted"), "returned": _l("Returned"),
@@ -132,6 +133,8 @@ OBJECT_TYPES = {
     "monitoring_report": _l("Monitoring report"), "final_report": _l("Final report"),
     "evaluation_entry": _l("Evaluation score"), "evaluation": _l("Evaluation"),
     "amendment": _l("Amendment"), "delegation": _l("Delegation"),
+    "project_replication": _l("Project started from another project"),
+    "public_photo": _l("Published photo"),
     "auditor_grant": _l("Auditor access"), "audit_checkpoint": _l("Exported chain head"),
 }
 

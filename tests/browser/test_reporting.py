@@ -200,8 +200,9 @@ def test_a_project_from_execution_to_closed_in_arabic(page, live_server, browser
         _act(page, "signoff:joint_evaluation", password=signer.password)
     _expect_state(page, "closed")
     page.goto(f"/projects/{project_id}?tab=documents")
-    # two monitoring reports, the final report and the evaluation report, all registered
-    expect(page.locator('#tab-panel a[href*="/documents/"][href$="/download"]')).to_have_count(4)
+    # two monitoring reports, the final and evaluation reports put to signature, and both of
+    # those sealed with their sign-off record once their gates completed: six registered
+    expect(page.locator('#tab-panel a[href*="/documents/"][href$="/download"]')).to_have_count(6)
     page_checked(page, "project-closed-documents-ar")
     db.session.rollback()
     assert db.session.get(Project, project_id).state == "closed"

@@ -68,7 +68,9 @@ def cheap_pdfs():
     try:
         yield
     finally:
-        pipeline.render = original
+        # Remove the instance attribute (assigning `original` back would keep shadowing the
+        # class's method, and later tests that patch Pipeline.render would not reach it).
+        del pipeline.render
 
 
 @pytest.fixture
