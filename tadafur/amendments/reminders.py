@@ -8,32 +8,7 @@ import datetime as dt
 from sqlalchemy import select
 
 from tadafur.access import acts_for
-from tadafur.amendments.diff import (  # moved; importable from here as before
-    BudgetRow as BudgetRow,
-    Diff as Diff,
-    FieldRow as FieldRow,
-    FunderRow as FunderRow,
-    diff as diff,
-    party_labels as party_labels,
-)
-from tadafur.amendments.queries import (  # moved; importable from here as before
-    CENT as CENT,
-    GATE as GATE,
-    JUSTIFICATION_MAX as JUSTIFICATION_MAX,
-    KIND_ORDER as KIND_ORDER,
-    TEXT_MAX as TEXT_MAX,
-    AmendmentError as AmendmentError,
-    amendments_of as amendments_of,
-    ensure_not_locked as ensure_not_locked,
-    gate_of as gate_of,
-    kind_label as kind_label,
-    locked_keys as locked_keys,
-    may_be_amended as may_be_amended,
-    may_sign as may_sign,
-    rules_of as rules_of,
-    signoffs_of as signoffs_of,
-    status_of as status_of,
-)
+from tadafur.amendments.queries import gate_of, rules_of, status_of
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.vocabulary import phrase
