@@ -40,6 +40,7 @@ from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Activity, BudgetLine, Funder, Indicator, Project
 from tadafur.projects.services import BUDGET_CATEGORIES, FUNDER_LABELS, lock
+from tadafur.workflow import dates
 from tadafur.workflow import services as workflow
 
 RECORDING_STATES = frozenset({"in_execution"})
@@ -332,19 +333,14 @@ def _money(value: Any, field: str) -> Decimal:
     return amount
 
 
-def _in_period(project: Project, day: dt.date | None, field: str) -> dt.date:
-    """A date within the project's period (start_date..end_date, when they are set)."""
-    if day is None:
-        raise ExecutionError(_("Enter a date."), field)
-    if (project.start_date and day < project.start_date) or (
-            project.end_date and day > project.end_date):
-        from tadafur.i18n import format_day
-
-        raise ExecutionError(
-            _("Enter a date within the project's period (%(start)s to %(end)s).",
-              start=format_day(project.start_date) if project.start_date else "…",
-              end=format_day(project.end_date) if project.end_date else "…"), field)
-    return day
+def _in_period(project: Project, day: dt.date | None, field: str,
+               kind: str = "expense") -> dt.date:
+    """A date allowed for `kind` by the workflow's date rules (`dates:`), which name the
+    range when they refuse (signature, the project's period and its grace, today)."""
+    try:
+        return dates.check(project, kind, day, field)
+    except dates.DateRefused as refused:
+        raise ExecutionError(refused.message, field) from None
 
 
 def _owned(model: Any, project: Project, row_id: Any, field: str | None = None) -> Any:
@@ -396,12 +392,11 @@ def record_tranche(actor: User, project: Project, values: dict) -> Tranche:
         raise ExecutionError(_("You may record the tranches of your own contribution only."),
                              "funder")
     amount = _money(values.get("amount"), "amount")
-    planned_on = _in_period(project, values.get("planned_on"), "planned_on")
     paid_on = values.get("paid_on")
     if paid_on is not None:
-        _in_period(project, paid_on, "paid_on")
-        if paid_on > utcnow().date():
-            raise ExecutionError(_("A payment date cannot be in the future."), "paid_on")
+        _in_period(project, paid_on, "paid_on", "tranche_paid")
+    planned_on = values.get("planned_on") or paid_on
+    planned_on = _in_period(project, planned_on, "planned_on", "tranche_planned")
     justification = (values.get("justification") or "").strip() or None
     if paid_on is not None:
         _check_paid_total(project, funder, amount, justification)
@@ -424,9 +419,7 @@ def pay_tranche(actor: User, project: Project, tranche_id: int, paid_on: dt.date
         raise ExecutionError(_("You may record the tranches of your own contribution only."))
     if tranche.paid:
         raise ExecutionError(_("This tranche is already paid."))
-    _in_period(project, paid_on, "paid_on")
-    if paid_on > utcnow().date():
-        raise ExecutionError(_("A payment date cannot be in the future."), "paid_on")
+    _in_period(project, paid_on, "paid_on", "tranche_paid")
     justification = (justification or "").strip() or tranche.justification
     _check_paid_total(project, tranche.funder, tranche.amount, justification, tranche.id)
     before = _tranche_values(tranche)
@@ -449,7 +442,7 @@ def record_expense(actor: User, project: Project, values: dict) -> Expense:
     _ensure_recording(project)
     line = _owned(BudgetLine, project, values.get("budget_line_id"), "budget_line_id")
     amount = _money(values.get("amount"), "amount")
-    spent_on = _in_period(project, values.get("spent_on"), "spent_on")
+    spent_on = _in_period(project, values.get("spent_on"), "spent_on", "expense")
     description = (values.get("description") or "").strip()
     if not description:
         raise ExecutionError(_("This field is required."), "description")
@@ -531,8 +524,9 @@ def record_indicator_value(actor: User, project: Project, values: dict) -> Indic
     project = lock(project)
     _ensure_recording(project)
     indicator = _owned(Indicator, project, values.get("indicator_id"), "indicator_id")
-    start = _in_period(project, values.get("period_start"), "period_start")
-    end = _in_period(project, values.get("period_end"), "period_end")
+    start = _in_period(project, values.get("period_start"), "period_start",
+                       "indicator_period")
+    end = _in_period(project, values.get("period_end"), "period_end", "indicator_period")
     if end < start:
         raise ExecutionError(_("The end date must not be before the start date."),
                              "period_end")

@@ -33,8 +33,10 @@ from tadafur.i18n import text_direction
 from tadafur.projects.models import Project
 from tadafur.projects.services import FUNDER_LABELS, load_for_page
 from tadafur.projects.views import render_tab
+from tadafur.workflow import dates
 
 blueprint = Blueprint("execution", __name__)
+DATE_KINDS = ("tranche_planned", "tranche_paid", "expense", "indicator_period")
 TAB = "execution"
 FORMS = {"tranche_form": (TrancheForm, "tranche"), "pay_form": (PayTrancheForm, "pay"),
          "expense_form": (ExpenseForm, "expense"), "progress_form": (ProgressForm, "progress"),
@@ -94,6 +96,7 @@ def tab_context(project: Project, **posted) -> dict:
         "may_upload": recording and can(current_user, "attachment.upload", project),
         "max_size": services.files.size_text(services.files.max_bytes()),
         "pay_tranche_id": posted.get("pay_tranche_id"),
+        "date_bounds": {kind: dates.bounds(project, kind) for kind in DATE_KINDS},
         **_forms(project, posted),
     }
 
@@ -102,6 +105,8 @@ def _field_error(form, error: services.ExecutionError) -> None:
     target = getattr(form, error.field, None) if error.field else None
     if target is not None:
         target.errors = [*target.errors, error.message]
+        if target.type == "DateField":  # a refused date is not offered again
+            target.raw_data, target.data = [], None
     else:
         form.form_errors.append(error.message)
 

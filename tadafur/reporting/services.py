@@ -37,6 +37,7 @@ from tadafur.reporting.models import (
     MonitoringReport,
     ReportValidation,
 )
+from tadafur.workflow import dates
 from tadafur.workflow import services as workflow
 from tadafur.workflow.definition import ReportRules, Signer
 
@@ -223,6 +224,14 @@ def funder_label(code: str) -> str:
 
 # ---------------------------------------------------------------- monitoring reports
 
+def _allowed(project: Project, kind: str, day: dt.date, field: str) -> None:
+    """The workflow's date rule for `kind` (its refusal names the allowed range)."""
+    try:
+        dates.check(project, kind, day, field)
+    except dates.DateRefused as refused:
+        raise ReportError(refused.message, field) from None
+
+
 REPORT_FIELDS = ("period_start", "period_end", "narrative", "achievements", "difficulties")
 
 
@@ -241,12 +250,8 @@ def _clean_report(project: Project, values: dict, report: MonitoringReport | Non
         raise ReportError(_("Enter the last day of the period."), "period_end")
     if end < start:
         raise ReportError(_("The period must end on or after its first day."), "period_end")
-    if project.start_date and start < project.start_date:
-        raise ReportError(_("The period must start within the project's dates (from "
-                            "%(date)s).", date=_day(project.start_date)), "period_start")
-    if project.end_date and end > project.end_date:
-        raise ReportError(_("The period must end within the project's dates (until "
-                            "%(date)s).", date=_day(project.end_date)), "period_end")
+    _allowed(project, "report_period", start, "period_start")
+    _allowed(project, "report_period", end, "period_end")
     overlapping = db.session.scalar(
         select(MonitoringReport).where(
             MonitoringReport.project_id == project.id,
@@ -448,9 +453,8 @@ def save_final_report(actor: Any, project: Project, values: dict) -> FinalReport
     day = values.get("committee_date")
     if day is not None and not isinstance(day, dt.date):
         raise ReportError(_("Enter a date."), "committee_date")
-    if day is not None and project.start_date and day < project.start_date:
-        raise ReportError(_("The committee met after the project started (%(date)s).",
-                            date=_day(project.start_date)), "committee_date")
+    if day is not None:
+        _allowed(project, "final_committee", day, "committee_date")
     cleaned["committee_date"] = day
     report = final_report_of(project)
     before = _final_values(report) if report else {}

@@ -149,6 +149,7 @@ class Definition:
     gates: dict[str, Gate] = field(default_factory=dict)
     reports: ReportRules = field(default_factory=ReportRules)
     amendments: AmendmentRules | None = None  # None: this version allows no amendment
+    dates: Any = None  # tadafur.workflow.dates.DateRules: when each kind of date may fall
 
     def state(self, name: str) -> State:
         return self.states[name]
@@ -601,7 +602,7 @@ def load_file(path: str | Path) -> Definition:
     if reader.errors:
         raise DefinitionError(reader.errors)
     reader.known_keys(data, {"name", "version", "label", "initial", "options", "phases",
-                             "transitions", "reports", "amendments"}, "(file)")
+                             "transitions", "reports", "amendments", "dates"}, "(file)")
     name = reader.text(data, "name", "(file)")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -620,6 +621,9 @@ def load_file(path: str | Path) -> Definition:
     _check_graph(reader, definition)
     if "amendments" in data:
         definition.amendments = _amendments(reader, data["amendments"], states)
+    from tadafur.workflow import dates
+
+    definition.dates = dates.read(reader, data.get("dates"), states)
     if reader.errors:
         raise DefinitionError(reader.errors)
     return definition

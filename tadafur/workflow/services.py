@@ -430,7 +430,7 @@ def _transition(user, project, definition, trigger, comment, data) -> None:
                               action=translate(transition.label)))
     if transition.comment_required and not comment:
         raise WorkflowError(_("A comment is required: say why."), field="comment")
-    values = _clean_fields(transition, data)
+    values = _clean_fields(project, transition, data)
     if transition.gate:
         status = gate_status(project, definition)
         if status is None or not status.complete:
@@ -454,7 +454,18 @@ def _check_guards(project: Project, transition: Transition) -> None:
             raise WorkflowError(guard.negated_refusal(project, **params))
 
 
-def _clean_fields(transition: Transition, data: dict) -> dict:
+def _check_date(project: Project, name: str, day: dt.date) -> None:
+    """A recorded date (committee, deliberation, visa) obeys the workflow's date rules."""
+    from tadafur.workflow import dates
+
+    try:
+        dates.check(project, name, day, name)
+    except dates.DateRefused as refused:
+        raise WorkflowError(_("%(field)s: %(why)s", field=field_label(name),
+                              why=refused.message), field=name) from None
+
+
+def _clean_fields(project: Project, transition: Transition, data: dict) -> dict:
     values = {}
     for name, kind in transition.fields:
         raw = data.get(name)
@@ -466,6 +477,7 @@ def _clean_fields(transition: Transition, data: dict) -> dict:
         try:
             if kind == "date":
                 value = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
+                _check_date(project, name, value)
                 values[name] = value.isoformat()
             elif kind == "integer":
                 number = int(str(raw))

@@ -157,7 +157,7 @@ def test_a_project_from_execution_to_closed_in_arabic(page, live_server, browser
     page.locator("#write-final").click()
     page.locator("#narrative").fill("أنجزت جميع الأنشطة وشارك 120 شابا وشابة.")
     page.locator("#lessons").fill("لجنة شهرية تسهل التتبع.")
-    page.locator("#committee_date").fill("2026-12-15")
+    page.locator("#committee_date").fill("2026-11-20")
     page.locator("#committee_attendees").fill("رئيس الجماعة، رئيسة الجمعية، إينابيل")
     page.locator("#committee_decisions").fill("المصادقة على التقرير النهائي.")
     page.locator("#final-form button[type=submit]").click()

@@ -32,7 +32,8 @@ def put_in_execution(project, actor) -> None:
     db.session.add(TransitionRecord(project_id=project.id, seq=seq, trigger="sign_convention",
                                     from_state=project.state, to_state="in_execution",
                                     workflow_version=project.workflow_version,
-                                    actor_id=actor.id))
+                                    actor_id=actor.id,
+                                    at=dt.datetime.combine(project.start_date, dt.time(9))))
     project.state = "in_execution"
     db.session.flush()
 
@@ -89,6 +90,6 @@ def scores(score: int = 3, **overrides) -> dict:
 
 
 FINAL = {"narrative": "Toutes les activités ont été réalisées.",
-         "lessons": "Un comité mensuel aide.", "committee_date": dt.date(2026, 12, 15),
+         "lessons": "Un comité mensuel aide.", "committee_date": dt.date(2026, 11, 20),
          "committee_attendees": "Commune, association, Enabel",
          "committee_decisions": "Clôture approuvée."}

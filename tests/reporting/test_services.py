@@ -46,7 +46,7 @@ def test_the_association_writes_a_draft_and_it_is_audited(running, member):
 
 @pytest.mark.parametrize("period, field", [
     ((dt.date(2025, 12, 1), dt.date(2026, 1, 31)), "period_start"),  # before the project
-    ((dt.date(2026, 12, 1), dt.date(2027, 1, 31)), "period_end"),    # after it
+    ((dt.date(2026, 11, 1), dt.date(2027, 1, 31)), "period_end"),    # ends in the future
     ((dt.date(2026, 3, 1), dt.date(2026, 2, 1)), "period_end"),      # ends before it starts
 ])
 def test_a_period_outside_the_project_is_refused(running, member, period, field):

@@ -73,10 +73,13 @@ def project(make_project):
     return make_project()
 
 
-DELIBERATION = {"session_date": "2026-02-10", "session_number": "12/2026", "vote_for": "21",
+# Recorded dates may not lie in the future nor before the project was created (the
+# workflow's `dates:` rules): the walk records them on the day it runs.
+TODAY = dt.date.today().isoformat()
+DELIBERATION = {"session_date": TODAY, "session_number": "12/2026", "vote_for": "21",
                 "vote_against": "2", "vote_abstain": "1"}
-SELECTION = {"committee_date": "2026-02-01", "score": "78.5"}
-VISA = {"visa_date": "2026-03-01", "visa_reference": "V-2026-113"}
+SELECTION = {"committee_date": TODAY, "score": "78.5"}
+VISA = {"visa_date": TODAY, "visa_reference": "V-2026-113"}
 
 
 def to_state(project, target, *, agent, president, chair, officer, member):

@@ -15,7 +15,7 @@ from tadafur.notifications.models import Notification
 from tadafur.workflow import services
 from tadafur.workflow.models import SignOff, TransitionRecord
 from tadafur.workflow.services import WorkflowError
-from tests.workflow.conftest import DELIBERATION, act, to_state
+from tests.workflow.conftest import DELIBERATION, TODAY, act, to_state
 
 
 def _snapshot(project):
@@ -134,7 +134,7 @@ def test_recorded_fields_are_validated_and_stored(project, people):
     assert refused.value.field == "session_date"
     act(people["agent"], project, "record_deliberation", data=DELIBERATION)
     assert services.history(project)[-1].data == {
-        "session_date": "2026-02-10", "session_number": "12/2026", "vote_for": 21,
+        "session_date": TODAY, "session_number": "12/2026", "vote_for": 21,
         "vote_against": 2, "vote_abstain": 1}
 
 
