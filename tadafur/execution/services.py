@@ -482,6 +482,7 @@ def record_progress(actor: User, project: Project, values: dict) -> ActivityProg
     _audit("activity.progress_reported", actor, project, progress, activity.title,
            {"percent": previous.percent} if previous else None,
            {"activity_id": activity.id, "percent": percent, "note": progress.note})
+    _follow_progress(actor, project, activity, percent)
     return progress
 
 
@@ -494,10 +495,29 @@ def latest_progress(project: Project) -> dict[int, ActivityProgress]:
     return {row.activity_id: row for row in rows}
 
 
-def progress_status(percent: int | None) -> str:
+def progress_status(percent: int | None, activity: Activity | None = None) -> str:
+    """One status for an activity, shown alike in the plan and the execution tabs: its own
+    status when done or closed, else what its progress says."""
+    if activity is not None and activity.status in ("done", "closed"):
+        return activity.status
     if not percent:
         return "not_started"
     return "done" if percent >= 100 else "in_progress"
+
+
+def _follow_progress(actor: User, project: Project, activity: Activity, percent: int) -> None:
+    """Progress and status are one: 100 % marks the activity done (what "Declare the
+    execution complete" checks); less than 100 % after done puts it back to planned."""
+    new = ("done" if percent >= 100 and activity.status == "planned"
+           else "planned" if percent < 100 and activity.status == "done" else None)
+    if new is None:
+        return
+    before = {"status": activity.status}
+    activity.status = new
+    db.session.flush()
+    record("activity.status_changed", obj=activity, project=project, actor=actor,
+           summary=f"{project.reference}: {activity.title}", before=before,
+           after={"status": new, "percent": percent})
 
 
 # ---------------------------------------------------------------- indicator values

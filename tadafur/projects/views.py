@@ -439,7 +439,8 @@ def act(project: Project):
                 field_problems = [refusal.field]
         else:
             db.session.commit()
-            done = _("Done: %(action)s.", action=action.label)
+            done = (_("Your decision is recorded: %(action)s.", action=action.label)
+                    if action.kind == "signoff" else _("Done: %(action)s.", action=action.label))
             project = load_project(project.id)
             if is_htmx():
                 response = make_response(render_template(
@@ -501,6 +502,17 @@ def edit_theme(theme: Theme):
     return _theme_page(ThemeForm(obj=theme), theme)
 
 
+def missing_link(project: Project, item) -> str:
+    """Where a missing item of a blocked action is fixed (guards.Missing.where)."""
+    anchor = f"#{item.anchor}" if item.anchor else ""
+    if item.where == "edit":
+        return url_for("projects.edit", project_id=project.id) + anchor
+    if item.where == "final_report":
+        return url_for("reporting.final_report", project_id=project.id)
+    tab = item.where if item.where in TABS else "overview"
+    return url_for("projects.show", project_id=project.id, tab=tab) + anchor
+
+
 @blueprint.app_context_processor
 def workflow_helpers() -> dict:
     """What project templates ask the workflow."""
@@ -511,7 +523,8 @@ def workflow_helpers() -> dict:
     def action_field_kind(project: Project, action, name: str) -> str:
         return services.field_kind(project, action.trigger, name)
 
-    return {"state_label": workflow.state_label, "phase_of": workflow.phase_of,
+    return {"missing_link": missing_link,
+            "state_label": workflow.state_label, "phase_of": workflow.phase_of,
             "phase_label": workflow.phase_label, "project_overdue": workflow.is_overdue,
             "workflow_editable": workflow.is_editable, "party_label": party_label,
             "action_field_label": action_field_label, "action_field_kind": action_field_kind,

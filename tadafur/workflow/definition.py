@@ -56,6 +56,7 @@ class Gate:
     label: str
     subject: str  # content | transition | document:<kind>
     signers: tuple[Signer, ...]
+    action: str | None = None  # the sign-off's button, e.g. "Sign the convention"
 
     @property
     def parties(self) -> tuple[str, ...]:
@@ -264,7 +265,7 @@ def _gate(reader: _Reader, raw: Any, state: str, key: str) -> Gate | None:
     raw = reader.mapping(raw, key)
     if not raw:
         return None
-    reader.known_keys(raw, {"name", "label", "subject", "signers"}, key)
+    reader.known_keys(raw, {"name", "label", "subject", "signers", "action"}, key)
     name = reader.text(raw, "name", key)
     subject = raw.get("subject", "content")
     if not isinstance(subject, str) or not (
@@ -275,7 +276,8 @@ def _gate(reader: _Reader, raw: Any, state: str, key: str) -> Gate | None:
     if not raw_signers:
         reader.error(f"{key}.signers", "a gate needs at least one signer")
     signers = _signers(reader, raw_signers, f"{key}.signers")
-    return Gate(name, state, str(raw.get("label") or name), str(subject), tuple(signers))
+    return Gate(name, state, str(raw.get("label") or name), str(subject), tuple(signers),
+                str(raw["action"]) if raw.get("action") else None)
 
 
 def _signers(reader: _Reader, raw_signers: list, key: str) -> list[Signer]:

@@ -59,6 +59,13 @@ class Action:
     style: str  # "primary" | "danger" | "default"
     gate: str | None
     fields: tuple[str, ...] = ()
+    # What keeps it from succeeding now (guards.Missing items): shown disabled with this
+    # checklist, each item linking to where it is fixed; never listed in My tasks.
+    missing: tuple[Any, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.missing)
 
 
 @dataclass(frozen=True)
@@ -326,15 +333,29 @@ def signing_mandate(user: Any, project: Project, gate: Gate, party: str) -> Any:
     return delegation_for(user, project, party, signer.roles)
 
 
-def _transition_action(transition: Transition) -> Action:
+def _transition_action(transition: Transition, missing: tuple = ()) -> Action:
     return Action(transition.trigger, translate(transition.label), "transition",
                   transition.comment_required, False, transition.style, transition.gate,
-                  tuple(name for name, _kind in transition.fields))
+                  tuple(name for name, _kind in transition.fields), missing)
 
 
-def _signoff_action(gate: Gate) -> Action:
-    return Action(SIGNOFF_PREFIX + gate.name, _("Sign: %(gate)s", gate=translate(gate.label)),
-                  "signoff", False, True, "primary", gate.name, ("decision",))
+def _signoff_action(gate: Gate, missing: tuple = ()) -> Action:
+    return Action(SIGNOFF_PREFIX + gate.name, translate(gate.action or gate.label),
+                  "signoff", False, True, "primary", gate.name, ("decision",), missing)
+
+
+def unmet_for_gate(project: Project, definition: Definition, gate: Gate) -> tuple:
+    """A sign-off on content is given for what follows it: what keeps the content from
+    passing the guards of the transition the gate leads to (empty: it may be signed)."""
+    from tadafur.workflow.guards import unmet
+
+    if gate.subject != "content":
+        return ()
+    found: list = []
+    for transition in definition.from_state(gate.state):
+        if transition.gate == gate.name:
+            found.extend(unmet(project, transition.guards, transition.unless))
+    return tuple(dict.fromkeys(found))
 
 
 def available_actions(user: Any, project: Project,
@@ -348,16 +369,20 @@ def available_actions(user: Any, project: Project,
         return []
     status = gate_status(project, definition, facts) if state.gate else None
     actions = []
+    from tadafur.workflow.guards import unmet
+
     if status is not None:
         parties = _signing_parties(user, project, status.gate)
         if any(p not in status.approvals for p in parties):
-            actions.append(_signoff_action(status.gate))
+            actions.append(_signoff_action(
+                status.gate, unmet_for_gate(project, definition, status.gate)))
     for transition in definition.from_state(state.name):
         if not _may_fire(user, project, transition):
             continue
         if transition.gate and not (status and status.complete):
             continue
-        actions.append(_transition_action(transition))
+        actions.append(_transition_action(
+            transition, tuple(unmet(project, transition.guards, transition.unless))))
     return actions
 
 
@@ -553,6 +578,10 @@ def _sign(user, project, definition, gate_name, comment, data) -> None:
     if gate is None or gate.name != gate_name:
         raise WorkflowError(_("There is nothing to sign at this stage."))
     status = gate_status(project, definition)
+    missing = unmet_for_gate(project, definition, gate)
+    if missing and (data.get("decision") or "approve") == "approve":
+        raise WorkflowError(_("This cannot be signed yet: it still needs %(missing)s.",
+                              missing=", ".join(item.label for item in missing)))
     _signoff, complete = sign_gate(user, project, gate, status, comment, data)
     if not complete:
         return
@@ -727,7 +756,7 @@ def awaited_actions(user: Any, project: Project, facts: GateFacts | None = None
     """The actions the project waits for from `user`: sign-offs and primary next steps (not
     the optional ones such as suspend or reject)."""
     return [action for action in available_actions(user, project, facts)
-            if action.kind == "signoff" or action.style == "primary"]
+            if (action.kind == "signoff" or action.style == "primary") and not action.blocked]
 
 
 def _user_parties(user: Any, roles: set | frozenset | None = None) -> set[str]:
@@ -925,4 +954,12 @@ def register_template_helpers(app) -> None:
         workflow_field_type=lambda project, trigger, name: field_types(project, trigger).get(name),
         workflow_field_label=field_label,
         workflow_phase_label=phase_label,
+        workflow_is_final=is_final,
+        workflow_date_bounds=lambda project, kind: _date_bounds(project, kind),
     )
+
+
+def _date_bounds(project: Project, kind: str) -> dict[str, str]:
+    from tadafur.workflow import dates
+
+    return dates.bounds(project, kind)

@@ -43,6 +43,8 @@ def running(commune, association, agent, member):
     """In execution, with a disaggregated output indicator (youth trained, target 120) and an
     outcome indicator (satisfaction rate, target 80), values for Q1 and Q2, and expenses."""
     project = build_project(commune, association, agent)
+    project.indicators = []  # the fixture's own indicator gives way
+    db.session.flush()
     project.indicators = [
         Indicator(position=1, level="output", name="Jeunes formés", unit="personnes",
                   baseline=Decimal("0"), target=Decimal("120"), disaggregated=True),

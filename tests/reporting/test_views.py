@@ -45,7 +45,7 @@ def test_the_association_writes_and_submits_a_report(client, running, member):
 
 
 @pytest.mark.parametrize("values, message", [
-    ({"period_start": "2025-11-01"}, "The period must start within the project"),
+    ({"period_start": "2025-11-01"}, "(the signature of the convention)"),
     ({"period_end": "2027-02-01"}, "(today)"),
     ({"narrative": ""}, "This field is required."),
     ({"period_start": ""}, "Enter the first day of the period."),

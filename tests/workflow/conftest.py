@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tadafur.extensions import db
-from tadafur.projects.models import Activity, BudgetLine, Project
+from tadafur.projects.models import Activity, BudgetLine, Indicator, Project
 from tadafur.workflow import services
 from tests.factories import PASSWORD
 
@@ -42,6 +42,9 @@ def build_project(commune, association, creator=None, *, public: Decimal = Decim
         ]
         project.activities = [Activity(position=i, title=f"Activité {i}")
                               for i in range(1, activities + 1)]
+        project.indicators = [Indicator(position=1, level="output", name="Jeunes formés",
+                                        unit="personnes", baseline=Decimal("0"),
+                                        target=Decimal("40"))]
     if start:
         services.start(project, creator)
     else:

@@ -22,11 +22,12 @@ DEFAULT = Path(__file__).resolve().parents[2] / "workflows" / "co_creation.yaml"
 
 def write_final_report(author, project) -> None:
     """The final report the guard asks for (tadafur.reporting)."""
+    from tadafur.models_base import today
     from tadafur.reporting.services import save_final_report
 
     save_final_report(author, project, {
         "narrative": "Tout a été réalisé.", "lessons": "Impliquer les jeunes tôt.",
-        "committee_date": project.end_date, "committee_attendees": "Commune, association",
+        "committee_date": today(), "committee_attendees": "Commune, association",
         "committee_decisions": "Clôture."})
 
 
