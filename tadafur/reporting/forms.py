@@ -50,11 +50,14 @@ class FinalReportForm(BaseForm):
                                validators=[Optional()], render_kw={"type": "date"})
     committee_attendees = _text(_l("Attendees of the committee"), rows=3)
     committee_decisions = _text(_l("Decisions of the committee"), rows=4)
+    financial_justification = _text(
+        _l("Justification of the financial closure (money not disbursed, spending above "
+           "what was disbursed)"), rows=4)
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in
                 ("narrative", "lessons", "committee_date", "committee_attendees",
-                 "committee_decisions")}
+                 "committee_decisions", "financial_justification")}
 
 
 def _score_choices() -> list[tuple[str, str]]:

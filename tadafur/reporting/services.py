@@ -198,7 +198,7 @@ def indicator_rows(project: Project, period_start: dt.date | None = None,
 def financial_statement(project: Project) -> dict:
     """Budget against actual by line and by funder (from the execution module), as text;
     categories and funders as codes, labelled in the document's language when printed."""
-    from tadafur.execution.services import budget_statement
+    from tadafur.execution.services import budget_statement, financial_closure
 
     statement = budget_statement(project)
     return {
@@ -213,6 +213,11 @@ def financial_statement(project: Project) -> dict:
         "total": {"planned": str(statement.planned), "disbursed": str(statement.disbursed),
                   "spent": str(statement.spent), "remaining": str(statement.remaining),
                   "percent": str(statement.percent_spent)},
+        "closure": [{"funder": r.funder, "budgeted": str(r.budgeted),
+                     "disbursed": str(r.disbursed), "spent": str(r.spent),
+                     "remaining": str(r.remaining), "undisbursed": str(r.undisbursed),
+                     "overspent": str(r.overspent)}
+                    for r in financial_closure(project, statement)],
     }
 
 
@@ -425,7 +430,7 @@ def validate_report(actor: Any, report: MonitoringReport, decision: str,
 # ---------------------------------------------------------------- final report
 
 FINAL_FIELDS = ("narrative", "lessons", "committee_date", "committee_attendees",
-                "committee_decisions")
+                "committee_decisions", "financial_justification")
 
 
 def final_report_of(project: Project) -> FinalReport | None:
@@ -443,7 +448,8 @@ def save_final_report(actor: Any, project: Project, values: dict) -> FinalReport
     if not final_report_open(project):
         raise _refuse(_("The final report is written once the execution is complete."))
     cleaned: dict[str, Any] = {}
-    for name in ("narrative", "lessons", "committee_attendees", "committee_decisions"):
+    for name in ("narrative", "lessons", "committee_attendees", "committee_decisions",
+                 "financial_justification"):
         text = (values.get(name) or "").strip()
         if len(text) > MAX_TEXT:
             raise ReportError(_("At most %(max)d characters.", max=MAX_TEXT), name)
@@ -479,11 +485,34 @@ def final_report_missing(project: Project) -> list[str]:
               "committee_date": _("the date of the joint monitoring committee"),
               "committee_attendees": _("the committee's attendees"),
               "committee_decisions": _("the committee's decisions")}
+    gaps = closure_gaps(project)
+    if gaps:
+        labels["financial_justification"] = _(
+            "a justification of the financial closure (%(gaps)s)", gaps="; ".join(gaps))
     if report is None:
         return list(labels.values())
     return [label for name, label in labels.items()
             if not (getattr(report, name) if name == "committee_date"
                     else (getattr(report, name) or "").strip())]
+
+
+def closure_gaps(project: Project) -> list[str]:
+    """What needs a justification before closing: per funder, money not disbursed and
+    spending above what was disbursed (translated, with both figures)."""
+    from tadafur.execution.services import financial_closure
+    from tadafur.i18n import format_amount
+
+    gaps = []
+    for row in financial_closure(project):
+        if row.undisbursed > 0:
+            gaps.append(_("%(funder)s: %(amount)s not disbursed of %(budget)s",
+                          funder=row.label, amount=format_amount(row.undisbursed),
+                          budget=format_amount(row.budgeted)))
+        if row.overspent > 0:
+            gaps.append(_("%(funder)s: %(spent)s spent for %(disbursed)s disbursed",
+                          funder=row.label, spent=format_amount(row.spent),
+                          disbursed=format_amount(row.disbursed)))
+    return gaps
 
 
 # ---------------------------------------------------------------- evaluation

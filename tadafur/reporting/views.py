@@ -184,9 +184,16 @@ def final_report(project):
         current_user, project, form.values()), _("Final report saved."))
     if saved:
         return _back(project)
+    from tadafur.execution.services import financial_closure
+    from tadafur.workflow import services as workflow
+
+    submit = next((a for a in workflow.available_actions(current_user, project)
+                   if a.trigger == "submit_final_report"), None)
     return render_template("reporting/final_form.html", project=project, form=form,
                            open=services.final_report_open(project),
-                           missing=services.final_report_missing(project)), status
+                           missing=services.final_report_missing(project),
+                           closure=financial_closure(project), saved=report is not None,
+                           submit=submit), status
 
 
 # ---------------------------------------------------------------- evaluation

@@ -94,4 +94,6 @@ def scores(score: int = 3, **overrides) -> dict:
 FINAL = {"narrative": "Toutes les activités ont été réalisées.",
          "lessons": "Un comité mensuel aide.", "committee_date": dt.date(2026, 11, 20),
          "committee_attendees": "Commune, association, Enabel",
-         "committee_decisions": "Clôture approuvée."}
+         "committee_decisions": "Clôture approuvée.",
+         "financial_justification": "Les tranches non versées sont annulées d'un commun "
+                                    "accord; le reliquat revient au programme."}

@@ -28,7 +28,8 @@ def write_final_report(author, project) -> None:
     save_final_report(author, project, {
         "narrative": "Tout a été réalisé.", "lessons": "Impliquer les jeunes tôt.",
         "committee_date": today(), "committee_attendees": "Commune, association",
-        "committee_decisions": "Clôture."})
+        "committee_decisions": "Clôture.",
+        "financial_justification": "Aucune tranche versée: les fonds sont restitués."})
 
 
 def score_evaluation(project, *, agent, member, officer) -> None:
