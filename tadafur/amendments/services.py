@@ -34,6 +34,7 @@ from tadafur.audit.services import canonical_json, record
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Activity, BudgetLine, Funder, Indicator, Project
+from tadafur.workflow import notices
 from tadafur.workflow import services as workflow
 from tadafur.workflow.definition import AmendmentRules, Gate, Signer
 from tadafur.workflow.labels import party_label, translate
@@ -465,12 +466,8 @@ def _close(amendment: Amendment, status: str, actor: Any) -> None:
     record(f"amendment.{status}", obj=amendment, project=amendment.project, actor=actor,
            summary=f"{amendment.project.reference}: amendment {amendment.number} {status}",
            before={"status": OPEN}, after={"status": status})
-    reference, number = amendment.project.reference, amendment.number
-    _notify(amendment, ["commune", "association"], (lambda _lang: _(
-        "%(reference)s: amendment No. %(number)d was approved by all parties.",
-        reference=reference, number=number)) if status == APPROVED else (lambda _lang: _(
-            "%(reference)s: amendment No. %(number)d was refused; nothing changes.",
-            reference=reference, number=number)))
+    notices.send("amendment_approved" if status == APPROVED else "amendment_refused",
+                 amendment.project, number=amendment.number)
 
 
 def _apply_changes(amendment: Amendment) -> dict:

@@ -37,7 +37,7 @@ from tadafur.reporting.models import (
     MonitoringReport,
     ReportValidation,
 )
-from tadafur.workflow import dates
+from tadafur.workflow import dates, notices
 from tadafur.workflow import services as workflow
 from tadafur.workflow.definition import ReportRules, Signer
 
@@ -361,13 +361,12 @@ def submit_report(actor: Any, report: MonitoringReport) -> MonitoringReport:
            before={"status": before["status"], "round": before["round"]},
            after={"status": report.status, "round": report.round,
                   "indicators": report.indicators, "hash": report_hash(report)})
-    workflow.notify_users(
-        workflow._users_of(project, [s.party for s in rules(project).monitoring_validators],
-                           {r for s in rules(project).monitoring_validators for r in s.roles}),
-        "awaiting_signoff", project,
-        lambda _lang: _("%(reference)s: a monitoring report awaits your validation.",
-                        reference=project.reference))
+    notices.send("report_submitted", project, period=_period(report))
     return report
+
+
+def _period(report: MonitoringReport) -> str:
+    return f"{report.period_start.isoformat()} – {report.period_end.isoformat()}"
 
 
 def validate_report(actor: Any, report: MonitoringReport, decision: str,
@@ -410,6 +409,7 @@ def validate_report(actor: Any, report: MonitoringReport, decision: str,
                summary=f"{party} returned round {report.round}", before=before,
                after={"status": report.status, "party": party, "comment": comment,
                       "round": report.round, "signed_hash": signed_hash})
+        notices.send("report_returned", project, period=_period(report), comment=comment)
         return report
     record("monitoring_report.approved", obj=report, project=project, actor=actor,
            summary=f"{party} approved round {report.round}", before=before,
@@ -424,6 +424,7 @@ def validate_report(actor: Any, report: MonitoringReport, decision: str,
                summary=f"{report.period_start} - {report.period_end} validated",
                before=before, after={"status": report.status, "document_id": document.id,
                                      "document_sha256": document.sha256})
+        notices.send("report_validated", project, period=_period(report))
     return report
 
 

@@ -550,6 +550,10 @@ def _apply(user, project, definition, transition, comment, values) -> None:
     _enter_state(project, definition, user)
     if transition.notify:
         _notify_parties(project, transition.notify, transition, comment)
+    from tadafur.workflow.notices import TRANSITION_EVENTS, send
+
+    for event in TRANSITION_EVENTS.get(transition.trigger, ()):
+        send(event, project)
 
 
 def _enter_state(project: Project, definition: Definition, actor: Any) -> None:
