@@ -176,6 +176,10 @@ class Proposal:
     activities: dict[int, dict] = field(default_factory=dict)
     indicators: dict[int, dict] = field(default_factory=dict)
     signatories: dict[str, Any] = field(default_factory=dict)  # party -> user id
+    new_activity: dict | None = None  # title, planned_start, planned_end
+    new_indicator: dict | None = None  # level, name, unit, baseline, target
+    removed_activities: set[int] = field(default_factory=set)
+    removed_indicators: set[int] = field(default_factory=set)
 
 
 SIGNATORY_ROLES = {"commune": "commune_signatory", "association": "association_signatory"}
@@ -254,7 +258,35 @@ def _budget_changes(project: Project, proposal: Proposal) -> tuple[list[dict], b
         row["changed"] = row["amount"][0] != row["amount"][1] or line.funder != funder
         changed = changed or row["changed"]
         rows.append(row)
+    if changed:
+        _respect_what_happened(project, rows)
     return rows, changed
+
+
+def _respect_what_happened(project: Project, rows: list[dict]) -> None:
+    """No line below what was spent on it; no funder's lines below what it disbursed.
+    Refused beside the changed field, with both figures."""
+    from tadafur.execution.services import spent_by_line, tranches_by_funder
+    from tadafur.i18n import format_amount
+
+    spent = spent_by_line(project)
+    for row in rows:
+        amount = Decimal(row["amount"][1])
+        if row["changed"] and amount < spent.get(row["id"], Decimal("0")):
+            raise AmendmentError(_(
+                "%(spent)s was already spent on this line: it cannot go down to %(amount)s.",
+                spent=format_amount(spent[row["id"]]), amount=format_amount(amount)),
+                f"line-{row['id']}-amount")
+    for funder, (disbursed, _scheduled) in tranches_by_funder(project).items():
+        total = sum((Decimal(r["amount"][1]) for r in rows
+                     if r["funder"][1] == funder and not r["in_kind"]), Decimal("0"))
+        if total < disbursed:
+            changed = next((r for r in rows if r["changed"] and funder in r["funder"]), None)
+            raise AmendmentError(_(
+                "%(disbursed)s was already disbursed by this funder: its lines cannot total "
+                "less (%(total)s).", disbursed=format_amount(disbursed),
+                total=format_amount(total)),
+                f"line-{changed['id']}-amount" if changed else None)
 
 
 def _activity_changes(project: Project, proposal: Proposal) -> list[dict]:
@@ -277,21 +309,88 @@ def _activity_changes(project: Project, proposal: Proposal) -> list[dict]:
         row = {"id": activity.id, "title": [activity.title, title],
                "planned_start": [_iso(activity.planned_start), _iso(start)],
                "planned_end": [_iso(activity.planned_end), _iso(end)]}
-        if any(values[0] != values[1] for key, values in row.items() if key != "id"):
+        if activity.id in proposal.removed_activities:
+            if _has_records(activity):
+                raise AmendmentError(_("Progress or evidence was recorded on this activity: "
+                                       "close it with a reason instead of removing it."),
+                                     f"activity-{activity.id}-remove")
+            rows.append({**row, "title": [activity.title, None], "removed": True})
+        elif any(values[0] != values[1] for key, values in row.items() if key != "id"):
             rows.append(row)
+    wanted = proposal.new_activity or {}
+    title = str(wanted.get("title") or "").strip()
+    if title:
+        if len(title) > TEXT_MAX:
+            raise AmendmentError(_("At most %(max)d characters.", max=TEXT_MAX),
+                                 "new-activity-title")
+        start = _parse_date(wanted.get("planned_start"), "new-activity-planned_start")
+        end = _parse_date(wanted.get("planned_end"), "new-activity-planned_end")
+        if start and end and end < start:
+            raise AmendmentError(_("The end date must not be before the start date."),
+                                 "new-activity-planned_end")
+        rows.append({"id": None, "new": True, "title": [None, title],
+                     "planned_start": [None, _iso(start)], "planned_end": [None, _iso(end)]})
     return rows
+
+
+def _has_records(item: Any) -> bool:
+    """Whether execution recorded something on an activity or an indicator."""
+    from tadafur.execution.models import ActivityProgress, Attachment, IndicatorValue
+
+    if isinstance(item, Activity):
+        checks = (select(ActivityProgress.id).where(ActivityProgress.activity_id == item.id),
+                  select(Attachment.id).where(Attachment.activity_id == item.id))
+    else:
+        checks = (select(IndicatorValue.id).where(IndicatorValue.indicator_id == item.id),)
+    return any(db.session.scalar(check.limit(1)) is not None for check in checks)
+
+
+LEVELS = ("output", "outcome")
+
+
+def _new_indicator(proposal: Proposal) -> dict | None:
+    wanted = proposal.new_indicator or {}
+    name = str(wanted.get("name") or "").strip()
+    if not name:
+        return None
+    if len(name) > TEXT_MAX:
+        raise AmendmentError(_("At most %(max)d characters.", max=TEXT_MAX),
+                             "new-indicator-name")
+    unit = str(wanted.get("unit") or "").strip()[:60]
+    if not unit:
+        raise AmendmentError(_("This field is required."), "new-indicator-unit")
+    level = wanted.get("level") or "output"
+    if level not in LEVELS:
+        raise AmendmentError(_("Choose a level from the list."), "new-indicator-level")
+    if wanted.get("target") in (None, ""):
+        raise AmendmentError(_("This field is required."), "new-indicator-target")
+    baseline = _parse_decimal(wanted.get("baseline") or "0", "new-indicator-baseline")
+    target = _parse_decimal(wanted["target"], "new-indicator-target")
+    return {"id": None, "new": True, "name": name, "unit": unit, "level": level,
+            "baseline": _money(baseline), "target": [None, _money(target)]}
 
 
 def _indicator_changes(project: Project, proposal: Proposal) -> list[dict]:
     rows = []
     for indicator in project.indicators:
         wanted = proposal.indicators.get(indicator.id) or {}
+        if indicator.id in proposal.removed_indicators:
+            if _has_records(indicator):
+                raise AmendmentError(_("Values were recorded for this indicator: it stays "
+                                       "in the results; change its target instead."),
+                                     f"indicator-{indicator.id}-remove")
+            rows.append({"id": indicator.id, "removed": True, "name": indicator.name,
+                         "unit": indicator.unit, "target": [_money(indicator.target), None]})
+            continue
         if wanted.get("target") in (None, ""):
             continue
         target = _parse_decimal(wanted["target"], f"indicator-{indicator.id}-target")
         if _money(indicator.target) != _money(target):
             rows.append({"id": indicator.id, "name": indicator.name, "unit": indicator.unit,
                          "target": [_money(indicator.target), _money(target)]})
+    added = _new_indicator(proposal)
+    if added:
+        rows.append(added)
     return rows
 
 
@@ -312,8 +411,8 @@ def _keys(changes: dict) -> list[str]:
     keys = [f"budget_line:{row['id']}" for row in changes.get("budget", []) if row["changed"]]
     if "end_date" in changes:
         keys.append("end_date")
-    keys += [f"activity:{row['id']}" for row in changes.get("activities", [])]
-    keys += [f"indicator:{row['id']}" for row in changes.get("indicators", [])]
+    keys += [f"activity:{row['id']}" for row in changes.get("activities", []) if row["id"]]
+    keys += [f"indicator:{row['id']}" for row in changes.get("indicators", []) if row["id"]]
     keys += [f"signatory:{row['party']}" for row in changes.get("signatory", [])]
     return keys
 
@@ -481,15 +580,38 @@ def _apply_changes(amendment: Amendment) -> dict:
     if "end_date" in changes:
         project.end_date = dt.date.fromisoformat(changes["end_date"][1])
     for row in changes.get("activities", []):
+        if row.get("new"):
+            project.activities.append(Activity(
+                position=max((a.position for a in project.activities), default=0) + 1,
+                title=row["title"][1], planned_start=_date_or_none(row["planned_start"][1]),
+                planned_end=_date_or_none(row["planned_end"][1])))
+            continue
         activity = db.session.get(Activity, row["id"])
-        if activity is not None and activity.project_id == project.id:
-            activity.title = row["title"][1]
-            activity.planned_start = _date_or_none(row["planned_start"][1])
-            activity.planned_end = _date_or_none(row["planned_end"][1])
+        if activity is None or activity.project_id != project.id:
+            continue
+        if row.get("removed"):
+            project.activities.remove(activity)
+            db.session.delete(activity)
+            continue
+        activity.title = row["title"][1]
+        activity.planned_start = _date_or_none(row["planned_start"][1])
+        activity.planned_end = _date_or_none(row["planned_end"][1])
     for row in changes.get("indicators", []):
+        if row.get("new"):
+            project.indicators.append(Indicator(
+                position=max((i.position for i in project.indicators), default=0) + 1,
+                level=row["level"], name=row["name"], unit=row["unit"],
+                baseline=Decimal(row["baseline"]), target=Decimal(row["target"][1]),
+                disaggregated=False, counts_people=False))
+            continue
         indicator = db.session.get(Indicator, row["id"])
-        if indicator is not None and indicator.project_id == project.id:
-            indicator.target = Decimal(row["target"][1])
+        if indicator is None or indicator.project_id != project.id:
+            continue
+        if row.get("removed"):
+            project.indicators.remove(indicator)
+            db.session.delete(indicator)
+            continue
+        indicator.target = Decimal(row["target"][1])
     db.session.flush()
     return changes
 
@@ -661,6 +783,15 @@ def diff(amendment: Amendment, format_date: Any = None) -> Diff:
         before, after = changes["end_date"]
         result.fields.append(FieldRow(_("End date"), format_date(before), format_date(after)))
     for row in changes.get("activities", []):
+        if row.get("new"):
+            when = (f"{format_date(row['planned_start'][1])} – "
+                    f"{format_date(row['planned_end'][1])}")
+            result.fields.append(FieldRow(_("New activity"), "—",
+                                          f"{row['title'][1]} ({when})"))
+            continue
+        if row.get("removed"):
+            result.fields.append(FieldRow(_("Activity removed"), row["title"][0], "—"))
+            continue
         for key, label in (("title", _("title")), ("planned_start", _("planned start")),
                            ("planned_end", _("planned end"))):
             before, after = row[key]
@@ -670,9 +801,18 @@ def diff(amendment: Amendment, format_date: Any = None) -> Diff:
                     _("Activity “%(title)s”: %(what)s", title=row["title"][0], what=label),
                     shown(before), shown(after)))
     for row in changes.get("indicators", []):
-        result.fields.append(FieldRow(
-            _("Indicator “%(name)s”: target (%(unit)s)", name=row["name"], unit=row["unit"]),
-            row["target"][0], row["target"][1]))
+        if row.get("new"):
+            result.fields.append(FieldRow(
+                _("New indicator “%(name)s” (%(unit)s): baseline, target",
+                  name=row["name"], unit=row["unit"]), "—",
+                f"{row['baseline']} → {row['target'][1]}"))
+        elif row.get("removed"):
+            result.fields.append(FieldRow(
+                _("Indicator removed: “%(name)s”", name=row["name"]), row["target"][0], "—"))
+        else:
+            result.fields.append(FieldRow(
+                _("Indicator “%(name)s”: target (%(unit)s)", name=row["name"],
+                  unit=row["unit"]), row["target"][0], row["target"][1]))
     for row in changes.get("signatory", []):
         result.fields.append(FieldRow(
             _("Signatory for the party: %(party)s", party=party_label(row["party"])),

@@ -49,6 +49,9 @@ SIGNOFF_FINDERS: list = []
 # Callables(project, party) -> the User named as that party's signatory, or None (an approved
 # amendment changing a signatory registers one); else the first active signatory is named.
 SIGNATORY_FINDERS: list = []
+# (project) -> [(funder, amount, paid_on)] of the tranches already paid (the execution module
+# registers one): a consolidated convention keeps them as paid and spreads what remains.
+PAID_TRANCHE_FINDERS: list = []
 GENERATABLE = (CONVENTION, SIGNOFF_RECORD)  # from the documents tab
 LANGUAGES = ("ar", "fr", "bilingual")
 CONVENTION_ARTICLES = (
@@ -434,15 +437,26 @@ def convention_facts(project: Any) -> dict:
         months = max(1, round((end - start).days / 30.4375))
         midpoint = start + (end - start) / 2
     tranches = []
+    paid = [row for finder in PAID_TRANCHE_FINDERS for row in finder(project)]
+    stages = list(zip(TRANCHES, ("signature", "interim", "final"),
+                      (start, midpoint, end + dt.timedelta(days=30) if end else None),
+                      strict=True))
     for share in shares:
         if share.funder not in ("commune", "programme") or not share.total:
             continue
-        amounts = [(share.total * rate).quantize(CENT, ROUND_HALF_UP) for rate in TRANCHES]
-        amounts[-1] = share.total - sum(amounts[:-1])
-        for number, (amount, due, date) in enumerate(
-                zip(amounts, ("signature", "interim", "final"),
-                    (start, midpoint, end + dt.timedelta(days=30) if end else None),
-                    strict=True), start=1):
+        done = [(amount, day) for funder, amount, day in paid if funder == share.funder]
+        for number, (amount, day) in enumerate(done, start=1):
+            tranches.append(Tranche(share.funder, number, amount, "paid", day))
+        remaining = share.total - sum((amount for amount, _day in done), Decimal("0"))
+        ahead = stages[len(done):] or stages[-1:]
+        if remaining <= 0:
+            continue
+        weight = sum((rate for rate, _due, _date in ahead), Decimal("0"))
+        amounts = [(remaining * rate / weight).quantize(CENT, ROUND_HALF_UP)
+                   for rate, _due, _date in ahead]
+        amounts[-1] = remaining - sum(amounts[:-1])
+        for number, (amount, (_rate, due, date)) in enumerate(
+                zip(amounts, ahead, strict=True), start=len(done) + 1):
             tranches.append(Tranche(share.funder, number, amount, due, date))
 
     def signatory(role: Role, column: Any, value: int) -> User | None:

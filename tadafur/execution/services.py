@@ -693,3 +693,19 @@ def attachment_or_404(project_id: int, attachment_id: int) -> Attachment:
     if attachment is None or attachment.project_id != project_id:
         abort(404)
     return attachment
+
+
+def paid_tranches(project: Project) -> list[tuple[str, Decimal, dt.date]]:
+    """(funder, amount, paid on) of the paid tranches, oldest first: the consolidated
+    convention keeps them as paid and spreads only what remains (documents hook)."""
+    return [(t.funder, t.amount, t.paid_on) for t in tranches_of(project) if t.paid]
+
+
+def _register() -> None:
+    from tadafur.documents import services as documents
+
+    if paid_tranches not in documents.PAID_TRANCHE_FINDERS:
+        documents.PAID_TRANCHE_FINDERS.append(paid_tranches)
+
+
+_register()
