@@ -13,7 +13,7 @@ from wtforms.validators import Optional
 
 from tadafur.forms_base import BaseForm, max_length
 from tadafur.reporting.models import CRITERIA
-from tadafur.reporting.services import CRITERION_LABELS, MAX_TEXT, SCORE_LABELS
+from tadafur.reporting.services import MAX_TEXT, SCORE_LABELS
 
 
 def _text(label, rows: int = 6) -> TextAreaField:
@@ -85,7 +85,7 @@ class ScoresForm(BaseForm):
 
 for _criterion in CRITERIA:
     setattr(ScoresForm, f"{_criterion}_score", SelectField(
-        CRITERION_LABELS[_criterion], choices=_score_choices, validate_choice=False))
+        _l("Score (1 to 4)"), choices=_score_choices, validate_choice=False))
     setattr(ScoresForm, f"{_criterion}_justification", TextAreaField(
         _l("Justification"), validators=[Optional(), max_length(MAX_TEXT)],
         render_kw={"rows": 2}))

@@ -48,6 +48,21 @@ CRITERION_LABELS = {
     "effectiveness": _l("Effectiveness"), "efficiency": _l("Efficiency"),
     "impact": _l("Impact"), "sustainability": _l("Sustainability"),
 }
+# The six OECD-DAC evaluation criteria, one sentence each, said for a co-creation project.
+CRITERION_HELP = {
+    "relevance": _l("Does the project answer the needs of the commune's inhabitants, its "
+                    "young people and women, and the partners' priorities?"),
+    "coherence": _l("Does it fit with the commune's action plan and the other programmes "
+                    "and actions in the territory, without duplicating them?"),
+    "effectiveness": _l("Did it reach its objectives and planned results, including for "
+                        "women and young people?"),
+    "efficiency": _l("Were the money, time and people used well, and the results delivered "
+                     "on time and within budget?"),
+    "impact": _l("What lasting difference, intended or not, does it make for the "
+                 "inhabitants and for the dialogue between the commune and civil society?"),
+    "sustainability": _l("Will the benefits continue after the project ends, and who will "
+                         "carry them on with which means?"),
+}
 SCORE_LABELS = {1: _l("1 – unsatisfactory"), 2: _l("2 – partly satisfactory"),
                 3: _l("3 – satisfactory"), 4: _l("4 – very satisfactory")}
 STATUS_LABELS = {"draft": _l("Draft"), "submitted": _l("Awaiting validation"),

@@ -266,4 +266,5 @@ def tab_context(project, tab: str) -> dict:
         and services.evaluation_open(project),
         "eval_missing": services.evaluation_missing(project),
         "reporting_party_label": party_label, "criterion_labels": services.CRITERION_LABELS,
+        "criterion_help": services.CRITERION_HELP,
     }
