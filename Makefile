@@ -6,25 +6,31 @@ FLASK  := $(BIN)/flask --app wsgi
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test bench translations compile-translations lint check-workflow clean
+.PHONY: run test test-fast bench translations compile-translations lint check-workflow clean \
+	system-packages-runtime system-packages-test
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
+# The Debian packages the project needs: this is the one list (README, "A new machine"; .ci/run
+# installs through `make system-packages-test`). `make run` and `make test` check it first: as
+# root they install what is missing, otherwise they stop with the apt-get line to run.
+# runtime: WeasyPrint renders the PDFs with Pango and HarfBuzz; without libharfbuzz-subset0 it
+# warns at import (an error under pytest) and embeds whole fonts.
+DEBIAN_RUNTIME := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
+# test: the browser tests drive the system Chromium; PDF tests read pages with pdftotext and
+# pdftoppm; msgfmt checks the catalogs; psql, pg_isready and pg_dump (backup tests) for
+# PostgreSQL 15 (Debian 12's client is 15).
+DEBIAN_TEST := chromium poppler-utils gettext postgresql-client
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
-	touch $@
+system-packages-runtime:
+	@scripts/system-packages $(DEBIAN_RUNTIME)
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(VENV)/.installed $@
+system-packages-test:
+	@scripts/system-packages $(DEBIAN_RUNTIME) $(DEBIAN_TEST)
 
 compile-translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations
 
 ## Create the venv, install, migrate and seed instance/tadafur.sqlite3, serve on 127.0.0.1:5000.
-run: $(VENV)/.installed compile-translations
+run: system-packages-runtime $(VENV)/.installed compile-translations
 	$(FLASK) db upgrade
 	$(FLASK) seal init
 	$(FLASK) seed
@@ -32,9 +38,15 @@ run: $(VENV)/.installed compile-translations
 	@echo "Serving on http://$(HOST):$(PORT)/"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## Install the dev dependencies, compile the catalogs, run the whole suite.
-test: $(VENV)/.dev-installed compile-translations
-	$(BIN)/pytest $(PYTEST_ARGS)
+## Install the dev dependencies, compile the catalogs, run the whole suite (both databases when
+## TADAFUR_TEST_DATABASE_URL is set), spread over the machine's cores by pytest-xdist.
+PYTEST_WORKERS ?= auto
+test: system-packages-test $(VENV)/.dev-installed compile-translations
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+## The inner loop: SQLite only, no browser, no real server processes; in parallel.
+test-fast: system-packages-runtime $(VENV)/.dev-installed compile-translations
+	TADAFUR_TEST_DATABASE_URL= $(BIN)/pytest -n $(PYTEST_WORKERS) -m "not browser and not slow" $(PYTEST_ARGS)
 
 $(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[bench]'

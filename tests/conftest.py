@@ -1,5 +1,10 @@
 """Fixtures: one app per database (SQLite always, PostgreSQL when TADAFUR_TEST_DATABASE_URL is
 set), each test inside a transaction rolled back at the end, personas, and a query counter.
+
+Under pytest-xdist (`make test` runs `pytest -n auto`) every worker has its own databases: a
+SQLite file in its own temporary folder, and a PostgreSQL database named after the one given
+with the worker's id appended (`test_gw0`, `test_gw1`), created afresh when the worker starts.
+Tests that commit for real empty their database afterwards, so workers must never share one.
 """
 
 from __future__ import annotations
@@ -12,7 +17,8 @@ from contextlib import contextmanager
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import make_url
 
 from tadafur import create_app
 from tadafur.extensions import db
@@ -21,6 +27,32 @@ from tadafur.testing import BoundSession, build_schema, reset_data
 # A fake convention producer, installed only while no real one is registered in
 # tadafur.workflow.hooks (the app refuses to start without a producer for each document kind).
 from tests.workflow import doubles  # noqa: F401
+
+
+def _database_of_this_worker() -> None:
+    """Point TADAFUR_TEST_DATABASE_URL at a PostgreSQL database of this xdist worker's own.
+
+    Done before any fixture reads the variable, so the scratch databases some tests derive from
+    its name (backup, migrations, faults) are per worker too.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    base = os.environ.get("TADAFUR_TEST_DATABASE_URL")
+    if not worker or not base:
+        return
+    url = make_url(base)
+    name = f"{url.database}_{worker}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        admin.dispose()
+    os.environ["TADAFUR_TEST_DATABASE_URL"] = url.set(database=name).render_as_string(
+        hide_password=False)
+
+
+_database_of_this_worker()
 
 DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TADAFUR_TEST_DATABASE_URL") else [])
 
@@ -60,6 +92,19 @@ def make_app(url: str, **overrides) -> Flask:
     application = create_app(config)
     application.test_client_class = IsolatedClient
     return application
+
+
+@pytest.hookimpl(trylast=True)  # after tests/browser/conftest.py has marked its tests
+def pytest_collection_modifyitems(config, items) -> None:
+    """The longest tests first (real servers and 300,000 events, then the browser), so that
+    xdist's workers do not end the run waiting on one long test picked up last."""
+
+    def weight(item) -> int:
+        if item.get_closest_marker("slow"):
+            return 0
+        return 1 if item.get_closest_marker("browser") else 2
+
+    items.sort(key=weight)
 
 
 @pytest.fixture(scope="session", params=DATABASES)

@@ -59,7 +59,15 @@ def canonical_json(values: Any) -> str | None:
 
 
 def _timestamp(value: dt.datetime) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    """`%Y-%m-%dT%H:%M:%S.%fZ`, written with isoformat: the same text, several times faster
+    than strftime (verifying the chain computes it once per event)."""
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+# json.dumps builds a new encoder at every call when given options; verify_chain hashes every
+# event of the trail, so the one canonical encoder is built once (same output as json.dumps
+# with these arguments).
+_HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def compute_hash(event: Any) -> str:
@@ -82,8 +90,7 @@ def compute_hash(event: Any) -> str:
         "request_id": event.request_id,
         "prev_hash": event.prev_hash,
     }
-    payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_HASH_ENCODER.encode(fields).encode("utf-8")).hexdigest()
 
 
 def _lock_head() -> AuditChainHead:

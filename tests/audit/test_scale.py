@@ -15,7 +15,7 @@ from tadafur.extensions import db
 from tadafur.organisations.models import Commune
 from tests.factories import login
 
-pytestmark = pytest.mark.committing
+pytestmark = [pytest.mark.committing, pytest.mark.slow]
 EVENTS = 300_000
 
 

@@ -50,10 +50,12 @@ def test_seal_from_another_key_is_not_trusted(app, tmp_path):
 def test_sealing_uses_ec_p256_and_is_quick():
     pdf = _pdf()
     sealing.seal(pdf)  # key loaded once per process
-    started = time.perf_counter()
+    # CPU time of this process: what sealing costs, whatever else shares the cores (make test
+    # runs two xdist workers on two cores; wall time measured the neighbour too).
+    started = time.process_time()
     for _ in range(5):
         sealing.seal(pdf)
-    assert (time.perf_counter() - started) / 5 < 0.25
+    assert (time.process_time() - started) / 5 < 0.25
     key = sealing._signer().signing_cert.public_key
     assert key.algorithm == "ec"
     assert key.curve[1] == "secp256r1"
