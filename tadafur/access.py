@@ -447,10 +447,7 @@ def tranche_funders(user: Any, project: Any) -> set[str]:
         funders.add("commune")
     if "association" in sides:
         funders.add("association")
-    # Only a share paid in money is disbursed: a funder with no budget line, or whose lines
-    # are all in kind, has no tranche to record.
-    shares = {line.funder for line in project.budget_lines if not line.in_kind}
-    return funders & shares
+    return funders
 
 
 @rule("tranche.record", writes=True)

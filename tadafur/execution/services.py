@@ -419,6 +419,14 @@ def _check_paid_total(project: Project, funder: str, amount: Decimal,
               "justification."), "justification")
 
 
+def offered_funders(actor: User, project: Project) -> set[str]:
+    """The funders whose tranches `actor` is offered: their own, and only a share paid in
+    money (a funder without a budget line, or whose lines are all in kind, disburses
+    nothing)."""
+    shares = {line.funder for line in project.budget_lines if not line.in_kind}
+    return access.tranche_funders(actor, project) & shares
+
+
 def record_tranche(actor: User, project: Project, values: dict) -> Tranche:
     """A disbursement tranche of one funder, planned (and possibly already paid); audited."""
     project = lock(project)
@@ -429,6 +437,9 @@ def record_tranche(actor: User, project: Project, values: dict) -> Tranche:
     if funder not in access.tranche_funders(actor, project):
         raise ExecutionError(_("You may record the tranches of your own contribution only."),
                              "funder")
+    if funder not in offered_funders(actor, project):
+        raise ExecutionError(_("This funder has no share paid in money in the budget: "
+                               "there is no tranche to record."), "funder")
     amount = _money(values.get("amount"), "amount")
     paid_on = values.get("paid_on")
     if paid_on is not None:

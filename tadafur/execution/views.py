@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from tadafur.access import can, requires, tranche_funders
+from tadafur.access import can, requires
 from tadafur.core.errors import render_error
 from tadafur.core.htmx import is_htmx, redirect_to
 from tadafur.execution import charts, services
@@ -56,7 +56,7 @@ def load_attachment(project_id: int, attachment_id: int) -> Attachment:
 
 
 def _fill_choices(project: Project, forms: dict) -> None:
-    funders = sorted(tranche_funders(current_user, project),
+    funders = sorted(services.offered_funders(current_user, project),
                      key=lambda f: [x.value for x in FUNDER_LABELS].index(f))
     forms["tranche_form"].funder.choices = [(f, str(FUNDER_LABELS[f])) for f in funders]
     forms["expense_form"].budget_line_id.choices = [
@@ -90,8 +90,8 @@ def tab_context(project: Project, **posted) -> dict:
         "charts": {r.indicator_id: charts.indicator_chart(r, direction) for r in results},
         "attachments": services.attachments_of(project),
         "recording": recording,
-        "may_tranche": recording and can(current_user, "tranche.record", project),
-        "tranche_funders": tranche_funders(current_user, project),
+        "may_tranche": recording and bool(services.offered_funders(current_user, project)),
+        "tranche_funders": services.offered_funders(current_user, project),
         "may_record": recording and can(current_user, "execution.record", project),
         "may_upload": recording and can(current_user, "attachment.upload", project),
         "max_size": services.files.size_text(services.files.max_bytes()),

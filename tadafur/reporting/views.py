@@ -222,7 +222,8 @@ def scores(project):
     return render_template("reporting/scores_form.html", project=project, form=form,
                            party=party, parties=parties, party_label=party_label,
                            open=services.evaluation_open(project),
-                           labels=services.CRITERION_LABELS), status
+                           labels=services.CRITERION_LABELS,
+                           criterion_help=services.CRITERION_HELP), status
 
 
 @blueprint.route("/projects/<int:project_id>/evaluation/participation",

@@ -4,6 +4,7 @@ nothing stored, refusals about the state (409), the project tabs, and bounded qu
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 from sqlalchemy import func, select
@@ -218,3 +219,17 @@ def test_report_list_and_consolidated_view_do_not_grow_with_the_data(
     assert three == one, (one, three)
     home_few = _queries(client, count_queries, "/")
     assert home_few < 60
+
+
+def test_the_scores_form_states_each_criterion_once_and_says_what_it_means(
+        client, running, agent):
+    """Issue 17: the form repeated each criterion's name and never said what the six
+    criteria mean."""
+    running.state = "evaluation"
+    db.session.commit()
+    login(client, agent)
+    page = client.get(f"/projects/{running.id}/evaluation/scores").get_data(as_text=True)
+    form = html.unescape(page[page.index('id="scores-form"'):])
+    for code, label in services.CRITERION_LABELS.items():
+        assert form.count(f">{label}<") == 1, label
+        assert str(services.CRITERION_HELP[code]) in form
