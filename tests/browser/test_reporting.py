@@ -162,6 +162,7 @@ def test_a_project_from_execution_to_closed_in_arabic(page, live_server, browser
     page.locator("#committee_date").fill("2026-11-20")
     page.locator("#committee_attendees").fill("رئيس الجماعة، رئيسة الجمعية، إينابيل")
     page.locator("#committee_decisions").fill("المصادقة على التقرير النهائي.")
+    page.locator("#financial_justification").fill("الحصص غير المصروفة تُرجع إلى البرنامج.")
     page.locator("#final-form button[type=submit]").click()
     _flash(page)
     _mark_page(page)
