@@ -26,6 +26,18 @@ system-packages-runtime:
 system-packages-test:
 	@scripts/system-packages $(DEBIAN_RUNTIME) $(DEBIAN_TEST)
 
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
 compile-translations: $(VENV)/.installed
 	$(BIN)/pybabel compile -d translations
 
@@ -42,6 +54,7 @@ run: system-packages-runtime $(VENV)/.installed compile-translations
 ## TADAFUR_TEST_DATABASE_URL is set), spread over the machine's cores by pytest-xdist.
 PYTEST_WORKERS ?= auto
 test: system-packages-test $(VENV)/.dev-installed compile-translations
+	$(BIN)/lint-imports
 	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 ## The inner loop: SQLite only, no browser, no real server processes; in parallel.

@@ -43,8 +43,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
-    from tadafur import core, database
+    # Imported here, not at the top: the package's modules import `tadafur`, and the wiring
+    # imports every domain; `create_app` is the only caller.
+    from tadafur import database, wiring
 
     database.init_app(app)
-    core.init_app(app)
+    wiring.init_app(app)
     return app

@@ -15,10 +15,27 @@ from typing import Any
 
 from flask import abort
 from flask_login import current_user, login_required
+from sqlalchemy import false, or_, select
 
+from tadafur.accounts.mandates import (  # moved; importable from here as before
+    DELEGABLE_ROLES as DELEGABLE_ROLES,
+    READ_ONLY_ROLES as READ_ONLY_ROLES,
+    acts_for as acts_for,
+    delegated_roles as delegated_roles,
+    delegation_for as delegation_for,
+    holds_role_for as holds_role_for,
+    in_association_scope as in_association_scope,
+    in_commune_scope as in_commune_scope,
+    is_member_of_same_organisation as is_member_of_same_organisation,
+    is_read_only as is_read_only,
+    lapsed_delegation_for as lapsed_delegation_for,
+    party_of as party_of,
+)
 from tadafur.accounts.models import ASSOCIATION_ROLES, COMMUNE_ROLES, Role
+from tadafur.accounts.scope import scope_of
+from tadafur.projects.models import Project, project_partner
+from tadafur.workflow.registry import definition_of
 
-READ_ONLY_ROLES = frozenset({Role.MINISTRY_REVIEWER})
 OVERSIGHT_ROLES = frozenset({Role.PROGRAMME_OFFICER, Role.MINISTRY_REVIEWER, Role.ADMIN})
 
 Check = Callable[[Any, Any], bool]
@@ -44,11 +61,6 @@ def rule(name: str, *, writes: bool) -> Callable[[Check], Check]:
         return check
 
     return register
-
-
-def is_read_only(user: Any) -> bool:
-    """Ministry reviewers, and outside auditors (who hold a grant but no role)."""
-    return user.roles <= READ_ONLY_ROLES
 
 
 def can(user: Any, permission: str, obj: Any = None) -> bool:
@@ -155,39 +167,14 @@ def sees_everything(user: Any) -> bool:
     return user.has_role(*OVERSIGHT_ROLES)
 
 
-def in_commune_scope(user: Any, commune_id: int | None) -> bool:
-    return any(
-        m.commune_id == commune_id and Role(m.role) in COMMUNE_ROLES for m in user.memberships
-    )
-
-
-def in_association_scope(user: Any, association_ids: set[int]) -> bool:
-    return any(
-        m.association_id in association_ids and Role(m.role) in ASSOCIATION_ROLES
-        for m in user.memberships
-    )
-
-
-def register(app) -> None:
-    app.jinja_env.globals["can"] = template_can
+def template_helpers() -> dict:
+    return {"can": template_can}
 
 
 # ---------------------------------------------------------------- projects
 
-def party_of(user: Any, project: Any) -> set[str]:
-    """The sides a user stands on for this project: 'commune', 'association', 'programme'."""
-    sides = set()
-    if in_commune_scope(user, project.commune_id):
-        sides.add("commune")
-    if in_association_scope(user, project.association_ids):
-        sides.add("association")
-    if user.has_role(Role.PROGRAMME_OFFICER):
-        sides.add("programme")
-    return sides
-
 
 def auditor_scope(user: Any):
-    from tadafur.accounts.auditors import scope_of
 
     return scope_of(user)
 
@@ -227,10 +214,6 @@ def _discuss_project(user, project) -> bool:
 
 def visible_projects(statement: Any, user: Any) -> Any:
     """Restrict a SELECT over Project to what `user` may see (one place for list scoping)."""
-    from sqlalchemy import false, or_, select
-
-    from tadafur.projects.models import Project, project_partner
-
     if sees_everything(user):
         return statement
     commune_ids = [m.commune_id for m in user.memberships
@@ -254,98 +237,8 @@ def visible_projects(statement: Any, user: Any) -> Any:
 
 # ---------------------------------------------------------------- workflow
 
-def acts_for(user: Any, project: Any, party: str, roles: frozenset[str] | set[str],
-             *, delegated: bool = True) -> bool:
-    """May `user` act for `party` on `project` with one of `roles` (the workflow's YAML)?
-
-    The party comes from `party_of`; the role must be held in that party's organisation
-    (a commune role in the project's commune, an association role in one of its
-    associations, programme officer for the programme). Read-only users never act.
-    With `delegated`, a valid delegation of such a role (`delegation_for`) also counts.
-    """
-    if user is None or not user.is_authenticated or not user.is_active or is_read_only(user):
-        return False
-    if holds_role_for(user, project, party, roles):
-        return True
-    return delegated and delegation_for(user, project, party, roles) is not None
-
-
-def holds_role_for(user: Any, project: Any, party: str, roles: frozenset[str] | set[str]
-                   ) -> bool:
-    """The user's own memberships give them `party` with one of `roles` (no delegation)."""
-    if party not in party_of(user, project):
-        return False
-    for membership in user.memberships:
-        role = Role(membership.role)
-        if role.value not in roles:
-            continue
-        if party == "commune" and role in COMMUNE_ROLES \
-                and membership.commune_id == project.commune_id:
-            return True
-        if party == "association" and role in ASSOCIATION_ROLES \
-                and membership.association_id in project.association_ids:
-            return True
-        if party == "programme" and role == Role.PROGRAMME_OFFICER:
-            return True
-    return False
-
 
 # ------------------------------------------------------- delegation and amendments (issue 8)
-
-DELEGABLE_ROLES = frozenset({Role.COMMUNE_SIGNATORY, Role.ASSOCIATION_SIGNATORY,
-                             Role.PROGRAMME_OFFICER})
-
-
-def delegation_for(user: Any, project: Any, party: str, roles: frozenset[str] | set[str],
-                   day: Any = None) -> Any:
-    """The delegation under which `user` may act for `party` with one of `roles` on `project`
-    today (or `day`), or None.
-
-    It must be in its period, not revoked, cover the project, delegate one of `roles`, and
-    its delegator must still hold that role for this party themselves (a delegation never
-    passes on a delegated right). The delegate must still be an active member of the
-    delegator's organisation.
-    """
-    from tadafur.models_base import utcnow
-
-    day = day or utcnow().date()
-    for delegation in getattr(user, "received_delegations", None) or ():
-        if delegation.role not in roles or not delegation.active_on(day) \
-                or not delegation.covers(project.id):
-            continue
-        if not is_member_of_same_organisation(user, delegation):
-            continue
-        if holds_role_for(delegation.delegator, project, party, {delegation.role}) \
-                and delegation.delegator.is_active:
-            return delegation
-    return None
-
-
-def lapsed_delegation_for(user: Any, project: Any, party: str,
-                          roles: frozenset[str] | set[str]) -> Any:
-    """A delegation that would let `user` act here but is expired, revoked or not started:
-    what a refusal names."""
-    for delegation in getattr(user, "received_delegations", None) or ():
-        if delegation.role in roles and delegation.covers(project.id) and holds_role_for(
-                delegation.delegator, project, party, {delegation.role}):
-            return delegation
-    return None
-
-
-def is_member_of_same_organisation(user: Any, delegation: Any) -> bool:
-    return any((delegation.commune_id and m.commune_id == delegation.commune_id)
-               or (delegation.association_id and m.association_id == delegation.association_id)
-               or (delegation.institution_id and m.institution_id == delegation.institution_id)
-               for m in user.memberships)
-
-
-def delegated_roles(user: Any, day: Any = None) -> set[str]:
-    """Roles `user` may currently exercise for someone else (for the my-tasks query)."""
-    from tadafur.models_base import utcnow
-
-    day = day or utcnow().date()
-    return {d.role for d in getattr(user, "received_delegations", None) or ()
-            if d.active_on(day)}
 
 
 @rule("delegations.view", writes=False)
@@ -479,7 +372,6 @@ def _download_attachment(user, attachment) -> bool:
 # allows it is decided by tadafur.reporting.services (409 otherwise). Reviewers read only.
 
 def _reports_rules(project: Any):
-    from tadafur.workflow.services import definition_of
 
     return definition_of(project).reports
 

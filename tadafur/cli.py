@@ -8,7 +8,19 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from tadafur.audit.evidence import check_package
+from tadafur.audit.review import StatementError, parse_statement
+from tadafur.audit.services import verify_chain
+from tadafur.core.backup import BackupError, restore_backup, write_backup
+from tadafur.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo
 from tadafur.extensions import db
+from tadafur.modules import domain_submodules
+from tadafur.organisations.services import (
+    CommuneImportError,
+    import_communes_csv,
+    seed_reference_data,
+)
+from tadafur.projects.themes import seed_themes
 
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 communes_cli = AppGroup("communes", help="Reference data: communes.")
@@ -19,8 +31,6 @@ evidence_cli = AppGroup("evidence", help="Evidence packages for auditors.")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def evidence_check(path: str) -> None:
     """Check a package: every file against its manifest, the manifest against its seal."""
-    from tadafur.audit.evidence import check_package
-
     with open(path, "rb") as handle:
         result = check_package(handle.read())
     for problem in result.problems:
@@ -36,9 +46,6 @@ def evidence_check(path: str) -> None:
               help="A chain-head statement exported earlier; the chain must pass through it.")
 def audit_verify(statements: tuple[str, ...]) -> None:
     """Check the whole hash chain; exit 1 and name the first broken event if any."""
-    from tadafur.audit.review import StatementError, parse_statement
-    from tadafur.audit.services import verify_chain
-
     heads: dict[int, str] = {}
     for path in statements:
         try:
@@ -58,8 +65,6 @@ def audit_verify(statements: tuple[str, ...]) -> None:
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
 def communes_import(path: str) -> None:
     """Create or correct communes from a CSV file; nothing is written if a row is wrong."""
-    from tadafur.organisations.services import CommuneImportError, import_communes_csv
-
     try:
         with open(path, encoding="utf-8-sig") as handle:
             report = import_communes_csv(handle.read())
@@ -82,16 +87,12 @@ def seed(demo: bool | None) -> None:
     """Load reference data (and demo data) when missing. Safe to run again."""
     from flask import current_app
 
-    from tadafur.organisations.services import seed_reference_data
 
     added = seed_reference_data()
-    from tadafur.projects.services import seed_themes
 
     added["themes"] = seed_themes()
     click.echo("reference data: " + ", ".join(f"{v} {k}" for k, v in added.items()))
     if demo if demo is not None else current_app.config["SEED_DEMO_DATA"]:
-        from tadafur.demo.seed import seed_demo
-
         click.echo(f"demo data: {seed_demo()} items added")
     db.session.commit()
 
@@ -99,8 +100,6 @@ def seed(demo: bool | None) -> None:
 @click.command("demo-accounts")
 def demo_accounts() -> None:
     """Print the demo accounts, one per role."""
-    from tadafur.demo.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
-
     click.echo(f"Demo accounts (password for all: {DEMO_PASSWORD})")
     for account in DEMO_ACCOUNTS:
         click.echo(f"  {account.role.value:<24} {account.email}")
@@ -110,8 +109,6 @@ def demo_accounts() -> None:
 @click.argument("path", required=False, type=click.Path(dir_okay=True))
 def backup(path: str | None) -> None:
     """Write one archive: the database dump, the document store, a manifest of SHA-256s."""
-    from tadafur.core.backup import BackupError, write_backup
-
     try:
         target = write_backup(path)
     except BackupError as error:
@@ -124,8 +121,6 @@ def backup(path: str | None) -> None:
 @click.argument("archive", type=click.Path(exists=True, dir_okay=False))
 def restore(archive: str) -> None:
     """Restore an archive into an EMPTY database; checks every file and document hash."""
-    from tadafur.core.backup import BackupError, restore_backup
-
     try:
         report = restore_backup(archive)
     except BackupError as error:
@@ -140,7 +135,6 @@ def register(app: Flask) -> None:
     for command in (audit_cli, communes_cli, evidence_cli, seed, demo_accounts, backup,
                     restore):
         app.cli.add_command(command)
-    from tadafur.modules import domain_submodules
 
     for module in domain_submodules("cli"):
         module.register(app)

@@ -6,12 +6,11 @@ from flask import Flask
 from sqlalchemy import event
 
 from tadafur.extensions import db, migrate
+from tadafur.modules import domain_submodules
 
 
 def import_models() -> None:
     """Import every domain's models so metadata (and Alembic) sees all tables."""
-    from tadafur.modules import domain_submodules
-
     domain_submodules("models")
 
 

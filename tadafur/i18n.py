@@ -9,8 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from babel import dates as babel_dates
-from babel import numbers as babel_numbers
+from babel import dates as babel_dates, numbers as babel_numbers
 from flask import current_app, g, has_request_context, request
 from flask_babel import get_locale
 from flask_login import current_user
@@ -136,18 +135,11 @@ def localized(obj: object, field: str = "name", language: str | None = None) -> 
     return ""
 
 
-def register_template_helpers(app) -> None:
-    app.jinja_env.filters.update(
-        amount=format_amount,
-        money=money,
-        number=format_number,
-        day=format_day,
-        moment=format_moment,
-        ltr=ltr,
-        localized=localized,
-    )
-    app.jinja_env.globals.update(
-        current_language=current_language,
-        text_direction=text_direction,
-        LANGUAGE_NAMES=LANGUAGE_NAMES,
-    )
+def template_filters() -> dict:
+    return {"amount": format_amount, "money": money, "number": format_number,
+            "day": format_day, "moment": format_moment, "ltr": ltr, "localized": localized}
+
+
+def template_helpers() -> dict:
+    return {"current_language": current_language, "text_direction": text_direction,
+            "LANGUAGE_NAMES": LANGUAGE_NAMES}

@@ -13,6 +13,8 @@ from sqlalchemy import DateTime, String
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from tadafur.i18n import localized
+
 _TODAY: ContextVar[dt.date | None] = ContextVar("tadafur_today", default=None)
 
 
@@ -82,6 +84,4 @@ class TrilingualName:
 
     @property
     def name(self) -> str:
-        from tadafur.i18n import localized
-
         return localized(self)

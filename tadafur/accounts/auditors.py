@@ -6,7 +6,6 @@ An administrator grants it; it expires by itself; every request made under it is
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from flask import Flask, request
 from flask_babel import gettext as _
@@ -14,58 +13,24 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from tadafur.accounts.models import AuditorGrant, User, auditor_grant_project
+from tadafur.accounts.scope import (
+    EMPTY as EMPTY,
+    AuditorScope as AuditorScope,
+    has_access as has_access,
+    scope_of,
+)
 from tadafur.accounts.services import AccountError, normalise_email
 from tadafur.audit.services import record
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.organisations.models import Commune
+from tadafur.projects.models import Project
 
 MAX_DAYS = 180
 
 
-@dataclass(frozen=True)
-class AuditorScope:
-    commune_ids: frozenset[int]
-    project_ids: frozenset[int]
-
-    def __bool__(self) -> bool:
-        return bool(self.commune_ids or self.project_ids)
-
-
-EMPTY = AuditorScope(frozenset(), frozenset())
-
-
-def scope_of(user) -> AuditorScope:
-    """What the user's active grants open, computed once per request (cached on the user)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return EMPTY
-    cached = getattr(user, "_auditor_scope", None)
-    if cached is not None:
-        return cached
-    now = utcnow()
-    grants = db.session.scalars(select(AuditorGrant).where(
-        AuditorGrant.user_id == user.id, AuditorGrant.revoked_at.is_(None),
-        AuditorGrant.starts_at <= now, AuditorGrant.expires_at > now)).all()
-    communes: set[int] = set()
-    projects: set[int] = set()
-    if grants:
-        ids = [g.id for g in grants]
-        communes = {c.id for g in grants for c in g.communes}
-        projects = set(db.session.scalars(select(auditor_grant_project.c.project_id)
-                                          .where(auditor_grant_project.c.grant_id.in_(ids))))
-    scope = AuditorScope(frozenset(communes), frozenset(projects))
-    user._auditor_scope = scope
-    return scope
-
-
-def has_access(user: User) -> bool:
-    """A user may use the platform through a membership or an active auditor grant."""
-    return bool(user.memberships) or bool(scope_of(user))
-
-
 def grant(granted_by: User, email: str, full_name: str, commune_ids: list[int],
           project_references: list[str], expires_on: dt.date, reason: str) -> AuditorGrant:
-    from tadafur.projects.models import Project
 
     today = utcnow().date()
     if not reason.strip():

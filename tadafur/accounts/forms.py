@@ -8,6 +8,7 @@ from wtforms import (
     DateField,
     EmailField,
     FieldList,
+    Form as PlainForm,
     FormField,
     PasswordField,
     SelectField,
@@ -15,7 +16,6 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms import Form as PlainForm
 from wtforms.validators import Email, Optional
 
 from tadafur.accounts.models import Role

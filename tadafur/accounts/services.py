@@ -23,7 +23,9 @@ from tadafur.accounts.models import (
     Role,
     User,
 )
-from tadafur.audit.services import record
+from tadafur.accounts.scope import has_access
+from tadafur.audit.services import changes, record
+from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 
@@ -33,13 +35,8 @@ INVITATION_SALT = "tadafur.invitation"
 _DUMMY_HASH = generate_password_hash("not-a-real-password-just-for-timing")
 
 
-class AccountError(Exception):
+class AccountError(TadafurError):
     """A refusal the user must read; `message` is already translated."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 def normalise_email(email: str) -> str:
@@ -127,7 +124,6 @@ def authenticate(email: str, password: str, address: str) -> User:
                   minutes=current_app.config["LOGIN_LOCK_SECONDS"] // 60)
             )
         raise AccountError(_("The e-mail address or the password is not correct."))
-    from tadafur.accounts.auditors import has_access
 
     if not has_access(user):
         _store_attempt(email, address, succeeded=False)
@@ -303,8 +299,6 @@ def update_user(user: User, full_name: str, active: bool,
     after = {"full_name": user.full_name, "active": user.active,
              "memberships": _membership_summary(user)}
     if before != after:
-        from tadafur.audit.services import changes
-
         old, new = changes(before, after)
         record("user.updated", obj=user, summary=f"account {user.email} changed",
                before=old, after=new)

@@ -9,19 +9,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from tadafur.access import authenticated, public, requires
-from tadafur.accounts import services
+from tadafur.accounts import auditors as service, services
 from tadafur.accounts.forms import (
     ROLE_LABELS,
+    AuditorGrantForm,
     ChangePasswordForm,
     LoginForm,
     SetPasswordForm,
     UserForm,
 )
-from tadafur.accounts.models import Membership, Role, User
+from tadafur.accounts.models import AuditorGrant, Membership, Role, User
 from tadafur.audit.services import record
 from tadafur.core.htmx import redirect_to, safe_next
 from tadafur.extensions import db
 from tadafur.i18n import LANGUAGE_COOKIE
+from tadafur.organisations.models import Commune
 from tadafur.organisations.services import organisation_choices
 
 blueprint = Blueprint("accounts", __name__)
@@ -225,18 +227,12 @@ def _organisation_key(membership: Membership) -> str:
 # ---------------------------------------------------------------- outside auditors
 
 def load_grant(grant_id: int):
-    from tadafur.accounts.models import AuditorGrant
-
     return db.get_or_404(AuditorGrant, grant_id)
 
 
 @blueprint.route("/admin/auditors", methods=["GET", "POST"])
 @requires("users.manage")
 def auditors():
-    from tadafur.accounts import auditors as service
-    from tadafur.accounts.forms import AuditorGrantForm
-    from tadafur.organisations.models import Commune
-
     form = AuditorGrantForm()
     form.communes.choices = [(c.id, c.name) for c in db.session.scalars(
         select(Commune).where(Commune.is_partner).order_by(Commune.name_fr))]
@@ -272,8 +268,6 @@ def auditors():
 @blueprint.route("/admin/auditors/<int:grant_id>/revoke", methods=["POST"])
 @requires("users.manage", load=load_grant)
 def revoke_auditor(access):
-    from tadafur.accounts import auditors as service
-
     service.revoke(access)
     db.session.commit()
     flash(_("Auditor access revoked."), "success")

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from tadafur.access import acts_for, is_read_only, visible_projects
+from tadafur.access import acts_for, delegation_for, holds_role_for, is_read_only, visible_projects
 from tadafur.amendments import services
 from tadafur.amendments.models import OPEN, Amendment
-from tadafur.core.dashboard import Panel, panel
+from tadafur.core.dashboard import Panel
 from tadafur.extensions import db
 from tadafur.projects.models import Project
 from tadafur.workflow.models import SignOff
@@ -43,8 +43,6 @@ def awaiting(user: Any) -> list[tuple[Amendment, str | None]]:
             if signer.party in approved.get(amendment.id, set()):
                 continue
             if acts_for(user, amendment.project, signer.party, signer.roles):
-                from tadafur.access import delegation_for, holds_role_for
-
                 behalf = None
                 if not holds_role_for(user, amendment.project, signer.party, signer.roles):
                     mandate = delegation_for(user, amendment.project, signer.party,
@@ -55,7 +53,6 @@ def awaiting(user: Any) -> list[tuple[Amendment, str | None]]:
     return found
 
 
-@panel
 def amendments_panel(user: Any) -> Panel | None:
     entries = awaiting(user)
     if not entries:

@@ -8,20 +8,27 @@ from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tadafur.access import requires
-from tadafur.amendments import (
-    dashboard,  # noqa: F401  (registers the my-amendments panel)
-    hooks,  # noqa: F401  (registers the verification finder)
-    services,
-)
+from tadafur.access import can, requires
+from tadafur.amendments import services
 from tadafur.amendments.forms import ProposalForm, SignForm
 from tadafur.amendments.models import Amendment
 from tadafur.core.htmx import is_htmx, redirect_to
+from tadafur.documents.models import RegisteredDocument
 from tadafur.extensions import db
+from tadafur.projects.labels import BUDGET_CATEGORIES, FUNDER_LABELS
 from tadafur.projects.models import Project
-from tadafur.projects.services import BUDGET_CATEGORIES, FUNDER_LABELS, project_or_404
+from tadafur.projects.queries import project_or_404
 
 blueprint = Blueprint("amendments", __name__)
+
+
+def tab_context(project: Project, tab: str, **forms) -> dict:
+    """What the project page's Amendments tab shows (registered by amendments/hooks.py)."""
+    return {"amendments": services.amendments_of(project),
+            "may_propose": (services.may_be_amended(project)
+                            and can(current_user, "amendment.propose", project)),
+            "amendment_kind_label": lambda p, kind: services.kind_label(
+                kind, services.rules_of(p))}
 
 
 def load_amendment(amendment_id: int) -> Amendment:
@@ -113,8 +120,6 @@ def _page(amendment: Amendment, form: SignForm | None = None, error: str | None 
 
 
 def _document_model():
-    from tadafur.documents.models import RegisteredDocument
-
     return RegisteredDocument
 
 

@@ -18,10 +18,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tadafur.audit.models import AuditChainHead, AuditEvent
+from tadafur.audit.review import CSV_HEADER
 from tadafur.audit.services import record
-from tadafur.audit.signing import sign_detached, verify_detached
+from tadafur.audit.signing import _key_and_certificate, sign_detached, verify_detached
+from tadafur.documents import services as documents
 from tadafur.documents.store import sha256_of
+from tadafur.execution import attachments as stored
+from tadafur.execution.services import attachments_of
 from tadafur.extensions import db
+from tadafur.i18n import format_moment
 from tadafur.models_base import utcnow
 
 MANIFEST, SIGNATURE, CERTIFICATE = "manifest.json", "manifest.sig", "platform-certificate.pem"
@@ -34,8 +39,6 @@ def _project_events(project) -> list[AuditEvent]:
 
 
 def _events_csv(events: list[AuditEvent]) -> bytes:
-    from tadafur.audit.review import CSV_HEADER
-
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(CSV_HEADER)
@@ -49,8 +52,6 @@ def _events_csv(events: list[AuditEvent]) -> bytes:
 def extract_sections(project, events: list[AuditEvent],
                      criteria: list[str] | None = None) -> list[dict]:
     """The extract's one section; `criteria` describe the filter it was made with."""
-    from tadafur.i18n import format_moment
-
     rows = [[str(e.seq), format_moment(e.occurred_at), e.actor_name or "—", e.action,
              e.summary, e.hash[:12]] for e in events[-EXTRACT_ROWS:]]
     paragraphs = [_("%(n)d events; each is chained to the whole trail by its hash.",
@@ -68,16 +69,12 @@ def produce_extract(project, actor, events: list[AuditEvent], language: str = "f
                     criteria: list[str] | None = None):
     """Register a PDF audit extract of `events`: verifiable like any document. `project` is
     None for an extract across projects (a region, a commune, an actor, a period...)."""
-    from tadafur.documents import services as documents
-
     return documents.produce(project, "audit_extract", actor, language,
                              sections=extract_sections(project, events, criteria))
 
 
 def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
     """(file name, ZIP bytes). Registers the audit extract PDF and audits the build."""
-    from tadafur.documents import services as documents
-
     events = _project_events(project)
     produce_extract(project, actor, events, language)
     files: dict[str, bytes] = {}
@@ -115,11 +112,6 @@ def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
 def _attachments(project, files: dict[str, bytes]) -> list[dict]:
     """Add the project's evidence files to `files`; describe each for the manifest (with the
     SHA-256 recorded at upload, which the file's own checksum must equal)."""
-    try:
-        from tadafur.execution import attachments as stored
-        from tadafur.execution.services import attachments_of
-    except ImportError:  # the execution module is not installed
-        return []
     described = []
     for attachment in sorted(attachments_of(project), key=lambda a: a.id):
         path = f"attachments/{attachment.id:06d}-{attachment.display_name}"
@@ -134,8 +126,6 @@ def _attachments(project, files: dict[str, bytes]) -> list[dict]:
 
 def _certificate_pem() -> bytes:
     from cryptography.hazmat.primitives import serialization
-
-    from tadafur.audit.signing import _key_and_certificate
 
     return _key_and_certificate()[1].public_bytes(serialization.Encoding.PEM)
 

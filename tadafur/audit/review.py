@@ -20,12 +20,15 @@ from sqlalchemy import false, func, or_, select
 
 from tadafur.access import auditor_scope, sees_everything
 from tadafur.accounts.models import COMMUNE_ROLES, Role
-from tadafur.audit.models import AuditCheckpoint, AuditEvent, AuditVerification
-from tadafur.audit.services import verify_chain
+from tadafur.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerification
+from tadafur.audit.services import record, verify_chain
+from tadafur.audit.signing import sign_detached, verify_detached
 from tadafur.core.filters import optional_date, optional_id
 from tadafur.extensions import db
+from tadafur.i18n import format_day, localized
 from tadafur.models_base import utcnow
-from tadafur.organisations.models import Commune, Province
+from tadafur.organisations.models import Commune, Province, Region
+from tadafur.projects.models import Project
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
@@ -142,10 +145,6 @@ def all_matching(user, criteria: AuditFilter, limit: int = EXPORT_LIMIT) -> list
 
 def describe(criteria: AuditFilter) -> list[str]:
     """The filter in words, printed on the PDF extract so a reader knows what it covers."""
-    from tadafur.i18n import format_day, localized
-    from tadafur.organisations.models import Region
-    from tadafur.projects.models import Project
-
     described = []
     for model, value, label in ((Region, criteria.region_id, _("region")),
                                 (Province, criteria.province_id, _("province")),
@@ -291,16 +290,11 @@ STATEMENT_TITLE = "Tadafur audit chain head"
 def _signature(text: str) -> tuple[str, str]:
     """Sign with the platform's seal key (ECDSA P-256), so anyone holding the platform's
     certificate can check the statement; (algorithm, base64 signature)."""
-    from tadafur.audit.signing import sign_detached
-
     return "ecdsa-p256-sha256", sign_detached(text.encode("utf-8"))
 
 
 def export_head(exported_by: str | None) -> AuditCheckpoint:
     """Freeze the current chain head as a signed statement, kept here and handed out."""
-    from tadafur.audit.models import AuditChainHead, AuditCheckpoint
-    from tadafur.audit.services import record
-
     head = db.session.execute(select(AuditChainHead.seq, AuditChainHead.hash)
                               .where(AuditChainHead.id == 1)).one()
     existing = db.session.scalar(select(AuditCheckpoint).where(AuditCheckpoint.seq == head.seq))
@@ -330,8 +324,6 @@ class StatementError(ValueError):
 
 def parse_statement(text: str) -> tuple[int, str]:
     """(seq, hash) of a statement, after checking its signature."""
-    from tadafur.audit.signing import verify_detached
-
     if not text.startswith(STATEMENT_TITLE + "\n") or "\nsignature: " not in text:
         raise StatementError("not a Tadafur chain-head statement")
     body, _sep, tail = text.partition("signature_algorithm: ")

@@ -15,13 +15,18 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from tadafur.access import requires
+from tadafur.access import can, requires
 from tadafur.audit import review
+from tadafur.audit.evidence import build_package, produce_extract
 from tadafur.audit.models import AuditCheckpoint
+from tadafur.core.errors import render_error
 from tadafur.core.htmx import is_htmx, redirect_to
+from tadafur.documents.services import DocumentError
 from tadafur.extensions import db
+from tadafur.i18n import current_language
 from tadafur.organisations.services import programme_regions, provinces_of
-from tadafur.projects.services import project_or_404
+from tadafur.projects.models import Project
+from tadafur.projects.queries import project_or_404
 
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -71,15 +76,8 @@ def export_csv():
 def extract_pdf():
     """The filtered events as a registered (verifiable) PDF audit extract: attached to the
     project when the filter names one, programme-wide otherwise."""
-    from flask_babel import force_locale
-    from flask_babel import gettext as _
+    from flask_babel import force_locale, gettext as _
 
-    from tadafur.access import can
-    from tadafur.audit.evidence import produce_extract
-    from tadafur.core.errors import render_error
-    from tadafur.documents.services import DocumentError
-    from tadafur.i18n import current_language
-    from tadafur.projects.models import Project
 
     criteria = review.AuditFilter.from_args(request.args)
     project = db.session.get(Project, criteria.project_id) if criteria.project_id else None
@@ -144,9 +142,6 @@ def head_statement(seq: int):
 @requires("evidence.download", load=project_or_404)
 def evidence_package(project):
     """One click: the project's registered PDFs, audit extract and signed manifest."""
-    from tadafur.audit.evidence import build_package
-    from tadafur.documents.services import DocumentError
-
     try:
         name, data = build_package(project, current_user._get_current_object())
     except DocumentError as error:

@@ -31,6 +31,9 @@ from flask import current_app
 from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
 
+from tadafur.audit.models import AuditChainHead
+from tadafur.documents.models import RegisteredDocument
+from tadafur.documents.store import sha256_of
 from tadafur.extensions import db
 
 FORMAT = "tadafur-backup/1"
@@ -113,8 +116,6 @@ def _dump_database(folder: Path) -> tuple[str, str]:
 
 def write_backup(path: str | os.PathLike | None = None) -> Path:
     """Write the archive; returns its path. Default: tadafur-backup-<UTC time>.tar.gz here."""
-    from tadafur.audit.models import AuditChainHead
-
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     target = Path(path) if path else Path.cwd() / f"tadafur-backup-{stamp}.tar.gz"
     if target.is_dir():
@@ -220,9 +221,6 @@ def restore_backup(path: str | os.PathLike) -> RestoreReport:
 
 def check_documents() -> int:
     """Every registered document's bytes hash to its registered sha256; returns how many."""
-    from tadafur.documents.models import RegisteredDocument
-    from tadafur.documents.store import sha256_of
-
     root = file_roots()["documents"]
     checked = 0
     for key, sha256 in db.session.execute(

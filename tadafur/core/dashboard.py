@@ -18,7 +18,9 @@ PANELS: list[PanelProvider] = []
 
 
 def panel(provider: PanelProvider) -> PanelProvider:
-    PANELS.append(provider)
+    """Add a panel (from a domain's hooks module); idempotent."""
+    if provider not in PANELS:
+        PANELS.append(provider)
     return provider
 
 

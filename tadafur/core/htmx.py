@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, redirect, request, url_for
+from flask import Response, current_app, redirect, request, url_for
 from markupsafe import Markup
 
-from tadafur.config import HTMX_VERSION
+from tadafur.config import HTMX_SRI, HTMX_VERSION
+from tadafur.core.navigation import visible_items
 
 
 def is_htmx() -> bool:
@@ -46,8 +47,6 @@ def unauthorized() -> Response:
 def htmx_script_tag() -> Markup:
     """The local pinned htmx by default; the CDN copy with its SRI hash when configured."""
     if current_app.config.get("HTMX_USE_CDN"):
-        from tadafur.config import HTMX_SRI
-
         return Markup(
             '<script src="{}" integrity="{}" crossorigin="anonymous" defer></script>'
         ).format(current_app.config["HTMX_CDN_URL"], HTMX_SRI)
@@ -55,8 +54,6 @@ def htmx_script_tag() -> Markup:
     return Markup('<script src="{}" defer></script>').format(src)
 
 
-def register(app: Flask) -> None:
-    from tadafur.core.navigation import visible_items
-
-    app.jinja_env.globals.update(htmx_script_tag=htmx_script_tag, is_htmx=is_htmx,
-                                 navigation=visible_items)
+def template_helpers() -> dict:
+    return {"htmx_script_tag": htmx_script_tag, "is_htmx": is_htmx,
+            "navigation": visible_items}

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import text
 
 from tadafur.access import authenticated, public
+from tadafur.core import dashboard as panels
 from tadafur.extensions import db
 
 blueprint = Blueprint("core", __name__)
@@ -15,8 +16,6 @@ blueprint = Blueprint("core", __name__)
 @blueprint.route("/")
 @authenticated
 def dashboard():
-    from tadafur.core import dashboard as panels
-
     return render_template("core/dashboard.html", panels=panels.for_user(current_user))
 
 

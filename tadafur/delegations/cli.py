@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from tadafur.delegations.services import expire_due
 from tadafur.extensions import db
 
 delegations_cli = AppGroup("delegations", help="Delegations of sign-off.")
@@ -14,8 +15,6 @@ delegations_cli = AppGroup("delegations", help="Delegations of sign-off.")
 @delegations_cli.command("expire")
 def expire() -> None:
     """Record (and audit, once each) the delegations whose last day has passed."""
-    from tadafur.delegations.services import expire_due
-
     count = expire_due()
     db.session.commit()
     click.echo(f"{count} delegation(s) expired")

@@ -12,16 +12,17 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from tadafur import access
 from tadafur.accounts.models import Membership, Role, User
 from tadafur.audit.services import record
+from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
+from tadafur.notifications.services import notify
 from tadafur.projects.models import Project
 from tadafur.workflow import notices
 
@@ -36,13 +37,8 @@ ROLE_LABELS = {
 }
 
 
-class DelegationError(Exception):
+class DelegationError(TadafurError):
     """A refused delegation (translated message, and the form field it concerns)."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 @dataclass(frozen=True)
@@ -176,8 +172,6 @@ def _party_of_role(role: str) -> str:
 
 
 def _tell(user: User, factory: Any) -> None:
-    from tadafur.notifications.services import notify
-
     notify([user], "delegation", None, factory)
 
 

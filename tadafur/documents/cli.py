@@ -6,6 +6,14 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from tadafur.documents.sealing import (
+    SealError,
+    init_development_seal,
+    pkcs12_path,
+    platform_certificate,
+    seal_dir,
+)
+
 seal_cli = AppGroup("seal", help="The platform's seal (PAdES) certificate.")
 
 
@@ -15,7 +23,6 @@ def seal_init(force: bool) -> None:
     """Make a self-signed development certificate and key (PKCS#12) under instance/seal/."""
     import os
 
-    from tadafur.documents.sealing import init_development_seal, pkcs12_path, seal_dir
 
     if current_app.config.get("SEAL_PKCS12") or os.environ.get("TADAFUR_SEAL_PKCS12"):
         raise click.ClickException(
@@ -31,8 +38,6 @@ def seal_init(force: bool) -> None:
 @seal_cli.command("show")
 def seal_show() -> None:
     """Print the seal certificate's subject, validity and SHA-256 fingerprint."""
-    from tadafur.documents.sealing import SealError, platform_certificate
-
     try:
         certificate = platform_certificate()
     except SealError as error:

@@ -1,4 +1,4 @@
-"""The documents module's registrations in the workflow's hooks (see CONTRACT.md).
+"""The documents module's registrations in the workflow's hooks (called by tadafur.wiring).
 
 - DOCUMENT_PRODUCERS['convention']: produce and freeze the convention when the project enters
   the signature state;
@@ -6,8 +6,7 @@
   one when there is one: that is what the parties sign);
 - GATE_COMPLETED: after the convention gate's last sign-off, the final sealed convention.
 
-`register_hooks()` is idempotent; it runs when this module is imported (the workflow's
-`load_plugins()` imports it, and so does documents/views.py).
+`register_hooks()` is idempotent.
 """
 
 from __future__ import annotations
@@ -15,6 +14,8 @@ from __future__ import annotations
 from typing import Any
 
 from tadafur.documents import services
+from tadafur.workflow import hooks
+from tadafur.workflow.services import WorkflowError
 
 
 def lookup(project: Any, kind: str):
@@ -29,42 +30,26 @@ def lookup_many(projects: list, kind: str) -> dict[int, Any]:
                                         prefer_frozen=kind == services.CONVENTION)
 
 
-def _as_workflow_error(error: services.DocumentError) -> Exception:
-    try:
-        from tadafur.workflow.services import WorkflowError
-    except ImportError:
-        return error
-    return WorkflowError(error.message)
-
-
 def produce_convention(project: Any, actor: Any):
     """The convention put to signature; a failure stops the transition (nothing changes)."""
     try:
         return services.freeze_convention(project, actor)
     except services.DocumentError as error:
-        raise _as_workflow_error(error) from error
+        raise WorkflowError(error.message) from error
 
 
 def gate_completed(project: Any, gate: str, actor: Any) -> None:
     try:
         services.finalize_convention(project, gate, actor)
     except services.DocumentError as error:
-        raise _as_workflow_error(error) from error
+        raise WorkflowError(error.message) from error
 
 
-def register_hooks() -> bool:
-    try:
-        from tadafur.workflow import hooks
-    except ImportError:  # the workflow module is not installed
-        return False
+def register_hooks() -> None:
     hooks.DOCUMENT_PRODUCERS[services.CONVENTION] = produce_convention
     if lookup not in hooks.DOCUMENT_LOOKUP:
         hooks.DOCUMENT_LOOKUP.append(lookup)
-    if lookup_many not in getattr(hooks, "DOCUMENT_LOOKUP_MANY", [lookup_many]):
+    if lookup_many not in hooks.DOCUMENT_LOOKUP_MANY:
         hooks.DOCUMENT_LOOKUP_MANY.append(lookup_many)
     if gate_completed not in hooks.GATE_COMPLETED:
         hooks.GATE_COMPLETED.append(gate_completed)
-    return True
-
-
-register_hooks()

@@ -18,23 +18,20 @@ from flask_babel import gettext as _
 from tadafur.access import public, requires
 from tadafur.core.htmx import is_htmx, redirect_to
 from tadafur.core.uploads import is_pdf
-from tadafur.documents import hooks, services
+from tadafur.documents import services
 from tadafur.documents.models import RegisteredDocument
 from tadafur.documents.store import StoreError
 from tadafur.extensions import db
 from tadafur.projects.models import Project
-from tadafur.projects.services import project_or_404
+from tadafur.projects.queries import project_or_404
 
 blueprint = Blueprint("documents", __name__)
-hooks.register_hooks()
 
 
-@blueprint.app_context_processor
-def document_helpers() -> dict:
+def template_helpers() -> dict:
     """For templates/documents/_project_documents.html, included by the project pages too."""
     return {"document_kind_label": services.kind_label,
             "document_language_label": services.language_label,
-            "document_party_label": services.party_label,
             "document_kinds_generatable": lambda: services.GENERATABLE,
             "document_languages": lambda: services.LANGUAGES}
 

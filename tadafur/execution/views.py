@@ -1,7 +1,7 @@
 """The execution tab of a project page and its forms: tranches, expenses, activity progress,
 indicator values and evidence files (upload, and the audited download).
 
-The tab itself is rendered by the project page (`tadafur.projects.views`, tab "execution"),
+The tab itself is rendered by the project page (`tadafur.projects.page`, tab "execution"),
 which asks `tab_context` for what it shows. Every form works as plain POST + redirect; with
 htmx the tab comes back (422 with the errors beside the fields).
 """
@@ -30,9 +30,10 @@ from tadafur.execution.forms import (
 from tadafur.execution.models import Attachment
 from tadafur.extensions import db
 from tadafur.i18n import text_direction
+from tadafur.projects.labels import FUNDER_LABELS
 from tadafur.projects.models import Project
-from tadafur.projects.services import FUNDER_LABELS, load_for_page
-from tadafur.projects.views import render_tab
+from tadafur.projects.page import render_tab
+from tadafur.projects.queries import load_for_page
 from tadafur.workflow import dates
 
 blueprint = Blueprint("execution", __name__)
@@ -254,7 +255,6 @@ def too_large(_error):
     return render_error(413, message)
 
 
-@blueprint.app_context_processor
-def execution_helpers() -> dict:
+def template_helpers() -> dict:
     return {"shows_execution": services.shows_execution,
             "progress_status": services.progress_status}

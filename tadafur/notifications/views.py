@@ -47,13 +47,12 @@ def badge():
                            unread=services.unread_count(current_user))
 
 
-@blueprint.app_context_processor
-def unread_badge_helper() -> dict:
-    """`unread_notifications()` for the layout: counted only when a page asks for it."""
+def _unread_notifications() -> int:
+    """For the layout: counted only when a page asks for it."""
+    if not current_user or not current_user.is_authenticated:
+        return 0
+    return services.unread_count(current_user)
 
-    def unread_notifications() -> int:
-        if not current_user or not current_user.is_authenticated:
-            return 0
-        return services.unread_count(current_user)
 
-    return {"unread_notifications": unread_notifications}
+def template_helpers() -> dict:
+    return {"unread_notifications": _unread_notifications}

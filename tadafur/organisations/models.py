@@ -8,6 +8,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Integer, String, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tadafur.extensions import db
+from tadafur.i18n import localized
 from tadafur.models_base import TimestampMixin, TrilingualName
 
 COMMUNE_KINDS = ("urban", "rural")
@@ -76,8 +77,6 @@ class Association(TimestampMixin, db.Model):
 
     @property
     def name(self) -> str:
-        from tadafur.i18n import localized
-
         return localized(self)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from tadafur.audit.services import changes, record
+from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.organisations.models import (
     COMMUNE_KINDS,
@@ -41,13 +42,8 @@ COMMUNE_FIELDS = ("name_ar", "name_fr", "name_en", "kind", "is_partner", "offici
                   "province_id")
 
 
-class ReferenceDataError(Exception):
+class ReferenceDataError(TadafurError):
     """A refusal with a translated message, and the field it concerns."""
-
-    def __init__(self, message: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.field = field
 
 
 # ---------------------------------------------------------------- seeding

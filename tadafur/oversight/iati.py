@@ -25,9 +25,12 @@ from xml.etree import ElementTree as ET
 from flask import current_app
 from sqlalchemy import select
 
+from tadafur.execution.models import Tranche
+from tadafur.execution.services import indicator_results
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.organisations.models import Commune
+from tadafur.oversight.services import _phase
 from tadafur.projects.models import Funder, Project
 from tadafur.workflow.models import TransitionRecord
 
@@ -150,8 +153,6 @@ def _published() -> list[Project]:
 
 def activities_xml(now: dt.datetime | None = None) -> bytes:
     """The whole `iati-activities` file as UTF-8 bytes, with an XML declaration."""
-    from tadafur.oversight.services import _phase
-
     now = now or utcnow()
     stamp = now.replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
     root = ET.Element("iati-activities", {"version": VERSION, "generated-datetime": stamp})
@@ -173,9 +174,6 @@ def _execution_facts(projects: list[Project]) -> dict[int, dict]:
     query. Achieved values: the execution module's own rule (cumulative or latest), per
     project that has reached execution (a project before it has measured nothing).
     """
-    from tadafur.execution.models import Tranche
-    from tadafur.execution.services import indicator_results
-
     facts: dict[int, dict] = {p.id: {"disbursements": [], "achieved": {}} for p in projects}
     if not projects:
         return facts

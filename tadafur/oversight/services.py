@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, false, func, or_, select
 
+from tadafur.audit.services import record
 from tadafur.core.filters import optional_date, optional_id
 from tadafur.execution.models import IndicatorValue, Tranche
 from tadafur.extensions import db
@@ -261,8 +262,6 @@ def published_projects(language: str) -> list[dict]:
 
 
 def set_publication(project: Project, approved: bool) -> None:
-    from tadafur.audit.services import record
-
     if project.publication_approved == approved:
         return
     before = project.publication_approved

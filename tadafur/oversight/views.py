@@ -15,8 +15,10 @@ from tadafur.extensions import db
 from tadafur.i18n import current_language
 from tadafur.organisations.services import programme_regions
 from tadafur.oversight import services
+from tadafur.oversight.iati import activities_xml
 from tadafur.projects.models import Project
-from tadafur.projects.services import project_or_404
+from tadafur.projects.queries import project_or_404
+from tadafur.workflow.services import phase_label
 
 blueprint = Blueprint("oversight", __name__)
 PHASE_COLOURS = {"proposal": "#8a96a3", "approval": "#f2a900", "execution": "#00586b",
@@ -39,8 +41,6 @@ def dashboard():
 
 
 def _table(data: services.Dashboard) -> list[list]:
-    from tadafur.workflow.services import phase_label
-
     header = ["commune", "region", *[str(phase_label(p)) for p in data.phase_names], "total"]
     rows = [header]
     for row in data.by_commune:
@@ -130,8 +130,6 @@ def open_data_csv():
 @public
 def open_data_iati():
     """The published projects as an IATI 2.03 activity file, for the EU and Enabel's tools."""
-    from tadafur.oversight.iati import activities_xml
-
     response = Response(activities_xml(), mimetype="application/xml")
     response.headers["Content-Disposition"] = "inline; filename=tadafur-iati-activities.xml"
     return response

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tadafur.core.dashboard import Panel, panel
+from tadafur.core.dashboard import Panel
 from tadafur.projects.services import state_counts
 from tadafur.workflow import services as workflow
 
@@ -33,7 +33,6 @@ def group_by_project(tasks: list[Any]) -> list[ProjectTasks]:
                                                    t.due_at or 0, t.project.id))
 
 
-@panel
 def my_tasks_panel(user: Any) -> Panel | None:
     entries = group_by_project(workflow.awaited(user))
     return Panel("projects/_my_tasks_panel.html",

@@ -16,11 +16,15 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from tadafur.accounts.models import Membership, Role, User
+from tadafur.demo.seed import DEMO_PASSWORD, seed_associations, showcase_communes
+from tadafur.execution.demo import record_execution
 from tadafur.extensions import db
 from tadafur.models_base import frozen, today
 from tadafur.organisations.models import Association, Commune
 from tadafur.projects import services
 from tadafur.projects.models import Project, Theme
+from tadafur.reporting.demo import STEPS as REPORTING_STEPS
+from tadafur.workflow import services as workflow
 
 # The path from a new draft to each state; each step is (who, trigger, comment, data).
 # TODAY in the data stands for the day the step is walked on (see `schedule`).
@@ -218,15 +222,10 @@ def _walk(project: Project, cast: dict[str, User], steps: list[Step], password: 
 
 def _step(project: Project, cast: dict[str, User], actor: User, trigger: str,
           comment: str | None, data: dict, password: str) -> None:
-    from tadafur.reporting.demo import STEPS as REPORTING_STEPS
-    from tadafur.workflow import services as workflow
-
     if trigger in REPORTING_STEPS:
         REPORTING_STEPS[trigger](project, cast, password)
         return
     if trigger == "execution_records":
-        from tadafur.execution.demo import record_execution
-
         record_execution(project, cast)
         return
     if trigger == "activities_done":
@@ -242,7 +241,6 @@ def seed_projects() -> int:
     """Add the demo projects that are missing; return how many were added."""
     from werkzeug.security import generate_password_hash
 
-    from tadafur.demo.seed import DEMO_PASSWORD, seed_associations, showcase_communes
 
     services.seed_themes()
     communes = showcase_communes()
@@ -284,13 +282,3 @@ def seed_projects() -> int:
 
 
 SEEDER: Callable[[], int] = seed_projects
-
-
-def register() -> None:
-    from tadafur.demo.seed import DEMO_SEEDERS
-
-    if seed_projects not in DEMO_SEEDERS:
-        DEMO_SEEDERS.append(seed_projects)
-
-
-register()

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tadafur.accounts.models import User
 from tadafur.extensions import db
+from tadafur.i18n import localized
 from tadafur.models_base import TimestampMixin, TrilingualName, UTCDateTime, utcnow
 from tadafur.organisations.models import Association, Commune
 
@@ -122,8 +123,6 @@ class Project(TimestampMixin, db.Model):
 
     @property
     def title(self) -> str:
-        from tadafur.i18n import localized
-
         return localized(self, "title")
 
     @property

@@ -11,14 +11,10 @@ from flask import Blueprint, abort, flash, make_response, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from tadafur.access import can, requires
+from tadafur.access import requires
 from tadafur.core.htmx import is_htmx, redirect_to
 from tadafur.extensions import db
-from tadafur.projects import (
-    dashboard,  # noqa: F401  (registers the my-tasks panel)
-    demo,  # noqa: F401  (registers the demo projects' seeder)
-    services,
-)
+from tadafur.projects import services
 from tadafur.projects.forms import (
     ActionForm,
     ActivityForm,
@@ -29,13 +25,20 @@ from tadafur.projects.forms import (
     ThemeForm,
 )
 from tadafur.projects.models import Project, Theme
+from tadafur.projects.page import (
+    TABS as TABS,  # moved; importable from here as before
+    missing_link,
+    page_context,
+    render_tab as render_tab,
+    shown_tab,
+    tab_context,
+    tab_labels as tab_labels,
+)
 from tadafur.workflow import services as workflow
-from tadafur.workflow.labels import field_label, party_label
+from tadafur.workflow.labels import field_label
 
 blueprint = Blueprint("projects", __name__)
 PAGE_SIZE = 25
-TABS = ("overview", "budget", "plan", "execution", "reports", "evaluation", "signoffs",
-        "amendments", "documents", "discussion", "history")
 
 
 def _int_arg(name: str) -> int | None:
@@ -49,15 +52,6 @@ def load_project(project_id: int, **_other_url_values) -> Project:
     if project is None:
         abort(404)
     return project
-
-
-def tab_labels() -> dict[str, str]:
-    return {"overview": _("Overview"), "budget": _("Budget"),
-            "plan": _("Activities and indicators"), "execution": _("Execution"),
-            "reports": _("Reports"), "evaluation": _("Evaluation"), "signoffs": _("Sign-offs"),
-            "amendments": _("Amendments"),
-            "documents": _("Documents"), "discussion": _("Discussion"),
-            "history": _("History")}
 
 
 # ---------------------------------------------------------------- the list
@@ -189,87 +183,6 @@ def edit(project: Project):
 
 # ---------------------------------------------------------------- the project page and tabs
 
-def _tab_context(project: Project, tab: str, tab_error: str | None = None, **forms) -> dict:
-    context: dict = {"project": project, "tab": tab, "tab_error": tab_error,
-                     "editable": workflow.is_editable(project)
-                     and can(current_user, "project.edit", project)}
-    if tab == "overview":
-        context["missing"] = services.missing_for_proposal(project)
-    elif tab == "budget":
-        context["summary"] = services.budget_summary(project)
-        context["form"] = forms.get("form") or BudgetLineForm(formdata=None)
-        context["funders"] = services.FUNDER_LABELS
-        context["categories"] = services.BUDGET_CATEGORIES
-    elif tab == "plan":
-        context["activity_form"] = (forms.get("activity_form")
-                                    or ActivityForm(formdata=None, prefix="activity"))
-        context["indicator_form"] = (forms.get("indicator_form")
-                                     or IndicatorForm(formdata=None, prefix="indicator"))
-        context["levels"] = services.INDICATOR_LEVELS
-        context["activities"] = project.activities
-        context["tracking"] = (services.may_track_activities(project)
-                               and can(current_user, "project.edit", project))
-        context["indicators"] = project.indicators
-    elif tab in ("reports", "evaluation"):
-        from tadafur.reporting.views import tab_context as reporting_tab
-
-        context.update(reporting_tab(project, tab))
-    elif tab == "signoffs":
-        context["signoffs"] = workflow.signoffs(project)
-        context["gates"] = {**services.gates_of(project), "amendment": _("Amendment")}
-    elif tab == "amendments":
-        from tadafur.amendments import services as amendments
-
-        context["amendments"] = amendments.amendments_of(project)
-        context["may_propose"] = (amendments.may_be_amended(project)
-                                  and can(current_user, "amendment.propose", project))
-        context["amendment_kind_label"] = lambda p, kind: amendments.kind_label(
-            kind, amendments.rules_of(p))
-    elif tab == "documents":
-        context["documents"] = services.documents_of(project)
-        context["documents_template"] = services.documents_template()
-    elif tab == "discussion":
-        context["messages"] = services.messages_of(project)
-        context["form"] = forms.get("form") or MessageForm(formdata=None)
-        context["may_post"] = can(current_user, "project.discuss", project)
-    elif tab == "history":
-        context["steps"] = workflow.history(project)
-        context["changes"] = services.audit_events_of(project)
-    elif tab == "execution":
-        from tadafur.execution.views import tab_context
-
-        context.update(tab_context(project, **forms))
-    return context
-
-
-def _shown_tab(project: Project, tab: str) -> str:
-    """The execution tab exists from execution onwards; before, its address shows the
-    overview."""
-    from tadafur.execution.services import shows_execution
-
-    return "overview" if tab == "execution" and not shows_execution(project) else tab
-
-
-def _page_context(project: Project) -> dict:
-    from tadafur.execution.services import budget_statement, shows_execution
-
-    context = {"actions": workflow.available_actions(current_user, project),
-               "timeline": workflow.history(project)[-5:],
-               "tab_labels": tab_labels(), "tabs": TABS}
-    if shows_execution(project):  # budget against actual, beside every tab
-        context["statement"] = budget_statement(project)
-    return context
-
-
-def render_tab(project: Project, tab: str, status: int = 200, tab_error: str | None = None,
-               **forms):
-    """The tab fragment for htmx; the whole page (with that tab open) for plain requests."""
-    context = _tab_context(project, tab, tab_error, **forms)
-    if is_htmx():
-        return render_template(f"projects/_tab_{tab}.html", oob_nav=True,
-                               tab_labels=tab_labels(), tabs=TABS, **context), status
-    return render_template("projects/show.html", **{**_page_context(project), **context}), status
-
 
 @blueprint.route("/projects/<int:project_id>")
 @requires("project.view", load=load_project)
@@ -277,16 +190,16 @@ def show(project: Project):
     tab = request.args.get("tab", "overview")
     if tab not in TABS:
         tab = "overview"
-    context = _tab_context(project, _shown_tab(project, tab))
-    return render_template("projects/show.html", **{**_page_context(project), **context})
+    context = tab_context(project, shown_tab(project, tab))
+    return render_template("projects/show.html", **{**page_context(project), **context})
 
 
 @blueprint.route("/projects/<int:project_id>/tabs/<tab>")
 @requires("project.view", load=load_project)
 def tab_fragment(project: Project, tab: str):
-    if tab not in TABS or _shown_tab(project, tab) != tab:
+    if tab not in TABS or shown_tab(project, tab) != tab:
         abort(404)
-    context = _tab_context(project, tab)
+    context = tab_context(project, tab)
     return render_template(f"projects/_tab_{tab}.html", oob_nav=is_htmx(),
                            tab_labels=tab_labels(), tabs=TABS, **context)
 
@@ -456,7 +369,7 @@ def act(project: Project):
              "error": error, "failed": trigger, "form": form, "field_problems": field_problems}
     if is_htmx():
         return render_template("projects/_actions.html", **panel), 422
-    page = {**_tab_context(project, "overview"), **_page_context(project), **panel}
+    page = {**tab_context(project, "overview"), **page_context(project), **panel}
     return render_template("projects/show.html", **page), 422
 
 
@@ -502,30 +415,17 @@ def edit_theme(theme: Theme):
     return _theme_page(ThemeForm(obj=theme), theme)
 
 
-def missing_link(project: Project, item) -> str:
-    """Where a missing item of a blocked action is fixed (guards.Missing.where)."""
-    anchor = f"#{item.anchor}" if item.anchor else ""
-    if item.where == "edit":
-        return url_for("projects.edit", project_id=project.id) + anchor
-    if item.where == "final_report":
-        return url_for("reporting.final_report", project_id=project.id)
-    tab = item.where if item.where in TABS else "overview"
-    return url_for("projects.show", project_id=project.id, tab=tab) + anchor
+def _action_field_label(name: str) -> str:
+    return _("Decision") if name == "decision" else field_label(name)
 
 
-@blueprint.app_context_processor
-def workflow_helpers() -> dict:
-    """What project templates ask the workflow."""
+def _action_field_kind(project: Project, action, name: str) -> str:
+    return services.field_kind(project, action.trigger, name)
 
-    def action_field_label(name: str) -> str:
-        return _("Decision") if name == "decision" else field_label(name)
 
-    def action_field_kind(project: Project, action, name: str) -> str:
-        return services.field_kind(project, action.trigger, name)
-
-    return {"missing_link": missing_link,
-            "state_label": workflow.state_label, "phase_of": workflow.phase_of,
-            "phase_label": workflow.phase_label, "project_overdue": workflow.is_overdue,
-            "workflow_editable": workflow.is_editable, "party_label": party_label,
-            "action_field_label": action_field_label, "action_field_kind": action_field_kind,
+def template_helpers() -> dict:
+    """What the action panel and the history tab ask (the workflow's own helpers are
+    tadafur.workflow.picture's)."""
+    return {"action_field_label": _action_field_label, "action_field_kind": _action_field_kind,
+            "missing_link": missing_link,
             "describe": services.describe}

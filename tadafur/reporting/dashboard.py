@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tadafur.core.dashboard import Panel, panel
+from tadafur.core.dashboard import Panel
 from tadafur.reporting import services
 
 
-@panel
 def reports_awaiting_panel(user: Any) -> Panel | None:
     reports = services.awaiting_validation(user)
     if not reports:

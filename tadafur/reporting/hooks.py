@@ -1,8 +1,11 @@
-"""The reporting module's registrations in the workflow's hooks.
+"""The reporting module's registrations in the workflow (called by tadafur.wiring).
 
 - DOCUMENT_PRODUCERS['final_report']: when the project enters the validation of the final
   report, the final report's PDF is produced; the gate's sign-offs bind to its sha256.
 - DOCUMENT_PRODUCERS['evaluation_report']: the same for the joint evaluation's signature.
+- GUARDS 'final_report_complete' and 'evaluation_scored': the reports live here, so the
+  workflow asks them through its guard registry instead of importing reporting.
+- the project page's 'reports' and 'evaluation' tabs; the home page's reports-awaiting panel.
 
 A failure becomes a WorkflowError: the transition is refused and nothing changes.
 """
@@ -11,17 +14,22 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext as _
+
+from tadafur.core.dashboard import panel
+from tadafur.documents.services import DocumentError
+from tadafur.projects import tabs
+from tadafur.reporting import dashboard, services, views
+from tadafur.workflow import hooks
+from tadafur.workflow.guards import Missing, guard
+from tadafur.workflow.services import WorkflowError
+
 
 def _as_workflow_error(error: Exception) -> Exception:
-    from tadafur.workflow.services import WorkflowError
-
     return WorkflowError(getattr(error, "message", str(error)))
 
 
 def produce_final_report(project: Any, actor: Any):
-    from tadafur.documents.services import DocumentError
-    from tadafur.reporting import services
-
     try:
         return services.produce_final_pdf(project, actor)
     except (services.ReportError, DocumentError) as error:
@@ -29,20 +37,40 @@ def produce_final_report(project: Any, actor: Any):
 
 
 def produce_evaluation_report(project: Any, actor: Any):
-    from tadafur.documents.services import DocumentError
-    from tadafur.reporting import services
-
     try:
         return services.produce_evaluation_pdf(project, actor)
     except (services.ReportError, DocumentError) as error:
         raise _as_workflow_error(error) from error
 
 
-def register_hooks() -> None:
-    from tadafur.workflow import hooks
+def final_report_complete(project: Any) -> bool:
+    return not services.final_report_missing(project)
 
+
+def evaluation_scored(project: Any) -> bool:
+    return not services.evaluation_missing(project)
+
+
+def register_hooks() -> None:
     hooks.DOCUMENT_PRODUCERS["final_report"] = produce_final_report
     hooks.DOCUMENT_PRODUCERS["evaluation_report"] = produce_evaluation_report
-
-
-register_hooks()
+    guard("final_report_complete",
+          refusal=lambda project: _("The final report is not complete: it still needs "
+                                    "%(missing)s.",
+                                    missing=", ".join(services.final_report_missing(project))),
+          negated_refusal=lambda project: _("The final report is already complete."),
+          checklist=lambda project: [Missing(label, "final_report")
+                                     for label in services.final_report_missing(project)],
+          )(final_report_complete)
+    guard("evaluation_scored",
+          refusal=lambda project: _("Every party must score the six criteria first. Still "
+                                    "missing: %(parties)s.",
+                                    parties=", ".join(services.evaluation_missing(project))),
+          negated_refusal=lambda project: _("Every party has already scored the evaluation."),
+          checklist=lambda project: [
+              Missing(_("the scores of: %(party)s", party=party), "evaluation")
+              for party in services.evaluation_missing(project)],
+          )(evaluation_scored)
+    for tab in ("reports", "evaluation"):
+        tabs.register(tab, lambda project, tab, **forms: views.tab_context(project, tab))
+    panel(dashboard.reports_awaiting_panel)

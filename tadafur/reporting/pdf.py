@@ -10,11 +10,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import force_locale
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from markupsafe import Markup
 
 from tadafur.i18n import format_day, format_number, ltr, money
+from tadafur.projects.labels import BUDGET_CATEGORIES, FUNDER_LABELS
+from tadafur.reporting.queries import (
+    CRITERION_LABELS,
+    consolidated,
+    entries_of,
+    evaluation_of,
+    report_hash,
+    reports_of,
+)
+from tadafur.workflow.labels import party_label
 
 
 def _number(value: Any, language: str) -> Markup:
@@ -70,9 +79,6 @@ def indicator_table(rows: list[dict], language: str, with_period: bool = True) -
 
 
 def monitoring_sections(report: Any, language: str) -> list[dict]:
-    from tadafur.reporting.services import report_hash
-    from tadafur.workflow.labels import party_label
-
     with force_locale(language):
         validations = [v for v in report.validations
                        if v.round == report.round and v.decision == "approve"]
@@ -98,7 +104,6 @@ def monitoring_sections(report: Any, language: str) -> list[dict]:
 def final_sections(project: Any, report: Any, language: str) -> list[dict]:
     import json
 
-    from tadafur.reporting.services import reports_of
 
     results = json.loads(report.results_json or "[]")
     financial = json.loads(report.financial_json or "{}")
@@ -108,7 +113,6 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
             {"title": _("Results against targets"),
              "table": indicator_table(results, language, with_period=False)},
         ]
-        from tadafur.projects.services import BUDGET_CATEGORIES, FUNDER_LABELS
 
         def category(code: str) -> str:
             return str(BUDGET_CATEGORIES.get(code, code))
@@ -178,14 +182,6 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
 
 
 def evaluation_sections(project: Any, language: str) -> list[dict]:
-    from tadafur.reporting.services import (
-        CRITERION_LABELS,
-        consolidated,
-        entries_of,
-        evaluation_of,
-    )
-    from tadafur.workflow.labels import party_label
-
     with force_locale(language):
         parties, rows = consolidated(project)
         entries = entries_of(project)

@@ -13,11 +13,8 @@ from flask_login import current_user
 from tadafur.access import can, requires
 from tadafur.core.htmx import redirect_to
 from tadafur.extensions import db
-from tadafur.projects.services import load_for_page
-from tadafur.reporting import (
-    dashboard,  # noqa: F401  (registers the reports-awaiting panel of My tasks)
-    services,
-)
+from tadafur.projects.queries import load_for_page
+from tadafur.reporting import services
 from tadafur.reporting.forms import (
     FinalReportForm,
     MonitoringReportForm,
@@ -255,7 +252,7 @@ def tab_context(project, tab: str) -> dict:
             and services.monitoring_open(project),
             "may_write_final": can(current_user, "final_report.write", project)
             and services.final_report_open(project),
-            "status_labels": services.STATUS_LABELS, "reporting_party_label": party_label,
+            "status_labels": services.STATUS_LABELS,
             "funder_label": services.funder_label,
         }
     parties, rows = services.consolidated(project)
@@ -266,6 +263,6 @@ def tab_context(project, tab: str) -> dict:
         "may_score": can(current_user, "evaluation.score", project)
         and services.evaluation_open(project),
         "eval_missing": services.evaluation_missing(project),
-        "reporting_party_label": party_label, "criterion_labels": services.CRITERION_LABELS,
+        "criterion_labels": services.CRITERION_LABELS,
         "criterion_help": services.CRITERION_HELP,
     }

@@ -1,6 +1,6 @@
 """`flask --app wsgi workflow check [FILES...]` and `flask --app wsgi reminders` (for cron).
 
-Registering the workflow domain also loads and checks the definitions: an app with a broken
+The definitions are loaded and checked at app start (tadafur.wiring): an app with a broken
 definition does not start, and says which file, which key and what is wrong.
 """
 
@@ -12,7 +12,12 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from tadafur.amendments.services import send_reminders as amendment_reminders
+from tadafur.delegations.services import expire_due
 from tadafur.extensions import db
+from tadafur.projects.models import Project
+from tadafur.workflow.definition import DefinitionError, load_directory, load_file
+from tadafur.workflow.services import DEFAULT_DIRECTORY, registry, send_reminders
 
 workflow_cli = AppGroup("workflow", help="Workflow definitions.")
 
@@ -22,9 +27,6 @@ workflow_cli = AppGroup("workflow", help="Workflow definitions.")
 def check(paths: tuple[str, ...]) -> None:
     """Check the installed definitions, or the given files / directories. Exit 1 on errors."""
     from pathlib import Path
-
-    from tadafur.workflow.definition import DefinitionError, load_directory, load_file
-    from tadafur.workflow.services import DEFAULT_DIRECTORY
 
     targets = paths or (current_app.config.get("WORKFLOW_DIRECTORY") or DEFAULT_DIRECTORY,)
     errors, checked = [], []
@@ -54,9 +56,6 @@ def _missing_versions() -> list[str]:
     from sqlalchemy import func, select
     from sqlalchemy.exc import SQLAlchemyError
 
-    from tadafur.projects.models import Project
-    from tadafur.workflow.services import registry
-
     try:
         rows = db.session.execute(
             select(Project.workflow_name, Project.workflow_version, func.count())
@@ -74,21 +73,9 @@ def _missing_versions() -> list[str]:
 @click.command("reminders")
 def reminders() -> None:
     """Notify everyone whose action is awaited on a project past its state's due date."""
-    from tadafur.workflow.services import send_reminders
-
-    try:
-        from tadafur.delegations.services import expire_due
-    except ImportError:  # the delegations module is not installed
-        expired = 0
-    else:
-        expired = expire_due()  # an expired mandate no longer earns reminders
+    expired = expire_due()  # an expired mandate no longer earns reminders
     sent = send_reminders()
-    try:
-        from tadafur.amendments.services import send_reminders as amendment_reminders
-    except ImportError:  # the amendments module is not installed
-        pass
-    else:
-        sent += amendment_reminders()
+    sent += amendment_reminders()
     db.session.commit()
     click.echo(f"{sent} reminder(s) sent")
     if expired:
@@ -96,8 +83,5 @@ def reminders() -> None:
 
 
 def register(app: Flask) -> None:
-    from tadafur.workflow.services import init_app
-
-    init_app(app)
     app.cli.add_command(workflow_cli)
     app.cli.add_command(reminders)

@@ -26,8 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
 from tadafur.models_base import today
@@ -207,6 +206,6 @@ def bounds(project: Any, kind: str) -> dict[str, str]:
 
 
 def _rules_of(project: Any) -> DateRules:
-    from tadafur.workflow.services import definition_of
+    from tadafur.workflow.registry import definition_of
 
     return definition_of(project).dates

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from transitions import Machine, MachineError
 
-from tadafur.workflow.definition import Definition
+from tadafur.workflow.schema import Definition
 
 
 class Subject:

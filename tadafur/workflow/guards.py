@@ -2,6 +2,10 @@
 
 In YAML: `guards: [proposal_complete, {public_contribution_above: {threshold: 50000}}]`, and
 `unless:` for the negation. Each guard says, in the user's language, why it refused.
+
+GUARDS is a registry: the guards on the proposal live here; a feature above the workflow
+registers its own from its hooks module (tadafur.reporting.hooks: the final report and the
+evaluation), before tadafur.wiring loads and checks the definitions.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_babel import gettext as _
+
+from tadafur.i18n import format_amount
 
 
 @dataclass(frozen=True)
@@ -142,8 +148,6 @@ def _threshold(threshold: Any) -> Decimal:
 
 
 def _amount(value: Any) -> str:
-    from tadafur.i18n import format_amount
-
     return format_amount(_threshold(value))
 
 
@@ -156,41 +160,3 @@ def _amount(value: Any) -> str:
            amount=_amount(threshold)))
 def public_contribution_above(project: Any, threshold: Any) -> bool:
     return project.public_contribution > _threshold(threshold)
-
-
-# ---------------------------------------------------------------- follow-up and evaluation
-# The reports themselves live in tadafur.reporting; imported when checked (no cycle).
-
-def _final_report_missing(project: Any) -> list[str]:
-    from tadafur.reporting.services import final_report_missing
-
-    return final_report_missing(project)
-
-
-@guard("final_report_complete",
-       refusal=lambda project: _("The final report is not complete: it still needs "
-                                 "%(missing)s.",
-                                 missing=", ".join(_final_report_missing(project))),
-       negated_refusal=lambda project: _("The final report is already complete."),
-       checklist=lambda project: [Missing(label, "final_report")
-                                  for label in _final_report_missing(project)])
-def final_report_complete(project: Any) -> bool:
-    return not _final_report_missing(project)
-
-
-def _evaluation_missing(project: Any) -> list[str]:
-    from tadafur.reporting.services import evaluation_missing
-
-    return evaluation_missing(project)
-
-
-@guard("evaluation_scored",
-       refusal=lambda project: _("Every party must score the six criteria first. Still "
-                                 "missing: %(parties)s.",
-                                 parties=", ".join(_evaluation_missing(project))),
-       negated_refusal=lambda project: _("Every party has already scored the evaluation."),
-       checklist=lambda project: [
-           Missing(_("the scores of: %(party)s", party=party), "evaluation")
-           for party in _evaluation_missing(project)])
-def evaluation_scored(project: Any) -> bool:
-    return not _evaluation_missing(project)

@@ -1,4 +1,5 @@
-"""Where other modules plug into the workflow (the documents module registers here).
+"""Where other modules plug into the workflow (the documents and reporting modules register
+here from their hooks modules, which tadafur.wiring calls before loading the definitions).
 
 - DOCUMENT_PRODUCERS[kind](project, actor) -> DocumentRef: called, in the same transaction,
   when a project enters a state that lists `documents: [kind]`.
@@ -24,15 +25,6 @@ DOCUMENT_LOOKUP: list[Callable[[Any, str], DocumentRef | None]] = []
 # The same for many projects in one query (pages listing many projects' tasks).
 DOCUMENT_LOOKUP_MANY: list[Callable[[list, str], dict[int, DocumentRef]]] = []
 GATE_COMPLETED: list[Callable[[Any, str, Any], None]] = []
-
-
-def load_plugins() -> None:
-    """Import each domain's `hooks` and `services` modules so that their registrations are
-    made before the definitions are checked."""
-    from tadafur.modules import domain_submodules
-
-    domain_submodules("hooks")
-    domain_submodules("services")
 
 
 def latest_document(project: Any, kind: str) -> DocumentRef | None:

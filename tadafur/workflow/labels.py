@@ -6,8 +6,7 @@ markers below put them in the message catalog (pybabel reads this module).
 
 from __future__ import annotations
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 
 FIELD_LABELS = {
     "committee_date": _l("Date of the committee"),

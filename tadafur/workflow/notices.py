@@ -17,6 +17,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from tadafur.accounts.models import Role
+from tadafur.notifications.services import notify
+from tadafur.workflow.audience import notify_users, users_of
+from tadafur.workflow.registry import definition_of
 
 PARTIES = ("commune", "association", "programme")
 SIGNATORIES = frozenset({Role.COMMUNE_SIGNATORY.value, Role.ASSOCIATION_SIGNATORY.value,
@@ -66,24 +69,20 @@ TRANSITION_EVENTS = {
 
 def audience_of(notice: Notice, project: Any) -> list[Any]:
     """The active users a project notice reaches."""
-    from tadafur.workflow.services import _users_of, definition_of
-
     if notice.audience == "parties":
-        return _users_of(project, PARTIES)
+        return users_of(project, PARTIES)
     if notice.audience == "signatories":
-        return _users_of(project, PARTIES, SIGNATORIES)
+        return users_of(project, PARTIES, SIGNATORIES)
     rules = definition_of(project).reports
     people = getattr(rules, notice.audience)
     users: list[Any] = []
     for signer in people:
-        users += _users_of(project, (signer.party,), signer.roles)
+        users += users_of(project, (signer.party,), signer.roles)
     return users
 
 
 def send(event: str, project: Any, users: list[Any] | None = None, **params: Any) -> None:
     """Tell the audience of `event` (or `users`, for the delegation notices)."""
-    from tadafur.workflow.services import notify_users
-
     notice = NOTICES[event]
     if users is None:
         users = audience_of(notice, project)
@@ -93,8 +92,6 @@ def send(event: str, project: Any, users: list[Any] | None = None, **params: Any
         return str(notice.message) % values
 
     if project is None:
-        from tadafur.notifications.services import notify
-
         notify(users, notice.kind, None, words)
         return
     notify_users(users, notice.kind, project, words)

@@ -10,7 +10,7 @@ from flask import Blueprint, render_template
 
 from tadafur.access import requires
 from tadafur.projects.models import Project
-from tadafur.projects.services import project_or_404
+from tadafur.projects.queries import project_or_404
 
 blueprint = Blueprint("workflow", __name__, url_prefix="/projects/<int:project_id>/workflow")
 

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from tadafur.amendments import services
 from tadafur.amendments.models import Amendment
 from tadafur.audit.models import AuditEvent
-from tadafur.documents import sealing
-from tadafur.documents import services as documents
+from tadafur.documents import sealing, services as documents
 from tadafur.extensions import db
 from tadafur.projects import services as projects
 from tests.amendments.conftest import line, sign
@@ -221,7 +220,7 @@ def test_amendment_pdf_in_each_language_keeps_figures_in_order(running, people, 
     amendment = _propose(people["agent"], running, end_date="2027-06-30", lines={
         furniture.id: {"amount": "47000"}, works.id: {"amount": "33000"}})
     document = documents.produce(running, documents.AMENDMENT, people["agent"], language,
-                                 gate=services.GATE, context={"amendment": amendment})
+                                 gate=services.GATE, context=services.document_context(amendment))
     pdf = documents.stored_bytes(document)
     words = pdf_words(pdf, tmp_path)
     figure = "47.000,00" if language == "ar" else "47"

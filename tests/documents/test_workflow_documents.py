@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tadafur.audit.models import AuditEvent
-from tadafur.documents import hooks as document_hooks
-from tadafur.documents import rendering, sealing, services
+from tadafur.documents import hooks as document_hooks, rendering, sealing, services
 from tadafur.workflow import hooks
 from tadafur.workflow.models import SignOff
 from tests.documents.conftest import pdf_text

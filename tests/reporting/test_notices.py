@@ -11,8 +11,7 @@ from sqlalchemy import select
 
 from tadafur.extensions import db
 from tadafur.notifications.models import KINDS, Notification
-from tadafur.workflow import notices
-from tadafur.workflow import services as workflow
+from tadafur.workflow import notices, services as workflow
 from tests.factories import PASSWORD
 from tests.reporting.conftest import FINAL, Q1, scores, validate_all, write_report
 

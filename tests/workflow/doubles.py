@@ -60,9 +60,10 @@ def fake_lookup(project: Any, kind: str) -> FakeConventionDocument | None:
 
 def install_document_double_if_needed() -> bool:
     """Register the fake convention producer unless a real one is registered."""
+    from tadafur.wiring import register_hooks
     from tadafur.workflow import hooks
 
-    hooks.load_plugins()
+    register_hooks()
     if "convention" in hooks.DOCUMENT_PRODUCERS:
         return False
     hooks.DOCUMENT_PRODUCERS["convention"] = fake_convention_producer
