@@ -73,7 +73,7 @@ bench: $(VENV)/.bench-installed compile-translations
 
 ## Extract the strings, update the ar/fr/en catalogs, compile them.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -k phrase --no-location --sort-output -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python scripts/catalogs.py fill-english
 	$(BIN)/pybabel compile -d translations

@@ -49,7 +49,7 @@ def main() -> None:
     from weasyprint.text.fonts import FontConfiguration
 
     from tadafur import create_app
-    from tadafur.documents import rendering, sealing, services
+    from tadafur.documents import compose, rendering, sealing, services
     from tadafur.extensions import db
     from tadafur.organisations.services import seed_reference_data
     from tadafur.testing import build_schema
@@ -77,8 +77,9 @@ def main() -> None:
                 lambda language=language: services.produce(project, "convention", None,
                                                            language), runs)
             document = services.latest(project, "convention")
-            html = services._convention_html(project, document,
-                                             services._common_context(project, document))
+            compose.install_helpers()
+            html = compose.convention_html(project, document,
+                                           compose.common_context(project, document))
             pipeline = median_seconds(lambda html=html: rendering.render_pdf(html), runs)
 
             def alone(html=html) -> bytes:

@@ -42,6 +42,7 @@ class DefaultConfig:
 
     INVITATION_MAX_AGE_SECONDS = 7 * 24 * 3600
     SEED_DEMO_DATA = True
+    PUBLIC_BASE_URL = None  # e.g. https://tadafur.example.ma: QR codes, footers, e-mail links
     BENCH_FLOOR = False  # serve /_bench/floor, the benchmark reference (core/bench.py)
     MAIL_OUTBOX = None  # folder for .eml files; defaults to instance/outbox
     ATTACHMENTS_DIR = None  # evidence files; defaults to instance/attachments
@@ -73,6 +74,7 @@ ENV_SETTINGS = {
     "TADAFUR_DOCUMENTS_DIR": "DOCUMENTS_DIR",
     "TADAFUR_SEAL_DIR": "SEAL_DIR",
     "TADAFUR_BENCH_FLOOR": "BENCH_FLOOR",
+    "TADAFUR_PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
 }
 BOOLEAN_SETTINGS = {"HTMX_USE_CDN", "SESSION_COOKIE_SECURE", "SEED_DEMO_DATA", "BENCH_FLOOR"}
 INTEGER_SETTINGS = {"ATTACHMENT_MAX_BYTES"}

@@ -18,6 +18,8 @@ from markupsafe import Markup, escape
 LANGUAGE_COOKIE = "tadafur_lang"
 LANGUAGE_NAMES = {"ar": "العربية", "fr": "Français", "en": "English"}
 FORMAT_LOCALES = {"ar": "ar_MA", "fr": "fr_MA", "en": "en_GB"}
+# Dates: fr_MA abbreviates June "jui." beside July "juil."; French ones tell them apart.
+DATE_LOCALES = {"ar": "ar_MA", "fr": "fr_FR", "en": "en_GB"}
 RTL_LANGUAGES = frozenset({"ar"})
 LRI, PDI = "\u2066", "\u2069"  # left-to-right isolate and pop directional isolate
 
@@ -53,6 +55,10 @@ def format_locale(language: str | None = None) -> str:
     return FORMAT_LOCALES.get(language or current_language(), "ar_MA")
 
 
+def date_locale(language: str | None = None) -> str:
+    return DATE_LOCALES.get(language or current_language(), "ar_MA")
+
+
 def _strip_marks(text: str) -> str:
     # CLDR puts RIGHT-TO-LEFT MARKs around Arabic amounts; inside our explicit LTR runs
     # they only reorder the digits, so they go.
@@ -83,7 +89,7 @@ def money(value: Decimal | float | int | None, language: str | None = None) -> M
     if language not in RTL_LANGUAGES:
         return ltr(text)
     figures, _sep, currency = text.replace("\xa0", " ").partition(" ")
-    return ltr(figures) + Markup(" ") + currency
+    return ltr(figures) + Markup("\xa0") + currency  # never split from its currency
 
 
 def format_number(value: Decimal | float | int | None, language: str | None = None) -> str:
@@ -97,7 +103,7 @@ def format_day(value: dt.date | None, style: str = "medium", language: str | Non
         return ""
     if isinstance(value, dt.datetime):
         value = value.date()
-    return _strip_marks(babel_dates.format_date(value, style, locale=format_locale(language)))
+    return _strip_marks(babel_dates.format_date(value, style, locale=date_locale(language)))
 
 
 def format_moment(
@@ -110,7 +116,7 @@ def format_moment(
         value = value.replace(tzinfo=dt.UTC)
     tz = babel_dates.get_timezone(current_app.config["BABEL_DEFAULT_TIMEZONE"])
     return _strip_marks(
-        babel_dates.format_datetime(value, style, tzinfo=tz, locale=format_locale(language))
+        babel_dates.format_datetime(value, style, tzinfo=tz, locale=date_locale(language))
     )
 
 

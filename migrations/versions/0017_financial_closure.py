@@ -2,7 +2,7 @@
 above what was disbursed
 
 Revision ID: 0017
-Revises: 0006
+Revises: 0016
 Create Date: 2026-11-30 15:20:00
 
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0017'
-down_revision = '0006'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

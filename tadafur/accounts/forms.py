@@ -59,6 +59,10 @@ class UserForm(BaseForm):
     locale = SelectField(_l("Language"), choices=[("", "—"), ("ar", "العربية"),
                                                   ("fr", "Français"), ("en", "English")],
                          validators=[Optional()])
+    civility = SelectField(_l("Title in documents"),
+                           choices=[("", "—"), ("f", _l("Madam (la Présidente, الرئيسة)")),
+                                    ("m", _l("Sir (le Président, الرئيس)"))],
+                           validators=[Optional()])
     active = BooleanField(_l("Active"), default=True)
     memberships = FieldList(FormField(MembershipRow), min_entries=3, max_entries=6)
 

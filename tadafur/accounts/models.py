@@ -48,6 +48,9 @@ class User(UserMixin, TimestampMixin, db.Model):
     full_name: Mapped[str] = mapped_column(String(120))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     locale: Mapped[str | None] = mapped_column(String(5))
+    # "f" or "m": how documents address the person ("la Présidente", "رئيسة المجلس"); unset,
+    # the masculine form that French and Arabic administrative texts use by default.
+    civility: Mapped[str | None] = mapped_column(String(1))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

@@ -254,7 +254,7 @@ def _membership_summary(user: User) -> list[str]:
 
 
 def create_user(email: str, full_name: str, locale: str | None,
-                memberships: list[MembershipSpec]) -> User:
+                memberships: list[MembershipSpec], civility: str | None = None) -> User:
     from flask_babel import gettext as _
 
     email = normalise_email(email)
@@ -263,7 +263,8 @@ def create_user(email: str, full_name: str, locale: str | None,
                            field="email")
     for spec in memberships:
         check_membership(spec)
-    user = User(email=email, full_name=full_name.strip(), locale=locale or None)
+    user = User(email=email, full_name=full_name.strip(), locale=locale or None,
+                civility=civility if civility in ("f", "m") else None)
     user.memberships = [Membership(role=s.role.value, commune_id=s.commune_id,
                                    association_id=s.association_id,
                                    institution_id=s.institution_id) for s in memberships]
@@ -276,13 +277,14 @@ def create_user(email: str, full_name: str, locale: str | None,
 
 
 def update_user(user: User, full_name: str, active: bool,
-                memberships: list[MembershipSpec]) -> None:
+                memberships: list[MembershipSpec], civility: str | None = None) -> None:
     for spec in memberships:
         check_membership(spec)
-    before = {"full_name": user.full_name, "active": user.active,
+    before = {"full_name": user.full_name, "active": user.active, "civility": user.civility,
               "memberships": _membership_summary(user)}
     user.full_name = full_name.strip()
     user.active = active
+    user.civility = civility if civility in ("f", "m") else None
     wanted = {spec.describe(): spec for spec in memberships}
     for membership in list(user.memberships):
         key = MembershipSpec(Role(membership.role), membership.commune_id,
@@ -296,7 +298,7 @@ def update_user(user: User, full_name: str, active: bool,
                                            association_id=spec.association_id,
                                            institution_id=spec.institution_id))
     db.session.flush()
-    after = {"full_name": user.full_name, "active": user.active,
+    after = {"full_name": user.full_name, "active": user.active, "civility": user.civility,
              "memberships": _membership_summary(user)}
     if before != after:
         old, new = changes(before, after)

@@ -21,6 +21,7 @@ from tadafur.accounts.forms import (
 from tadafur.accounts.models import AuditorGrant, Membership, Role, User
 from tadafur.audit.services import record
 from tadafur.core.htmx import redirect_to, safe_next
+from tadafur.core.urls import public_url
 from tadafur.extensions import db
 from tadafur.i18n import LANGUAGE_COOKIE
 from tadafur.organisations.models import Commune
@@ -166,10 +167,12 @@ def _user_form_page(form: UserForm, user: User | None):
             specs = _memberships_from(form)
             if user is None:
                 user = services.create_user(form.email.data, form.full_name.data,
-                                            form.locale.data, specs)
+                                            form.locale.data, specs,
+                                            civility=form.civility.data or None)
                 message = _("Account created. Send the invitation link to its owner.")
             else:
-                services.update_user(user, form.full_name.data, form.active.data, specs)
+                services.update_user(user, form.full_name.data, form.active.data, specs,
+                                     civility=form.civility.data or None)
                 message = _("Account saved.")
         except services.AccountError as error:
             db.session.rollback()
@@ -187,8 +190,8 @@ def _user_form_page(form: UserForm, user: User | None):
         status = 422
     invitation = None
     if user is not None and not user.password_hash:
-        invitation = url_for("accounts.accept_invitation",
-                             token=services.invitation_token(user), _external=True)
+        invitation = public_url("accounts.accept_invitation",
+                                token=services.invitation_token(user))
     return render_template("accounts/user_form.html", form=form, user=user,
                            invitation=invitation), status
 
@@ -253,9 +256,8 @@ def auditors():
             db.session.commit()
             flash(_("Auditor access granted."), "success")
             if not access.user.password_hash:
-                invitation = url_for("accounts.accept_invitation",
-                                     token=services.invitation_token(access.user),
-                                     _external=True)
+                invitation = public_url("accounts.accept_invitation",
+                                        token=services.invitation_token(access.user))
             form = AuditorGrantForm(formdata=None)
             form.communes.choices = [(c.id, c.name) for c in db.session.scalars(
                 select(Commune).where(Commune.is_partner).order_by(Commune.name_fr))]

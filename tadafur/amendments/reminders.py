@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tadafur.access import acts_for
@@ -37,6 +36,7 @@ from tadafur.amendments.queries import (  # moved; importable from here as befor
 )
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
+from tadafur.vocabulary import phrase
 from tadafur.workflow import services as workflow
 
 from .models import OPEN, Amendment
@@ -66,19 +66,19 @@ def send_reminders(now: dt.datetime | None = None) -> int:
                 *workflow.delegates_of(project, now)]}
             users = [u for u in candidates.values()
                      if any(acts_for(u, project, s.party, s.roles) for s in missing)]
-            workflow.notify_users(users, "amendment_overdue", project, lambda _lang, p=project,
-                                  n=number: _("%(reference)s: amendment No. %(number)d is "
-                                              "overdue: your sign-off is awaited.",
-                                              reference=p.reference, number=n))
+            workflow.notify_users(users, "amendment_overdue", project, phrase(
+                                  "%(reference)s: amendment No. %(number)d is "
+                                  "overdue: your sign-off is awaited.",
+                                  reference=project.reference, number=number))
             amendment.reminded_at = now
             sent += len(users)
         if late > 2 * dt.timedelta(days=rules.due_days):
             officers = workflow.users_of(project, ("programme",))
             workflow.notify_users(officers, "amendment_escalated", project,
-                                  lambda _lang, p=project, n=number: _(
+                                  phrase(
                                       "%(reference)s: amendment No. %(number)d has waited for "
                                       "its sign-offs twice the time allowed.",
-                                      reference=p.reference, number=n))
+                                      reference=project.reference, number=number))
             amendment.escalated_at = now
             sent += len(officers)
         db.session.flush()

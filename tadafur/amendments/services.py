@@ -80,6 +80,7 @@ from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Activity, BudgetLine, Indicator, Project
 from tadafur.projects.rowlock import lock
+from tadafur.vocabulary import list_words, phrase
 from tadafur.workflow import notices, services as workflow
 from tadafur.workflow.schema import PARTY_ROLES
 
@@ -142,7 +143,7 @@ def propose(actor: Any, project: Project, justification: str, proposal: Proposal
     refused = [k for k in kinds if k not in rules.changes]
     if refused:
         raise AmendmentError(_("This workflow does not allow amendments of this kind: "
-                               "%(kinds)s.", kinds=", ".join(refused)))
+                               "%(kinds)s.", kinds=list_words(refused)))
     officer = "budget" in changes and officer_needed(budget, rules.reallocation_officer_share)
     parties = list(rules.parties_for(kinds, officer))
     keys = lock_keys(changes)
@@ -171,7 +172,7 @@ def propose(actor: Any, project: Project, justification: str, proposal: Proposal
            after={"number": number, "kinds": kinds, "parties": parties,
                   "officer_required": officer, "justification": justification,
                   "changes": changes, "subject_hash": amendment.subject_hash})
-    _notify(amendment, parties, lambda _lang: _(
+    _notify(amendment, parties, phrase(
         "%(reference)s: amendment No. %(number)d awaits your sign-off.",
         reference=project.reference, number=number))
     return amendment

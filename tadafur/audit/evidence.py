@@ -14,7 +14,7 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from sqlalchemy import select
 
 from tadafur.audit.models import AuditChainHead, AuditEvent
@@ -26,7 +26,6 @@ from tadafur.documents.store import sha256_of
 from tadafur.execution import attachments as stored
 from tadafur.execution.services import attachments_of
 from tadafur.extensions import db
-from tadafur.i18n import format_moment
 from tadafur.models_base import utcnow
 
 MANIFEST, SIGNATURE, CERTIFICATE = "manifest.json", "manifest.sig", "platform-certificate.pem"
@@ -51,26 +50,48 @@ def _events_csv(events: list[AuditEvent]) -> bytes:
 
 def extract_sections(project, events: list[AuditEvent],
                      criteria: list[str] | None = None) -> list[dict]:
-    """The extract's one section; `criteria` describe the filter it was made with."""
-    rows = [[str(e.seq), format_moment(e.occurred_at), e.actor_name or "—", e.action,
-             e.summary, e.hash[:12]] for e in events[-EXTRACT_ROWS:]]
-    paragraphs = [_("%(n)d events; each is chained to the whole trail by its hash.",
-                    n=len(events))]
+    """The extract's one section, in the current language; `criteria` describe the filter
+    it was made with. Events are put into words as on the audit page (one vocabulary), never
+    printed as codes."""
+    from markupsafe import Markup
+
+    from tadafur.audit.wording import details, project_references
+    from tadafur.documents.labels import local_minute, zone_name
+    from tadafur.vocabulary import action_label
+
+    shown = events[-EXTRACT_ROWS:]
+    references = project_references(shown)
+    rows = [[str(e.seq), local_minute(e.occurred_at), e.actor_name or "—",
+             action_label(e.action),
+             Markup(details(e, references.get(e.project_id))).striptags() or "—",
+             e.hash[:10]] for e in shown]
+    paragraphs = [_("Times are Morocco's legal time (%(zone)s).",
+                    zone=zone_name(events[-1].occurred_at if events else None)),
+                  ngettext("%(num)d event; each is chained to the whole trail by its hash.",
+                           "%(num)d events; each is chained to the whole trail by its hash.",
+                           len(events))]
     if criteria:
         paragraphs.insert(0, _("Filter: %(criteria)s.", criteria="; ".join(criteria)))
     title = (_("Events of this project in the audit trail") if project is not None
              else _("Events of the audit trail matching the filter"))
     return [{"title": title, "paragraphs": paragraphs,
-             "table": {"head": ["#", _("Time"), _("Actor"), _("Action"), _("Summary"),
-                                _("Hash")], "rows": rows, "ltr": [0, 2, 3, 4, 5]}}]
+             "table": {"head": ["#", _("Time"), _("Actor"), _("Action"), _("Details"),
+                                _("Hash")], "rows": rows, "ltr": [0, 5],
+                       "widths": [6, 16, 20, 20, 24, 14]}}]
 
 
 def produce_extract(project, actor, events: list[AuditEvent], language: str = "fr",
-                    criteria: list[str] | None = None):
+                    criteria=None):
     """Register a PDF audit extract of `events`: verifiable like any document. `project` is
-    None for an extract across projects (a region, a commune, an actor, a period...)."""
-    return documents.produce(project, "audit_extract", actor, language,
-                             sections=extract_sections(project, events, criteria))
+    None for an extract across projects (a region, a commune, an actor, a period...).
+    `criteria`: the filter in words, a list or a callable() giving it in the current
+    language (a bilingual extract describes it in both)."""
+
+    def sections(lang: str) -> list[dict]:
+        described = criteria() if callable(criteria) else criteria
+        return extract_sections(project, events, described)
+
+    return documents.produce(project, "audit_extract", actor, language, sections=sections)
 
 
 def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -106,7 +105,9 @@ def _filtered(user, criteria: AuditFilter):
         else:
             statement = statement.where(func.lower(AuditEvent.actor_name)
                                         .contains(actor, autoescape=True))
-    if criteria.action:
+    if criteria.action in known_actions():  # chosen from the list: exactly that action
+        statement = statement.where(AuditEvent.action == criteria.action)
+    elif criteria.action:  # a prefix typed in the address ("project.")
         statement = statement.where(AuditEvent.action.startswith(criteria.action,
                                                                  autoescape=True))
     if criteria.text:
@@ -123,6 +124,21 @@ def _filtered(user, criteria: AuditFilter):
         statement = statement.where(AuditEvent.occurred_at < dt.datetime.combine(
             criteria.date_to + dt.timedelta(days=1), dt.time.min))
     return statement
+
+
+def known_actions() -> set[str]:
+    from tadafur.vocabulary import ACTIONS, TRANSITIONS
+
+    return set(ACTIONS) | {f"project.{trigger}" for trigger in TRANSITIONS}
+
+
+def action_choices() -> list[tuple[str, str]]:
+    """(code, words) of every action, by words in the reader's language: the filter offers
+    actions by what they mean, not by their codes."""
+    from tadafur.vocabulary import action_label
+
+    return sorted(((code, action_label(code)) for code in known_actions()),
+                  key=lambda choice: choice[1].casefold())
 
 
 def search(user, criteria: AuditFilter, before_seq: int | None = None,
@@ -145,24 +161,27 @@ def all_matching(user, criteria: AuditFilter, limit: int = EXPORT_LIMIT) -> list
 
 def describe(criteria: AuditFilter) -> list[str]:
     """The filter in words, printed on the PDF extract so a reader knows what it covers."""
+    from tadafur.documents.labels import action_label
+
     described = []
-    for model, value, label in ((Region, criteria.region_id, _("region")),
-                                (Province, criteria.province_id, _("province")),
-                                (Commune, criteria.commune_id, _("commune"))):
+    labels = {Region: _("Region: %(name)s"), Province: _("Province: %(name)s"),
+              Commune: _("Commune: %(name)s")}
+    for model, value in ((Region, criteria.region_id), (Province, criteria.province_id),
+                         (Commune, criteria.commune_id)):
         if value and (place := db.session.get(model, value)) is not None:
-            described.append(f"{label}: {localized(place)}")
+            described.append(labels[model] % {"name": localized(place)})
     if criteria.project_id and (project := db.session.get(Project, criteria.project_id)):
-        described.append(f"{_('project')}: {project.reference}")
+        described.append(_("Project: %(reference)s", reference=project.reference))
     if criteria.actor:
-        described.append(f"{_('actor')}: {criteria.actor}")
+        described.append(_("Actor: %(name)s", name=criteria.actor))
     if criteria.action:
-        described.append(f"{_('action')}: {criteria.action}")
+        described.append(_("Action: %(action)s", action=action_label(criteria.action)))
     if criteria.text:
-        described.append(f"{_('text')}: «{criteria.text}»")
+        described.append(_("Text: «%(text)s»", text=criteria.text))
     if criteria.date_from:
-        described.append(f"{_('from')}: {format_day(criteria.date_from)}")
+        described.append(_("From: %(date)s", date=format_day(criteria.date_from, "long")))
     if criteria.date_to:
-        described.append(f"{_('to')}: {format_day(criteria.date_to)}")
+        described.append(_("To: %(date)s", date=format_day(criteria.date_to, "long")))
     return described or [_("the whole trail visible to its author")]
 
 
@@ -171,28 +190,36 @@ def visible_event(user, seq: int) -> AuditEvent | None:
     return db.session.scalar(statement)
 
 
-def side_by_side(event: AuditEvent) -> list[tuple[str, object, object]]:
-    """(key, before, after) for every key of either side, in a stable order."""
-    before = json.loads(event.before) if event.before else {}
-    after = json.loads(event.after) if event.after else {}
-    if not isinstance(before, dict):
-        before = {"value": before}
-    if not isinstance(after, dict):
-        after = {"value": after}
-    keys = sorted(set(before) | set(after))
-    return [(key, before.get(key), after.get(key)) for key in keys]
+CSV_CODES = ("seq", "occurred_at_utc", "actor", "role", "action", "object_type", "object_id",
+             "project_id", "commune_id", "summary", "before", "after", "address",
+             "request_id", "prev_hash", "hash")
+CSV_HEADER = CSV_CODES  # the evidence package's events.csv: the stored columns as recorded
 
 
-CSV_HEADER = ("seq", "occurred_at_utc", "actor", "role", "action", "object_type", "object_id",
-              "project_id", "commune_id", "summary", "before", "after", "address",
-              "request_id", "prev_hash", "hash")
+def _csv_header() -> tuple[str, ...]:
+    """Words for the reader first, then the stored codes and values, as recorded."""
+    return (_("Event"), _("Time (Morocco)"), _("Actor"), _("Role"), _("Action"), _("Object"),
+            _("Project"), _("Details"), *CSV_CODES)
 
 
-def export_csv(user, criteria: AuditFilter) -> Iterator[str]:
-    """The filtered events as CSV, oldest first, streamed in batches (keyset on seq)."""
+def export_csv(user, criteria: AuditFilter, language: str | None = None) -> Iterator[str]:
+    """The filtered events as CSV, oldest first, streamed in batches (keyset on seq).
+
+    Each row carries the event in words in `language` (roles, action, object, details) and
+    every stored column with its codes, unchanged (a reviewer can recompute the hashes).
+    """
+    from flask_babel import force_locale
+    from markupsafe import Markup
+
+    from tadafur.audit.wording import details, object_words, project_references
+    from tadafur.i18n import current_language, format_moment
+    from tadafur.vocabulary import action_label, roles_label
+
+    language = language or current_language()
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
+    with force_locale(language):
+        writer.writerow(_csv_header())
     yield buffer.getvalue()
     last, sent = 0, 0
     while sent < EXPORT_LIMIT:
@@ -202,11 +229,19 @@ def export_csv(user, criteria: AuditFilter) -> Iterator[str]:
             return
         buffer.seek(0)
         buffer.truncate()
-        for e in rows:
-            writer.writerow((e.seq, e.occurred_at.isoformat(), e.actor_name, e.actor_role,
-                             e.action, e.object_type, e.object_id, e.project_id, e.commune_id,
-                             _csv_safe(e.summary), e.before, e.after, e.address, e.request_id,
-                             e.prev_hash, e.hash))
+        references = project_references(rows)
+        with force_locale(language):
+            for e in rows:
+                reference = references.get(e.project_id)
+                words = Markup(details(e, reference)).striptags()
+                writer.writerow((
+                    e.seq, format_moment(e.occurred_at), e.actor_name,
+                    roles_label(e.actor_role), action_label(e.action),
+                    object_words(e, reference), reference, _csv_safe(words),
+                    e.seq, e.occurred_at.isoformat(), e.actor_name, e.actor_role,
+                    e.action, e.object_type, e.object_id, e.project_id, e.commune_id,
+                    _csv_safe(e.summary), e.before, e.after, e.address, e.request_id,
+                    e.prev_hash, e.hash))
         yield buffer.getvalue()
         last, sent = rows[-1].seq, sent + len(rows)
 

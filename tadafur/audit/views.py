@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from tadafur.access import can, requires
-from tadafur.audit import review
+from tadafur.audit import review, wording
 from tadafur.audit.evidence import build_package, produce_extract
 from tadafur.audit.models import AuditCheckpoint
 from tadafur.core.errors import render_error
@@ -31,6 +31,18 @@ from tadafur.projects.queries import project_or_404
 blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 
 
+@blueprint.app_context_processor
+def audit_wording() -> dict:
+    """Events in words, for the audit pages and the project's History tab."""
+    from tadafur import vocabulary
+
+    return {"audit_details": wording.details, "action_label": vocabulary.action_label,
+            "roles_label": vocabulary.roles_label, "object_words": wording.object_words,
+            "audit_fields": wording.fields_list, "audit_changes": wording.changed_values,
+            "field_value": vocabulary.format_value, "file_size": vocabulary.file_size,
+            "list_words": vocabulary.list_words}
+
+
 @blueprint.route("/")
 @requires("audit.view")
 def overview():
@@ -39,7 +51,8 @@ def overview():
     events, next_cursor = review.search(current_user, criteria,
                                         before_seq=int(before) if before.isdigit() else None)
     context = {"events": events, "next_cursor": next_cursor, "criteria": criteria,
-               "filter_args": criteria.as_args()}
+               "filter_args": criteria.as_args(),
+               "references": wording.project_references(events)}
     if is_htmx() and request.headers.get("HX-Target") in ("audit-rows", "more-events"):
         return render_template("audit/_rows.html", **context)
     checkpoints = db.session.scalars(select(AuditCheckpoint)
@@ -48,7 +61,7 @@ def overview():
         "audit/overview.html", **context, regions=programme_regions(),
         provinces=provinces_of(criteria.region_id),
         latest=review.latest_verification(), completed=review.last_completed_verification(),
-        checkpoints=list(checkpoints),
+        checkpoints=list(checkpoints), actions=review.action_choices(),
         scope=review.scoped_commune_ids(current_user))
 
 
@@ -58,14 +71,20 @@ def event(seq: int):
     found = review.visible_event(current_user, seq)
     if found is None:
         abort(404)
-    return render_template("audit/event.html", event=found, rows=review.side_by_side(found))
+    references = wording.project_references([found])
+    return render_template("audit/event.html", event=found,
+                           reference=references.get(found.project_id),
+                           rows=wording.changed_values(found, everything=True))
 
 
 @blueprint.route("/export.csv")
 @requires("audit.view")
 def export_csv():
     criteria = review.AuditFilter.from_args(request.args)
-    rows = review.export_csv(current_user._get_current_object(), criteria)
+    language = request.args.get("lang")
+    if language not in current_app.config["LANGUAGES"]:
+        language = None  # the reader's language
+    rows = review.export_csv(current_user._get_current_object(), criteria, language)
     response = Response(stream_with_context(rows), mimetype="text/csv")
     response.headers["Content-Disposition"] = "attachment; filename=tadafur-audit.csv"
     return response
@@ -76,7 +95,7 @@ def export_csv():
 def extract_pdf():
     """The filtered events as a registered (verifiable) PDF audit extract: attached to the
     project when the filter names one, programme-wide otherwise."""
-    from flask_babel import force_locale, gettext as _
+    from flask_babel import gettext as _
 
 
     criteria = review.AuditFilter.from_args(request.args)
@@ -88,11 +107,13 @@ def extract_pdf():
     events = review.all_matching(current_user, criteria)
     if not events:
         return render_error(400, _("No event matches this filter: there is nothing to extract."))
-    language = "ar" if current_language() == "ar" else "fr"
+    language = request.args.get("document_language") or (
+        "ar" if current_language() == "ar" else "fr")
+    if language not in ("ar", "fr", "bilingual"):
+        language = "fr"
     try:
-        with force_locale(language):  # the extract's words in the extract's language
-            document = produce_extract(project, current_user._get_current_object(), events,
-                                       language, review.describe(criteria))
+        document = produce_extract(project, current_user._get_current_object(), events,
+                                   language, lambda: review.describe(criteria))
     except DocumentError as error:
         db.session.rollback()
         return render_error(503, error.message)

@@ -24,6 +24,7 @@ from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.notifications.services import notify
 from tadafur.projects.models import Project
+from tadafur.vocabulary import phrase
 from tadafur.workflow import notices
 
 from .models import Delegation
@@ -185,7 +186,7 @@ def revoke(actor: User, delegation: Delegation) -> None:
     record("delegation.revoked", obj=delegation, actor=actor,
            summary=f"{delegation.delegator.full_name} -> {delegation.delegate.full_name}",
            before={"revoked_at": None}, after={"revoked_at": delegation.revoked_at})
-    _tell(delegation.delegate, lambda _lang: _(
+    _tell(delegation.delegate, phrase(
         "%(name)s revoked the delegation of their sign-off to you.",
         name=delegation.delegator.full_name))
 

@@ -29,6 +29,7 @@ class DemoAccount:
     role: Role
     organisation: str  # "institution:<code>", "commune:<n>" (nth partner), "association:<n>"
     locale: str = "ar"
+    civility: str | None = None  # "f"/"m": how documents address the person
 
 
 DEMO_ACCOUNTS = [
@@ -39,11 +40,11 @@ DEMO_ACCOUNTS = [
                 "institution:dgct"),
     DemoAccount("agent@demo.tadafur.ma", "Karim Ouazzani", Role.COMMUNE_AGENT, "commune:0"),
     DemoAccount("president@demo.tadafur.ma", "Fatima Zahra Idrissi", Role.COMMUNE_SIGNATORY,
-                "commune:0"),
+                "commune:0", civility="f"),
     DemoAccount("member@demo.tadafur.ma", "Hamza Amrani", Role.ASSOCIATION_MEMBER,
                 "association:0"),
     DemoAccount("chair@demo.tadafur.ma", "Khadija Berrada", Role.ASSOCIATION_SIGNATORY,
-                "association:0"),
+                "association:0", civility="f"),
 ]
 
 # Two showcase partner communes per region; each gets two demo associations.
@@ -108,7 +109,7 @@ def seed_demo() -> int:
         if db.session.scalar(select(User.id).where(User.email == account.email)):
             continue
         user = User(email=account.email, full_name=account.full_name, locale=account.locale,
-                    password_hash=hash_password(DEMO_PASSWORD))
+                    civility=account.civility, password_hash=hash_password(DEMO_PASSWORD))
         user.memberships = [Membership(role=account.role.value,
                                        **_organisation(account.organisation, communes,
                                                        associations))]

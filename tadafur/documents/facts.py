@@ -51,6 +51,37 @@ class Facts:
     tranches: list[Tranche] = field(default_factory=list)
 
 
+@dataclass
+class Deliberation:
+    number: str
+    date: dt.date | None
+
+
+def deliberation_of(project: Any) -> Deliberation | None:
+    """The council's deliberation as the commune recorded it in the workflow."""
+    from tadafur.workflow.models import TransitionRecord
+
+    record = db.session.scalar(
+        select(TransitionRecord).where(TransitionRecord.project_id == project.id,
+                                       TransitionRecord.trigger == "record_deliberation")
+        .order_by(TransitionRecord.seq.desc()).limit(1))
+    if record is None or not record.data.get("session_number"):
+        return None
+    when = record.data.get("session_date")
+    return Deliberation(str(record.data["session_number"]),
+                        dt.date.fromisoformat(when) if when else None)
+
+
+def months_between(start: dt.date, end: dt.date) -> int:
+    """Whole months from `start` to `end` inclusive (1 April to 31 December: 9), so the
+    stated duration matches the dates printed beside it."""
+    following = end + dt.timedelta(days=1)
+    months = (following.year - start.year) * 12 + following.month - start.month
+    if following.day < start.day:
+        months -= 1
+    return max(1, months)
+
+
 def convention_facts(project: Any) -> dict:
     """Everything the convention computes from the project: totals, shares, schedule, dates."""
 
@@ -70,7 +101,7 @@ def convention_facts(project: Any) -> dict:
     months = None
     midpoint = None
     if start and end:
-        months = max(1, round((end - start).days / 30.4375))
+        months = months_between(start, end)
         midpoint = start + (end - start) / 2
     tranches = []
     paid = [row for finder in PAID_TRANCHE_FINDERS for row in finder(project)]
@@ -115,6 +146,8 @@ def convention_facts(project: Any) -> dict:
         "association_signatory": signatory(Role.ASSOCIATION_SIGNATORY,
                                            Membership.association_id,
                                            project.lead_association_id),
+        "deliberation": deliberation_of(project), "signature_date": None,
+        "originals": int(current_app.config.get("DOCUMENTS_ORIGINALS", 4)),
         "programme_name": current_app.config.get(
             "PROGRAMME_NAME", {"ar": "برنامج تضافر", "fr": "Programme Tadafur"}),
         "court": current_app.config.get(

@@ -54,6 +54,9 @@ PAID_TRANCHE_FINDERS: list = []
 
 
 GENERATABLE = (CONVENTION, SIGNOFF_RECORD)  # from the documents tab
+# kind -> callable(project, actor, language): a registered copy of an existing report in the
+# language chosen when downloading (the reporting module registers them).
+COPY_PRODUCERS: dict = {}
 
 
 LANGUAGES = ("ar", "fr", "bilingual")

@@ -13,16 +13,17 @@ PAdES seal.
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from typing import Any
 
-from flask import current_app, has_request_context, render_template, url_for
-from flask_babel import force_locale, gettext as _
-from markupsafe import Markup
+from flask import current_app
+from flask_babel import gettext as _
 
 from tadafur.audit import services as audit  # audit.record read at call time (tests stop it)
-from tadafur.documents import rendering, sealing
+from tadafur.documents import compose, rendering, sealing
+from tadafur.documents.compose import (  # noqa: F401  (their callers import them from here)
+    party_label,
+    verification_url,
+)
 from tadafur.documents.facts import (  # moved; importable from here as before
     CENT as CENT,
     TRANCHES as TRANCHES,
@@ -37,6 +38,7 @@ from tadafur.documents.queries import (  # moved; importable from here as before
     AMENDMENT as AMENDMENT,
     CONVENTION as CONVENTION,
     CONVENTION_SIGNED as CONVENTION_SIGNED,
+    COPY_PRODUCERS as COPY_PRODUCERS,
     FINAL_KINDS as FINAL_KINDS,
     GENERATABLE as GENERATABLE,
     KINDS as KINDS,
@@ -49,7 +51,7 @@ from tadafur.documents.queries import (  # moved; importable from here as before
     SIGNOFF_RECORD as SIGNOFF_RECORD,
     DocumentError as DocumentError,
     documents_of as documents_of,
-    gate_signoffs,
+    gate_signoffs as gate_signoffs,
     kind_label as kind_label,
     language_label as language_label,
     latest as latest,
@@ -66,26 +68,21 @@ from tadafur.documents.verification import (  # moved; importable from here as b
     verify_upload as verify_upload,
 )
 from tadafur.extensions import db
-from tadafur.i18n import format_day
 from tadafur.models_base import utcnow
-from tadafur.workflow.labels import party_label
-
-CONVENTION_ARTICLES = (
-    "object", "duration", "objectives", "obligations", "budget", "disbursement", "committee",
-    "reporting", "visibility", "termination", "disputes",
-)
-
 
 # ---------------------------------------------------------------- producing
 
 def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
-            frozen: bool = False, gate: str | None = None,
-            sections: list[dict] | None = None,
+            frozen: bool = False, gate: str | None = None, final: bool | None = None,
+            sections: compose.Sections = None,
             context: dict | None = None) -> RegisteredDocument:
     """Render, store and register one document (flushes; the caller commits).
 
-    `sections` fill the report layout (monitoring, evaluation, audit extract); `context`
-    carries what an amendment and its consolidated convention print (`amendment`).
+    `sections` fill the report layout (monitoring, evaluation, audit extract): a list in the
+    document's one language, or a callable(language) -> list (needed for "bilingual");
+    `context` carries what an amendment and its consolidated convention print (`amendment`
+    and what the amendments module hands over) and a sealed report's sign-off record
+    (`signoffs`, `signed_document`). `final` overrides the kind's default.
     """
     if kind not in KINDS:
         raise DocumentError(_("Unknown kind of document."))
@@ -100,9 +97,10 @@ def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
         content_version=getattr(project, "content_version", None),
         created_by_id=getattr(actor, "id", None), created_at=utcnow(),
         supersedes_id=previous.id if previous else None, frozen=frozen,
-        final=kind in FINAL_KINDS, sealed=kind in SEALED_KINDS, gate=gate)
+        final=kind in FINAL_KINDS if final is None else final, sealed=kind in SEALED_KINDS,
+        gate=gate)
     try:
-        pdf = _render(project, document, sections, context or {})
+        pdf = compose.render(project, document, sections, context or {})
         if document.sealed:
             pdf = sealing.seal(pdf)
     except rendering.RenderError as error:
@@ -154,140 +152,3 @@ def finalize_convention(project: Any, gate: str, actor: Any) -> RegisteredDocume
     if not signed:
         return None  # not the convention's gate
     return produce(project, CONVENTION_SIGNED, actor, frozen.language, gate=gate)
-
-
-# ---------------------------------------------------------------- rendering
-
-def verification_url(code: str) -> str:
-    base = current_app.config.get("PUBLIC_BASE_URL") or os.environ.get("TADAFUR_PUBLIC_BASE_URL")
-    if base:
-        return f"{base.rstrip('/')}/verify/{code}"
-    if has_request_context() or current_app.config.get("SERVER_NAME"):
-        return url_for("documents.verify_code", code=code, _external=True)
-    return f"http://localhost:5000/verify/{code}"
-
-
-def _render(project: Any, document: RegisteredDocument,
-            sections: list[dict] | None = None, context: dict | None = None) -> bytes:
-    common = _common_context(project, document)
-    context = context or {}
-    if document.kind == CONVENTION:
-        return rendering.render_pdf(_convention_html(project, document, common))
-    if document.kind == AMENDMENT or (document.kind == CONVENTION_SIGNED
-                                      and "amendment" in context):
-        return rendering.render_pdf(_amendment_html(project, document, common, context))
-    if document.kind == CONVENTION_SIGNED:
-        frozen = latest_frozen(project)
-        common.update(signed_document=frozen, party_label=party_label,
-                      signoffs=gate_signoffs(project, document.gate,
-                                              frozen.sha256 if frozen else None))
-        return rendering.render_pdf(_convention_html(project, document, common))
-    if document.kind == SIGNOFF_RECORD:
-        signoffs = [s for s in signoffs_of(project) if getattr(s, "valid", True)]
-        return rendering.render_pdf(_record_html(project, document, common, signoffs, None))
-    return rendering.render_pdf(_report_html(project, document, common, sections))
-
-
-def _common_context(project: Any, document: RegisteredDocument) -> dict:
-    url = verification_url(document.code)
-    return {
-        "project": project, "document": document, "verify_url": url,
-        "qr": rendering.qr_data_uri(url),
-        "fingerprint": content_fingerprint(project)[:12] if project else None,
-        "generated_at": document.created_at, "draft": not (document.frozen or document.final),
-        "signed_document": None,
-    }
-
-
-def _locale_for(language: str) -> str:
-    return "fr" if language == "bilingual" else language
-
-
-def _convention_html(project: Any, document: RegisteredDocument, common: dict) -> str:
-    languages = ("fr", "ar") if document.language == "bilingual" else (document.language,)
-    facts = convention_facts(project)
-    parts: dict[str, dict[str, Markup]] = {}
-    env = current_app.jinja_env
-    for language in languages:
-        module = env.get_template(f"documents/convention/articles_{language}.html").module
-        with force_locale(language):
-            context = {**common, **facts, "lang": language}
-            parts[language] = {
-                "preamble": Markup(module.preamble(context)),
-                "parties": Markup(module.parties(context)),
-                "articles": [Markup(getattr(module, name)(context, number))
-                             for number, name in enumerate(CONVENTION_ARTICLES, start=1)],
-                "heading": Markup(module.heading(context)),
-            }
-    with force_locale(_locale_for(document.language)):
-        return render_template("documents/convention.html", **common, **facts,
-                               parts=parts, languages=languages, zip=zip,
-                               articles_module=lambda language: env.get_template(
-                                   f"documents/convention/articles_{language}.html").module,
-                               lang=_locale_for(document.language),
-                               bilingual=document.language == "bilingual")
-
-
-def _amendment_html(project: Any, document: RegisteredDocument, common: dict,
-                    context: dict) -> str:
-    """The sealed amendment (its diff and sign-off record), or the consolidated convention
-    (the convention with the amended values, naming the amendment, with its record).
-
-    The amendments module hands over what to print (`context`): the amendment, its valid
-    sign-offs, `diff(format_date)`, `kind_label(kind)` and `parties()` (their labels, read
-    in each language of the document); the documents sit below the amendments and never
-    import them (tadafur.amendments.services.document_context)."""
-    amendment = context["amendment"]
-    common.update(amendment=amendment, party_label=party_label,
-                  signoffs=context["signoffs"])
-    languages = ("fr", "ar") if document.language == "bilingual" else (document.language,)
-    if document.kind == CONVENTION_SIGNED:
-        common["consolidated_bands"] = [(language, _consolidated_band(amendment, document,
-                                                                      language))
-                                        for language in languages]
-        return _convention_html(project, document, common)
-    bodies = []
-    for language in languages:
-        with force_locale(language):
-            bodies.append((language, Markup(render_template(
-                "documents/_amendment_body.html", **common, lang=language,
-                diff=context["diff"](lambda text, lang=language: _day(text, lang)),
-                kind_label=context["kind_label"],
-                parties=context["parties"]()))))
-    with force_locale(_locale_for(document.language)):
-        return render_template("documents/amendment.html", **common, bodies=bodies,
-                               lang=_locale_for(document.language))
-
-
-def _consolidated_band(amendment: Any, document: RegisteredDocument, language: str) -> str:
-    """The consolidated convention's notice, in one of its languages."""
-
-    with force_locale(language):
-        return _("Consolidated text: the convention as amended by amendment No. %(number)s, "
-                 "approved on %(when)s. It supersedes version %(previous)s.",
-                 number=amendment.number,
-                 when=format_day(amendment.decided_at or document.created_at, "long",
-                                 language),
-                 previous=document.version - 1 if document.version > 1 else "—")
-
-
-def _day(text: str | None, language: str) -> str:
-
-    return format_day(dt.date.fromisoformat(text), language=language) if text else "—"
-
-
-def _record_html(project: Any, document: RegisteredDocument, common: dict,
-                 signoffs: list[Any], frozen: RegisteredDocument | None) -> str:
-    language = _locale_for(document.language)
-    with force_locale(language):
-        context = {**common, "lang": language, "signoffs": signoffs,
-                   "signed_document": frozen, "party_label": party_label}
-        return render_template("documents/signoff_record.html", **context)
-
-
-def _report_html(project: Any, document: RegisteredDocument, common: dict,
-                 sections: list[dict] | None = None) -> str:
-    language = _locale_for(document.language)
-    with force_locale(language):
-        return render_template("documents/report.html", **common, lang=language,
-                               title=kind_label(document.kind), sections=sections or [])

@@ -32,7 +32,8 @@ def template_helpers() -> dict:
     """For templates/documents/_project_documents.html, included by the project pages too."""
     return {"document_kind_label": services.kind_label,
             "document_language_label": services.language_label,
-            "document_kinds_generatable": lambda: services.GENERATABLE,
+            "document_kinds_generatable": lambda: (*services.GENERATABLE,
+                                                   *services.COPY_PRODUCERS),
             "document_languages": lambda: services.LANGUAGES}
 
 
@@ -60,13 +61,20 @@ def project_documents(project: Project):
 def generate(project: Project):
     kind = request.form.get("kind", "")
     language = request.form.get("language", "")
-    if kind not in services.GENERATABLE or language not in services.LANGUAGES:
+    known = (*services.GENERATABLE, *services.COPY_PRODUCERS)
+    if kind not in known or language not in services.LANGUAGES:
         return _documents_tab(project, 422, _("Choose a kind of document and a language."))
     try:
-        document = services.produce(project, kind, current_actor(), language)
-    except services.DocumentError as error:
+        if kind in services.COPY_PRODUCERS:  # a report, in the language chosen now
+            document = services.COPY_PRODUCERS[kind](project, current_actor(), language)
+        else:
+            document = services.produce(project, kind, current_actor(), language)
+    except Exception as error:  # DocumentError, or the reporting module's ReportError
+        message = getattr(error, "message", None)
+        if message is None:
+            raise
         db.session.rollback()
-        return _documents_tab(project, 422, error.message)
+        return _documents_tab(project, 422, message)
     db.session.commit()
     message = _("%(kind)s version %(version)d was generated.",
                 kind=services.kind_label(document.kind), version=document.version)

@@ -111,8 +111,7 @@ def sha256_of(data: bytes) -> str:
 
 
 def size_text(size: int) -> str:
-    """A size limit as people read it: "10 MB", "1.5 MB", "500 KB"."""
-    if size >= 1024 * 1024:
-        megabytes = size / 1024 / 1024
-        return f"{megabytes:.0f} MB" if megabytes == int(megabytes) else f"{megabytes:.1f} MB"
-    return f"{max(1, round(size / 1024))} KB"
+    """A size as people read it, in their language: "10 MB", "1,5 Mo", "500 ك.ب"."""
+    from tadafur.vocabulary import file_size
+
+    return file_size(size)

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from babel import dates as babel_dates
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 
-from tadafur.i18n import format_locale, format_number
+from tadafur.i18n import date_locale, format_number
 
 WIDTH, HEIGHT = 360, 170
-TOP, BOTTOM, SIDE, LABEL = 18, 24, 10, 74  # margins; LABEL: room for the line labels
+TOP, BOTTOM, SIDE, LABEL = 18, 24, 10, 92  # margins; LABEL: room for the line labels
+# (92: the review saw the Arabic target label clipped at 74)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def indicator_chart(result, direction: str = "ltr") -> Chart:
     slots = max(len(values), 1)
     slot = (plot_end - plot_start) / slots
     bar_width = round(min(slot * 0.6, 48), 1)
-    locale = format_locale()
+    locale = date_locale()
     crowded = len(values) > 6
     bars = []
     for index, (period, value) in enumerate(zip(result.periods, values, strict=True)):
@@ -98,12 +99,13 @@ def indicator_chart(result, direction: str = "ltr") -> Chart:
                         baseline=format_number(result.baseline),
                         target=format_number(result.target))
     else:
-        description = _("Baseline %(baseline)s, target %(target)s, achieved %(achieved)s "
-                        "(%(percent)s %% of the target) over %(n)d periods.",
-                        baseline=format_number(result.baseline),
-                        target=format_number(result.target),
-                        achieved=format_number(result.achieved),
-                        percent=format_number(result.percent_of_target or 0),
-                        n=len(result.periods))
+        description = ngettext(  # Arabic: "فترتين", not "2 فترات" (six plural forms)
+            "Baseline %(baseline)s, target %(target)s, achieved %(achieved)s "
+            "(%(percent)s %% of the target) over %(num)d period.",
+            "Baseline %(baseline)s, target %(target)s, achieved %(achieved)s "
+            "(%(percent)s %% of the target) over %(num)d periods.",
+            len(result.periods), baseline=format_number(result.baseline),
+            target=format_number(result.target), achieved=format_number(result.achieved),
+            percent=format_number(result.percent_of_target or 0))
     return Chart(WIDTH, HEIGHT, direction, bars, target, baseline, float(HEIGHT - BOTTOM),
                  _("%(indicator)s: values per period", indicator=result.name), description)

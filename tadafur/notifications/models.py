@@ -1,4 +1,9 @@
-"""In-app notifications, written in the recipient's language when they are created."""
+"""In-app notifications, put into words in the reader's language when they are read.
+
+`phrase` keeps the sentence as its catalog source and parameters (tadafur.vocabulary.Phrase);
+`message` keeps the words sent by e-mail (the recipient's saved language at the time), shown
+only for rows older than `phrase`.
+"""
 
 from __future__ import annotations
 
@@ -29,6 +34,19 @@ class Notification(db.Model):
     kind: Mapped[str] = mapped_column(String(30))
     project_id: Mapped[int | None] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
     message: Mapped[str] = mapped_column(Text)
+    phrase: Mapped[str | None] = mapped_column(Text)  # JSON of a vocabulary.Phrase
+
+    @property
+    def text(self) -> str:
+        """The sentence in the reader's language (the stored words for older rows)."""
+        if self.phrase:
+            from tadafur.vocabulary import Phrase
+
+            try:
+                return Phrase.from_json(self.phrase).render()
+            except (ValueError, KeyError, TypeError):
+                return self.message
+        return self.message
     link: Mapped[str | None] = mapped_column(String(300))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     read_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

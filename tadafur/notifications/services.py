@@ -1,4 +1,6 @@
-"""notify(): one row per recipient, in their language; e-mails are sent after the commit.
+"""notify(): one row per recipient; e-mails are sent after the commit, in the recipient's
+saved language. The in-app row keeps the sentence as a vocabulary.Phrase, put into words
+when read, so an inbox speaks the reader's language of today.
 
 E-mails go to .eml files under instance/outbox/ (config MAIL_OUTBOX) unless MAIL_SERVER is
 set, in which case they are sent by SMTP (MAIL_PORT, MAIL_FROM). A rolled-back transaction
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.notifications.models import KINDS, Notification
+from tadafur.vocabulary import Phrase
 
 log = logging.getLogger(__name__)
 _PENDING = "tadafur.pending_mail"
@@ -31,8 +34,12 @@ _MARKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # queue length 
 
 
 def notify(users: Iterable[Any], kind: str, project: Any,
-           message_factory: Callable[[str], str], link: str | None = None) -> None:
-    """Tell each user (once, whatever duplicates `users` holds), in their own language."""
+           message_factory: Phrase | Callable[[str], str], link: str | None = None) -> None:
+    """Tell each user (once, whatever duplicates `users` holds), in their own language.
+
+    Give a Phrase (vocabulary.phrase): the row keeps it and says it in the reader's language.
+    A callable (language -> words) is still accepted and stored as words.
+    """
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind!r}")
     default = current_app.config.get("BABEL_DEFAULT_LOCALE", "ar")
@@ -42,11 +49,13 @@ def notify(users: Iterable[Any], kind: str, project: Any,
             continue
         seen.add(user.id)
         language = user.locale or default
+        stored = message_factory.to_json() if isinstance(message_factory, Phrase) else None
         with force_locale(language):
-            message = str(message_factory(language))
+            message = (message_factory.render() if isinstance(message_factory, Phrase)
+                       else str(message_factory(language)))
         db.session.add(Notification(user_id=user.id, kind=kind,
                                     project_id=getattr(project, "id", None),
-                                    message=message, link=link))
+                                    message=message, phrase=stored, link=link))
         _queue_mail(user.email, message, link)
     db.session.flush()
 

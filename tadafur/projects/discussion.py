@@ -76,26 +76,19 @@ def post_message(actor: User, project: Project, body: str) -> Message:
 
 
 def _notify_mentions(actor: User, project: Project, users: list[User]) -> None:
+    from tadafur.vocabulary import phrase
 
-    reference = project.reference
-
-    def message(_language: str) -> str:
-        return _("%(name)s mentioned you in the discussion of %(reference)s.",
-                 name=actor.full_name, reference=reference)
-
+    message = phrase("%(name)s mentioned you in the discussion of %(reference)s.",
+                     name=actor.full_name, reference=project.reference)
     notify(users, "mentioned", project, message, link=discussion_link(project))
 
 
 def discussion_link(project: Project) -> str | None:
     """The thread's address for the notification and its e-mail (None outside a request
     when no SERVER_NAME is configured, e.g. the demo seeding on the command line)."""
-    from flask import url_for
+    from tadafur.core.urls import public_url
 
-    try:
-        return url_for("projects.show", project_id=project.id, tab="discussion",
-                       _external=True)
-    except RuntimeError:
-        return None
+    return public_url("projects.show", project_id=project.id, tab="discussion")
 
 
 def messages_of(project: Project, limit: int = 200) -> list[Message]:

@@ -26,6 +26,7 @@ from tadafur.projects.models import (
     project_partner,
     project_theme,
 )
+from tadafur.vocabulary import list_words
 from tadafur.workflow import services as workflow
 from tadafur.workflow.guards import missing_for_proposal as missing
 from tadafur.workflow.labels import translate
@@ -276,10 +277,10 @@ def describe(field_name: str, value: Any) -> str:
         return association.name if association else str(value)
     if field_name == "partner_ids":
         names = db.session.scalars(select(Association).where(Association.id.in_(value)))
-        return ", ".join(a.name for a in names)
+        return list_words(a.name for a in names)
     if field_name == "theme_ids":
         names = db.session.scalars(select(Theme).where(Theme.id.in_(value)))
-        return ", ".join(t.name for t in names)
+        return list_words(t.name for t in names)
     if field_name in ("start_date", "end_date") and isinstance(value, str):
         try:
             return format_day(dt.date.fromisoformat(value))

@@ -6,6 +6,8 @@
 - GUARDS 'final_report_complete' and 'evaluation_scored': the reports live here, so the
   workflow asks them through its guard registry instead of importing reporting.
 - the project page's 'reports' and 'evaluation' tabs; the home page's reports-awaiting panel.
+- GATE_COMPLETED: the final report and the evaluation sealed with their sign-off record;
+  COPY_PRODUCERS: a copy of a report in the language chosen in the Documents tab.
 
 A failure becomes a WorkflowError: the transition is refused and nothing changes.
 """
@@ -17,9 +19,10 @@ from typing import Any
 from flask_babel import gettext as _
 
 from tadafur.core.dashboard import panel
-from tadafur.documents.services import DocumentError
+from tadafur.documents.services import COPY_PRODUCERS, DocumentError
 from tadafur.projects import tabs
-from tadafur.reporting import dashboard, services, views
+from tadafur.reporting import dashboard, sealed, services, views
+from tadafur.vocabulary import list_words
 from tadafur.workflow import hooks
 from tadafur.workflow.guards import Missing, guard
 from tadafur.workflow.services import WorkflowError
@@ -43,6 +46,15 @@ def produce_evaluation_report(project: Any, actor: Any):
         raise _as_workflow_error(error) from error
 
 
+def seal_signed_report(project: Any, gate: str, actor: Any) -> None:
+    """GATE_COMPLETED: the final report and the evaluation, sealed with their sign-off
+    record once their gate completes, exactly as the convention is."""
+    try:
+        sealed.seal_signed_report(project, gate, actor)
+    except DocumentError as error:
+        raise _as_workflow_error(error) from error
+
+
 def final_report_complete(project: Any) -> bool:
     return not services.final_report_missing(project)
 
@@ -54,10 +66,16 @@ def evaluation_scored(project: Any) -> bool:
 def register_hooks() -> None:
     hooks.DOCUMENT_PRODUCERS["final_report"] = produce_final_report
     hooks.DOCUMENT_PRODUCERS["evaluation_report"] = produce_evaluation_report
+    if seal_signed_report not in hooks.GATE_COMPLETED:
+        hooks.GATE_COMPLETED.append(seal_signed_report)
+    for kind in ("monitoring_report", "final_report", "evaluation_report"):
+        # a registered copy of a report in the language chosen in the Documents tab
+        COPY_PRODUCERS[kind] = (lambda project, actor, language, kind=kind:
+                                sealed.produce_copy(project, kind, actor, language))
     guard("final_report_complete",
           refusal=lambda project: _("The final report is not complete: it still needs "
                                     "%(missing)s.",
-                                    missing=", ".join(services.final_report_missing(project))),
+                                    missing=list_words(services.final_report_missing(project))),
           negated_refusal=lambda project: _("The final report is already complete."),
           checklist=lambda project: [Missing(label, "final_report")
                                      for label in services.final_report_missing(project)],
@@ -65,7 +83,7 @@ def register_hooks() -> None:
     guard("evaluation_scored",
           refusal=lambda project: _("Every party must score the six criteria first. Still "
                                     "missing: %(parties)s.",
-                                    parties=", ".join(services.evaluation_missing(project))),
+                                    parties=list_words(services.evaluation_missing(project))),
           negated_refusal=lambda project: _("Every party has already scored the evaluation."),
           checklist=lambda project: [
               Missing(_("the scores of: %(party)s", party=party), "evaluation")

@@ -13,6 +13,7 @@ from typing import Any
 from flask_babel import force_locale, gettext as _
 from markupsafe import Markup
 
+from tadafur.documents.labels import typed, typed_block
 from tadafur.i18n import format_day, format_number, ltr, money
 from tadafur.projects.labels import BUDGET_CATEGORIES, FUNDER_LABELS
 from tadafur.reporting.queries import (
@@ -39,17 +40,21 @@ def _percent(value: Any, language: str) -> Markup:
 
 
 def _money(value: Any, language: str) -> Markup:
-    return money(Decimal(str(value or 0)), language)
+    """Figures and currency on one line (a table cell would otherwise break between them)."""
+    return Markup('<span class="nowrap">{}</span>').format(
+        money(Decimal(str(value or 0)), language))
 
 
 def _typed(text: Any) -> Markup:
     """What a person typed, in a first-strong isolate: a French sentence in an Arabic
     document keeps its final full stop at its end (measured with pdftotext)."""
-    return Markup("\u2068{}\u2069").format(text or "")
+    return typed(text)
 
 
 def _paragraphs(text: str) -> list[Markup]:
-    return [_typed(p.strip()) for p in (text or "").split("\n\n") if p.strip()]
+    """Typed paragraphs, each a block in its own direction (a wrapped French sentence in an
+    Arabic report keeps its full stop at its right end)."""
+    return [typed_block(p.strip()) for p in (text or "").split("\n\n") if p.strip()]
 
 
 def _day(value: Any, language: str) -> Markup:
@@ -111,7 +116,8 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
         sections = [
             {"title": _("Technical narrative"), "paragraphs": _paragraphs(report.narrative)},
             {"title": _("Results against targets"),
-             "table": indicator_table(results, language, with_period=False)},
+             "table": indicator_table(results, language, with_period=False),
+             "paragraphs": [] if results else [_("No indicator.")]},
         ]
 
         def category(code: str) -> str:
@@ -124,7 +130,7 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
         lines = financial.get("lines", [])
         sections.append({
             "title": _("Financial statement by budget line"),
-            "table": {"head": [_("Budget line"), _("Funder"), _("Planned"), _("Spent"),
+            "table": {"head": [_("Budget line"), _("Funder"), _("Budgeted"), _("Spent"),
                                _("Remaining"), _("Share spent")],
                       "rows": [[Markup("{}: {}").format(category(line["category"]),
                                                         _typed(line["description"])),
@@ -145,7 +151,7 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
                                 _percent(total["percent"], language)])
         sections.append({
             "title": _("Financial statement by funder"),
-            "table": {"head": [_("Funder"), _("Planned"), _("Disbursed"), _("Spent"),
+            "table": {"head": [_("Funder"), _("Budgeted"), _("Disbursed"), _("Spent"),
                                _("Share spent")], "rows": funder_rows}})
         closure = financial.get("closure", [])
         if closure:
@@ -200,7 +206,7 @@ def evaluation_sections(project: Any, language: str) -> list[dict]:
                 "title": _("Evaluation by: %(party)s", party=party_label(party)),
                 "table": {"head": [_("Criterion"), _("Score"), _("Justification")],
                           "rows": [[str(CRITERION_LABELS[s.criterion]),
-                                    _number(s.score, language), _typed(s.justification)]
+                                    _number(s.score, language), typed_block(s.justification)]
                                    for s in entry.scores]},
                 "paragraphs": [Markup(_("Lessons: %(text)s")) % {"text": _typed(entry.lessons)},
                                Markup(_("Recommendations: %(text)s")) % {

@@ -72,6 +72,7 @@ from tadafur.reporting.queries import (  # moved; importable from here as before
     scorer_parties as scorer_parties,
     validator_parties as validator_parties,
 )
+from tadafur.vocabulary import period
 from tadafur.workflow import dates, notices
 
 # ---------------------------------------------------------------- monitoring reports
@@ -198,8 +199,8 @@ def submit_report(actor: Any, report: MonitoringReport) -> MonitoringReport:
     return report
 
 
-def _period(report: MonitoringReport) -> str:
-    return f"{report.period_start.isoformat()} – {report.period_end.isoformat()}"
+def _period(report: MonitoringReport) -> dict:
+    return period(report.period_start, report.period_end)
 
 
 def validate_report(actor: Any, report: MonitoringReport, decision: str,
@@ -415,13 +416,15 @@ def save_participation(actor: Any, project: Project, values: dict) -> Evaluation
 # ---------------------------------------------------------------- documents
 
 def report_language() -> str:
-    return current_app.config.get("DOCUMENTS_REPORT_LANGUAGE", "ar")
+    """The language of a report the workflow produces: both, like the convention, unless the
+    installation says otherwise (a copy in one language is made from the Documents tab)."""
+    return current_app.config.get("DOCUMENTS_REPORT_LANGUAGE", "bilingual")
 
 
 def produce_monitoring_pdf(report: MonitoringReport, actor: Any, language: str | None = None):
     language = language or report_language()
     return documents.produce(report.project, "monitoring_report", actor, language,
-                             sections=pdf.monitoring_sections(report, language))
+                             sections=lambda lang: pdf.monitoring_sections(report, lang))
 
 
 def produce_final_pdf(project: Project, actor: Any, language: str | None = None):
@@ -434,11 +437,11 @@ def produce_final_pdf(project: Project, actor: Any, language: str | None = None)
     db.session.flush()
     language = language or report_language()
     return documents.produce(project, "final_report", actor, language, frozen=True,
-                             sections=pdf.final_sections(project, report, language))
+                             sections=lambda lang: pdf.final_sections(project, report, lang))
 
 
 def produce_evaluation_pdf(project: Project, actor: Any, language: str | None = None):
     """DOCUMENT_PRODUCERS['evaluation_report']."""
     language = language or report_language()
     return documents.produce(project, "evaluation_report", actor, language, frozen=True,
-                             sections=pdf.evaluation_sections(project, language))
+                             sections=lambda lang: pdf.evaluation_sections(project, lang))

@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app, url_for
-from flask_babel import gettext as _
+from flask import current_app
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
@@ -28,7 +27,7 @@ from tadafur.models_base import utcnow
 from tadafur.notifications.models import Notification
 from tadafur.notifications.services import notify
 from tadafur.projects.models import Project
-from tadafur.workflow.labels import party_label
+from tadafur.vocabulary import phrase, term, terms
 from tadafur.workflow.queries import (
     Action,
     GateFacts,
@@ -41,18 +40,19 @@ from tadafur.workflow.registry import (
     definition_of,
     due_at,
     registry,
-    state_label,
 )
 from tadafur.workflow.schema import PARTY_ROLES
 
 
 def project_link(project: Project) -> str | None:
+    """The project's absolute address for notifications and e-mails (the public base URL,
+    TADAFUR_PUBLIC_BASE_URL, when configured); None when unknown (cron without settings)."""
+    from tadafur.core.urls import public_url
+
     for endpoint in ("projects.show",):
         if endpoint in current_app.view_functions:
             try:
-                return url_for(endpoint, project_id=project.id)
-            except RuntimeError:  # no request and no SERVER_NAME (cron without settings)
-                return None
+                return public_url(endpoint, project_id=project.id)
             except Exception:  # the endpoint takes other arguments: try the next one
                 continue
     return None
@@ -198,9 +198,9 @@ def send_reminders(now: dt.datetime | None = None) -> int:
                  if u.id not in already and awaited_actions(u, project)]
         if users:
             notify_users(users, "overdue", project,
-                         lambda _lang, p=project: _(
-                             "%(reference)s is overdue at the stage “%(state)s”: your action "
-                             "is awaited.", reference=p.reference, state=state_label(p.state)))
+                         phrase("%(reference)s is overdue at the stage “%(state)s”: your "
+                                "action is awaited.", reference=project.reference,
+                                state=term("state", project.state)))
             sent += len(users)
         sent += _escalate(project, due, now)
     return sent
@@ -219,9 +219,8 @@ def _escalate(project: Project, due: dt.datetime, now: dt.datetime) -> int:
         return 0
     missing = list(status.missing)
     notify_users(officers, "escalated", project,
-                 lambda _lang, p=project: _(
-                     "%(reference)s: sign-offs overdue for twice the time allowed at the stage "
-                     "“%(state)s” (missing: %(parties)s).", reference=p.reference,
-                     state=state_label(p.state),
-                     parties=", ".join(party_label(x) for x in missing)))
+                 phrase("%(reference)s: sign-offs overdue for twice the time allowed at the "
+                        "stage “%(state)s” (missing: %(parties)s).",
+                        reference=project.reference, state=term("state", project.state),
+                        parties=terms("party", missing)))
     return len(officers)

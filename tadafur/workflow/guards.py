@@ -18,6 +18,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from tadafur.i18n import format_amount
+from tadafur.vocabulary import list_words
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def missing_for_proposal(project: Any) -> list[str]:
 
 @guard("proposal_complete",
        refusal=lambda project: _("The proposal is not complete: it still needs %(missing)s.",
-                                 missing=", ".join(missing_for_proposal(project))),
+                                 missing=list_words(missing_for_proposal(project))),
        negated_refusal=lambda project: _("The proposal is already complete."),
        checklist=proposal_checklist)
 def proposal_complete(project: Any) -> bool:
@@ -134,7 +135,7 @@ def _open_activities(project: Any) -> list[Any]:
        refusal=lambda project: _(
            "Every activity must be done, or closed with a reason, first. Still open: "
            "%(titles)s. Mark them in the tab “Activities and indicators”.",
-           titles=", ".join(a.title for a in _open_activities(project))),
+           titles=list_words(a.title for a in _open_activities(project))),
        negated_refusal=lambda project: _("Every activity is already done or closed."),
        checklist=lambda project: [
            Missing(_("“%(title)s”: done, or closed with a reason", title=a.title), "plan",

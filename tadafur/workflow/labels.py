@@ -8,25 +8,11 @@ from __future__ import annotations
 
 from flask_babel import gettext as _, lazy_gettext as _l
 
-FIELD_LABELS = {
-    "committee_date": _l("Date of the committee"),
-    "score": _l("Committee score (0 to 100)"),
-    "session_date": _l("Date of the council session"),
-    "session_number": _l("Number of the deliberation"),
-    "vote_for": _l("Votes for"),
-    "vote_against": _l("Votes against"),
-    "vote_abstain": _l("Abstentions"),
-    "visa_date": _l("Date of the visa"),
-    "visa_reference": _l("Reference of the visa"),
-    "report": _l("Final report"),
-    "findings": _l("Findings of the joint evaluation"),
-}
+from tadafur.vocabulary import FIELDS, PARTIES
 
-PARTY_LABELS = {
-    "commune": _l("Commune"),
-    "association": _l("Association"),
-    "programme": _l("Programme"),
-}
+# One vocabulary (tadafur/vocabulary.py): the recorded fields and the parties are named there.
+FIELD_LABELS = FIELDS
+PARTY_LABELS = PARTIES
 
 # Labels of workflows/co_creation.yaml, for extraction only.
 _DEFINITION_TEXTS = (

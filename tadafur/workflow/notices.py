@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 
 from tadafur.accounts.models import Role
 from tadafur.notifications.services import notify
+from tadafur.vocabulary import Phrase
 from tadafur.workflow.audience import notify_users, users_of
 from tadafur.workflow.registry import definition_of
 
@@ -88,9 +89,8 @@ def send(event: str, project: Any, users: list[Any] | None = None, **params: Any
         users = audience_of(notice, project)
     values = {"reference": getattr(project, "reference", ""), **params}
 
-    def words(_language: str) -> str:  # in the reader's language (force_locale is set)
-        return str(notice.message) % values
-
+    # Kept as its msgid and parameters, put into words in each reader's language.
+    words = Phrase(notice.message._args[0], values)
     if project is None:
         notify(users, notice.kind, None, words)
         return

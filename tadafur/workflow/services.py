@@ -26,6 +26,7 @@ from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Project
+from tadafur.vocabulary import list_words, phrase, text
 from tadafur.workflow import hooks
 from tadafur.workflow.audience import (  # moved; importable from here as before
     awaited as awaited,
@@ -160,7 +161,7 @@ def _transition(user, project, definition, trigger, comment, data) -> None:
     if transition.gate:
         status = gate_status(project, definition)
         if status is None or not status.complete:
-            missing = ", ".join(party_label(p) for p in (status.missing if status else ()))
+            missing = list_words(party_label(p) for p in (status.missing if status else ()))
             raise WorkflowError(_("Waiting for the sign-off of: %(parties)s.",
                                   parties=missing or "?"))
     _check_guards(project, transition)
@@ -265,8 +266,8 @@ def _enter_state(project: Project, definition: Definition, actor: Any) -> None:
         notify_users(users_of(project, gate.parties, {r for s in gate.signers
                                                        for r in s.roles}),
                      "awaiting_signoff", project,
-                     lambda _lang: _("%(reference)s: your sign-off is awaited (%(gate)s).",
-                                     reference=project.reference, gate=translate(label)))
+                     phrase("%(reference)s: your sign-off is awaited (%(gate)s).",
+                            reference=project.reference, gate=text(label)))
 
 
 def check_signing_password(user: Any, password: str | None) -> None:
@@ -394,9 +395,9 @@ def content_changed(project: Project, actor: Any) -> None:
                 users_of(project, {s.party for s in pending},
                           {r for s in gate.signers for r in s.roles}),
                 "sign_again", project,
-                lambda _lang: _("%(reference)s was edited after your sign-off: please review "
-                                "it and sign again (%(gate)s).",
-                                reference=project.reference, gate=translate(label)))
+                phrase("%(reference)s was edited after your sign-off: please review "
+                       "it and sign again (%(gate)s).",
+                       reference=project.reference, gate=text(label)))
         db.session.flush()
 
 
@@ -408,8 +409,8 @@ def _notify_parties(project: Project, kind: str, transition: Transition,
     label = transition.label
     notify_users(
         users_of(project, ("commune", "association")), kind, project,
-        lambda _lang: _("%(reference)s: %(action)s.", reference=project.reference,
-                        action=translate(label)) + (f" {comment}" if comment else ""))
+        phrase("%(reference)s: %(action)s.", note=comment or None,
+               reference=project.reference, action=text(label)))
 
 
 # ---------------------------------------------------------------- the picture

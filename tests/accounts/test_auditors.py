@@ -87,7 +87,7 @@ def test_auditor_sees_only_the_granted_commune_and_changes_nothing(
     assert not can(auditor, "project.edit", ours)
     assert not can(auditor, "project.act", ours)
     html = client.get("/audit/").get_data(as_text=True)
-    assert "in scope" in html and "out of scope" not in html
+    assert "TDF-2026-AA-0001" in html and "TDF-2026-BB-0002" not in html
     assert client.get("/dashboards").status_code == 403
     assert client.post("/communes/new", data={}).status_code == 403
 

@@ -112,7 +112,10 @@ def test_events_across_projects_become_a_programme_wide_extract(client, officer,
     assert extract.filename.startswith("TDF-programme-audit_extract-v1")
     text = pdf_text(download.data, tmp_path)
     assert "Filtre" in text and commune.province.region.name_fr in text  # what it covers
-    assert "budget edited" in text
+    # the events in words in the extract's language (their stored summary stays in the CSV)
+    assert "Proposition modifiée" in text and "project.updated" not in text
+    assert first.reference in text and second.reference in text
+    assert "budget edited" not in text  # the stored English summary is not printed
     assert verify_reference(extract.code).authentic
     page = client.get(f"/verify/{extract.code}").get_data(as_text=True)
     assert "several projects" in page

@@ -35,18 +35,25 @@ def _seqs(html: str) -> list[str]:
     return re.findall(r'/audit/events/(\d+)"', html)
 
 
+def _shown(html: str, events, which: str) -> set[int]:
+    """Which of the fixture's events ("ours n" / "theirs n") the page links to."""
+    seqs = set(_seqs(html))
+    return {n for n in range(3) for e in events
+            if e.summary == f"{which} {n}" and str(e.seq) in seqs}
+
+
 def test_reviewer_sees_every_commune(client, reviewer, events):
     login(client, reviewer)
     html = client.get("/audit/").get_data(as_text=True)
-    assert "ours 2" in html and "theirs 2" in html
+    assert _shown(html, events, "ours") == {0, 1, 2} == _shown(html, events, "theirs")
 
 
 def test_commune_user_sees_only_their_commune(client, agent, events, other_commune):
     login(client, agent)
     html = client.get("/audit/").get_data(as_text=True)
-    assert "ours 0" in html and "theirs" not in html
+    assert _shown(html, events, "ours") == {0, 1, 2} and not _shown(html, events, "theirs")
     html = client.get(f"/audit/?commune={other_commune.id}").get_data(as_text=True)
-    assert "theirs" not in html
+    assert not _shown(html, events, "theirs")
     foreign = next(e for e in events if e.summary.startswith("theirs"))
     assert client.get(f"/audit/events/{foreign.seq}").status_code == 404
     assert "theirs" not in client.get("/audit/export.csv").get_data(as_text=True)
@@ -61,7 +68,7 @@ def test_filters_narrow_the_events(client, officer, events, commune):
     login(client, officer)
     html = client.get(f"/audit/?commune={commune.id}&actor=AGENT.ONE@example.org&q=new 1").get_data(
         as_text=True)
-    assert "ours 1" in html and "ours 0" not in html and "theirs" not in html
+    assert _shown(html, events, "ours") == {1} and not _shown(html, events, "theirs")
     html = client.get("/audit/?action=user.&date_from=2000-01-01&date_to=not-a-date")
     assert html.status_code == 200
     assert "were not understood" in html.get_data(as_text=True)
@@ -88,6 +95,8 @@ def test_event_shows_before_and_after_side_by_side(client, officer, events):
     html = client.get(f"/audit/events/{events[0].seq}").get_data(as_text=True)
     assert "Old 0" in html and "New 0" in html
     assert html.index("Old 0") < html.index("New 0")
+    assert "Commune corrected" in html and "commune.updated" not in html.replace(
+        'data-code="commune.updated"', "")
 
 
 def test_csv_export_has_the_filtered_events_and_defuses_formulas(client, officer, commune):
@@ -100,6 +109,8 @@ def test_csv_export_has_the_filtered_events_and_defuses_formulas(client, officer
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert rows and all(row["commune_id"] == str(commune.id) for row in rows)
     assert any(row["summary"].startswith("'=HYPERLINK") for row in rows)
+    assert {(row["Action"], row["action"]) for row in rows} == {
+        ("Commune corrected", "commune.updated")}
 
 
 def test_verification_run_records_progress_and_outcome(app, client, officer, events):

@@ -147,7 +147,9 @@ def test_a_project_signed_today_is_carried_to_closed_in_arabic(
     for user in (agent, president, member, chair, officer):
         _switch(page, log_in, user)
         page.goto("/notifications")
-        expect(page.locator("main")).to_contain_text(f"{reference}: تم توقيع التقييم المشترك")
+        # The reference is isolated (U+2068..U+2069) in the stored phrase's words.
+        expect(page.locator("main")).to_contain_text(
+            f"\u2068{reference}\u2069: تم توقيع التقييم المشترك")
         expect(page.locator("main")).to_contain_text("تمت المصادقة على التقرير النهائي")
     page_checked(page, "closure-notices-ar")
     page.goto(f"/projects/{project_id}")

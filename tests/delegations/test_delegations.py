@@ -229,4 +229,6 @@ def test_both_names_show_in_the_sign_offs_tab_and_the_sign_off_record_pdf(
     record = documents.produce(project, documents.SIGNOFF_RECORD, member, "fr")
     text = pdf_text(documents.stored_bytes(record), tmp_path)
     assert member.full_name in text
-    assert f"Pour {chair.full_name}, par délégation n° {delegation.id}" in text
+    # (the record's fixed columns wrap this line; pdftotext may put a header between)
+    assert f"Pour {chair.full_name}, par" in text
+    assert f"délégation n° {delegation.id}" in text

@@ -42,12 +42,16 @@ def test_convention_prints_parties_amounts_and_reference(project, language, tmp_
         assert spaced(getattr(project.commune, f"name_{lang}")) in text
         assert spaced(getattr(project.lead_association, f"name_{lang}")) in text
         assert project.lead_association.receipt_number in text
+        # Table cells print figures under a header naming the currency; the total in the
+        # text carries it.
         for amount in (Decimal("250000.00"), Decimal("120000.50"), Decimal("445000.50")):
             formatted = spaced(format_amount(amount, lang))
-            number = formatted.split(" ")[0] if lang == "ar" else formatted
+            number = formatted.split(" ")[0] if lang == "ar" else formatted[:-4]
             assert number in text, (lang, formatted)
+        if lang == "fr":
+            assert spaced(format_amount(Decimal("445000.50"), "fr")) in text
         if language == "ar":  # (in the bilingual layout pdftotext gives visual order)
-            assert "د.م." in text
+            assert "د.م" in text  # pdftotext puts the final dot after the bracket
     first_page_png(pdf, f"convention-{language}", tmp_path)
 
 
@@ -69,8 +73,8 @@ def test_numbers_keep_their_left_to_right_order_in_print(project, language, tmp_
             assert printed(spaced(format_amount(Decimal("445000.50"), "fr")))
             assert not printed("000,50 445")
         else:  # Arabic reads right to left: the figures, then the currency at their left
-            assert printed(".م.د 250.000,00")  # pdftotext gives Arabic glyphs in visual order
-            assert not printed("250.000,00 .م.د")
+            assert printed(".م.د 445.000,50")  # pdftotext gives Arabic glyphs in visual order
+            assert not printed("445.000,50 .م.د")
 
 
 def test_page_one_images_exist_for_each_language(project, tmp_path):
