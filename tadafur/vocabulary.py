@@ -348,8 +348,15 @@ def _param(value: Any) -> Any:
             return _(value["text"]) if value["text"] else ""
         if "day" in value:
             return format_day(dt.date.fromisoformat(value["day"]))
+        if "period" in value:  # first and last day, each in the reader's words
+            first, last = (format_day(dt.date.fromisoformat(d)) for d in value["period"])
+            return f"{FSI}{first} – {last}{PDI}"
     return value
 
 
 def day(value: dt.date) -> dict:
     return {"day": value.isoformat()}
+
+
+def period(first: dt.date, last: dt.date) -> dict:
+    return {"period": [first.isoformat(), last.isoformat()]}

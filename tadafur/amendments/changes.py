@@ -19,8 +19,11 @@ from tadafur.amendments.queries import (
     AmendmentError,
 )
 from tadafur.documents.services import convention_facts
+from tadafur.execution.models import ActivityProgress, Attachment, IndicatorValue
+from tadafur.execution.statements import spent_by_line, tranches_by_funder
 from tadafur.extensions import db
-from tadafur.projects.models import Funder, Project
+from tadafur.i18n import format_amount
+from tadafur.projects.models import Activity, Funder, Project
 
 from .models import APPROVED, Amendment
 
@@ -64,6 +67,10 @@ class Proposal:
     activities: dict[int, dict] = field(default_factory=dict)
     indicators: dict[int, dict] = field(default_factory=dict)
     signatories: dict[str, Any] = field(default_factory=dict)  # party -> user id
+    new_activity: dict | None = None  # title, planned_start, planned_end
+    new_indicator: dict | None = None  # level, name, unit, baseline, target
+    removed_activities: set[int] = field(default_factory=set)
+    removed_indicators: set[int] = field(default_factory=set)
 
 
 SIGNATORY_ROLES = {"commune": "commune_signatory", "association": "association_signatory"}
@@ -136,7 +143,32 @@ def budget_changes(project: Project, proposal: Proposal) -> tuple[list[dict], bo
         row["changed"] = row["amount"][0] != row["amount"][1] or line.funder != funder
         changed = changed or row["changed"]
         rows.append(row)
+    if changed:
+        _respect_what_happened(project, rows)
     return rows, changed
+
+
+def _respect_what_happened(project: Project, rows: list[dict]) -> None:
+    """No line below what was spent on it; no funder's lines below what it disbursed.
+    Refused beside the changed field, with both figures."""
+    spent = spent_by_line(project)
+    for row in rows:
+        amount = Decimal(row["amount"][1])
+        if row["changed"] and amount < spent.get(row["id"], Decimal("0")):
+            raise AmendmentError(_(
+                "%(spent)s was already spent on this line: it cannot go down to %(amount)s.",
+                spent=format_amount(spent[row["id"]]), amount=format_amount(amount)),
+                f"line-{row['id']}-amount")
+    for funder, (disbursed, _scheduled) in tranches_by_funder(project).items():
+        total = sum((Decimal(r["amount"][1]) for r in rows
+                     if r["funder"][1] == funder and not r["in_kind"]), Decimal("0"))
+        if total < disbursed:
+            changed = next((r for r in rows if r["changed"] and funder in r["funder"]), None)
+            raise AmendmentError(_(
+                "%(disbursed)s was already disbursed by this funder: its lines cannot total "
+                "less (%(total)s).", disbursed=format_amount(disbursed),
+                total=format_amount(total)),
+                f"line-{changed['id']}-amount" if changed else None)
 
 
 def activity_changes(project: Project, proposal: Proposal) -> list[dict]:
@@ -159,21 +191,86 @@ def activity_changes(project: Project, proposal: Proposal) -> list[dict]:
         row = {"id": activity.id, "title": [activity.title, title],
                "planned_start": [iso(activity.planned_start), iso(start)],
                "planned_end": [iso(activity.planned_end), iso(end)]}
-        if any(values[0] != values[1] for key, values in row.items() if key != "id"):
+        if activity.id in proposal.removed_activities:
+            if _has_records(activity):
+                raise AmendmentError(_("Progress or evidence was recorded on this activity: "
+                                       "close it with a reason instead of removing it."),
+                                     f"activity-{activity.id}-remove")
+            rows.append({**row, "title": [activity.title, None], "removed": True})
+        elif any(values[0] != values[1] for key, values in row.items() if key != "id"):
             rows.append(row)
+    wanted = proposal.new_activity or {}
+    title = str(wanted.get("title") or "").strip()
+    if title:
+        if len(title) > TEXT_MAX:
+            raise AmendmentError(_("At most %(max)d characters.", max=TEXT_MAX),
+                                 "new-activity-title")
+        start = parse_date(wanted.get("planned_start"), "new-activity-planned_start")
+        end = parse_date(wanted.get("planned_end"), "new-activity-planned_end")
+        if start and end and end < start:
+            raise AmendmentError(_("The end date must not be before the start date."),
+                                 "new-activity-planned_end")
+        rows.append({"id": None, "new": True, "title": [None, title],
+                     "planned_start": [None, iso(start)], "planned_end": [None, iso(end)]})
     return rows
+
+
+def _has_records(item: Any) -> bool:
+    """Whether execution recorded something on an activity or an indicator."""
+    if isinstance(item, Activity):
+        checks = (select(ActivityProgress.id).where(ActivityProgress.activity_id == item.id),
+                  select(Attachment.id).where(Attachment.activity_id == item.id))
+    else:
+        checks = (select(IndicatorValue.id).where(IndicatorValue.indicator_id == item.id),)
+    return any(db.session.scalar(check.limit(1)) is not None for check in checks)
+
+
+LEVELS = ("output", "outcome")
+
+
+def _new_indicator(proposal: Proposal) -> dict | None:
+    wanted = proposal.new_indicator or {}
+    name = str(wanted.get("name") or "").strip()
+    if not name:
+        return None
+    if len(name) > TEXT_MAX:
+        raise AmendmentError(_("At most %(max)d characters.", max=TEXT_MAX),
+                             "new-indicator-name")
+    unit = str(wanted.get("unit") or "").strip()[:60]
+    if not unit:
+        raise AmendmentError(_("This field is required."), "new-indicator-unit")
+    level = wanted.get("level") or "output"
+    if level not in LEVELS:
+        raise AmendmentError(_("Choose a level from the list."), "new-indicator-level")
+    if wanted.get("target") in (None, ""):
+        raise AmendmentError(_("This field is required."), "new-indicator-target")
+    baseline = parse_decimal(wanted.get("baseline") or "0", "new-indicator-baseline")
+    target = parse_decimal(wanted["target"], "new-indicator-target")
+    return {"id": None, "new": True, "name": name, "unit": unit, "level": level,
+            "baseline": money(baseline), "target": [None, money(target)]}
 
 
 def indicator_changes(project: Project, proposal: Proposal) -> list[dict]:
     rows = []
     for indicator in project.indicators:
         wanted = proposal.indicators.get(indicator.id) or {}
+        if indicator.id in proposal.removed_indicators:
+            if _has_records(indicator):
+                raise AmendmentError(_("Values were recorded for this indicator: it stays "
+                                       "in the results; change its target instead."),
+                                     f"indicator-{indicator.id}-remove")
+            rows.append({"id": indicator.id, "removed": True, "name": indicator.name,
+                         "unit": indicator.unit, "target": [money(indicator.target), None]})
+            continue
         if wanted.get("target") in (None, ""):
             continue
         target = parse_decimal(wanted["target"], f"indicator-{indicator.id}-target")
         if money(indicator.target) != money(target):
             rows.append({"id": indicator.id, "name": indicator.name, "unit": indicator.unit,
                          "target": [money(indicator.target), money(target)]})
+    added = _new_indicator(proposal)
+    if added:
+        rows.append(added)
     return rows
 
 
@@ -194,7 +291,7 @@ def lock_keys(changes: dict) -> list[str]:
     keys = [f"budget_line:{row['id']}" for row in changes.get("budget", []) if row["changed"]]
     if "end_date" in changes:
         keys.append("end_date")
-    keys += [f"activity:{row['id']}" for row in changes.get("activities", [])]
-    keys += [f"indicator:{row['id']}" for row in changes.get("indicators", [])]
+    keys += [f"activity:{row['id']}" for row in changes.get("activities", []) if row["id"]]
+    keys += [f"indicator:{row['id']}" for row in changes.get("indicators", []) if row["id"]]
     keys += [f"signatory:{row['party']}" for row in changes.get("signatory", [])]
     return keys

@@ -99,6 +99,15 @@ def diff(amendment: Amendment, format_date: Any = None) -> Diff:
         before, after = changes["end_date"]
         result.fields.append(FieldRow(_("End date"), format_date(before), format_date(after)))
     for row in changes.get("activities", []):
+        if row.get("new"):
+            when = (f"{format_date(row['planned_start'][1])} – "
+                    f"{format_date(row['planned_end'][1])}")
+            result.fields.append(FieldRow(_("New activity"), "—",
+                                          f"{row['title'][1]} ({when})"))
+            continue
+        if row.get("removed"):
+            result.fields.append(FieldRow(_("Activity removed"), row["title"][0], "—"))
+            continue
         for key, label in (("title", _("title")), ("planned_start", _("planned start")),
                            ("planned_end", _("planned end"))):
             before, after = row[key]
@@ -108,9 +117,18 @@ def diff(amendment: Amendment, format_date: Any = None) -> Diff:
                     _("Activity “%(title)s”: %(what)s", title=row["title"][0], what=label),
                     shown(before), shown(after)))
     for row in changes.get("indicators", []):
-        result.fields.append(FieldRow(
-            _("Indicator “%(name)s”: target (%(unit)s)", name=row["name"], unit=row["unit"]),
-            row["target"][0], row["target"][1]))
+        if row.get("new"):
+            result.fields.append(FieldRow(
+                _("New indicator “%(name)s” (%(unit)s): baseline, target",
+                  name=row["name"], unit=row["unit"]), "—",
+                f"{row['baseline']} → {row['target'][1]}"))
+        elif row.get("removed"):
+            result.fields.append(FieldRow(
+                _("Indicator removed: “%(name)s”", name=row["name"]), row["target"][0], "—"))
+        else:
+            result.fields.append(FieldRow(
+                _("Indicator “%(name)s”: target (%(unit)s)", name=row["name"],
+                  unit=row["unit"]), row["target"][0], row["target"][1]))
     for row in changes.get("signatory", []):
         result.fields.append(FieldRow(
             _("Signatory for the party: %(party)s", party=party_label(row["party"])),

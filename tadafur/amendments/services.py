@@ -81,7 +81,7 @@ from tadafur.models_base import utcnow
 from tadafur.projects.models import Activity, BudgetLine, Indicator, Project
 from tadafur.projects.rowlock import lock
 from tadafur.vocabulary import list_words, phrase
-from tadafur.workflow import services as workflow
+from tadafur.workflow import notices, services as workflow
 from tadafur.workflow.schema import PARTY_ROLES
 
 from .models import APPROVED, OPEN, REJECTED, Amendment, AmendmentLock
@@ -236,12 +236,8 @@ def _close(amendment: Amendment, status: str, actor: Any) -> None:
     record(f"amendment.{status}", obj=amendment, project=amendment.project, actor=actor,
            summary=f"{amendment.project.reference}: amendment {amendment.number} {status}",
            before={"status": OPEN}, after={"status": status})
-    reference, number = amendment.project.reference, amendment.number
-    _notify(amendment, ["commune", "association"], phrase(
-        "%(reference)s: amendment No. %(number)d was approved by all parties.",
-        reference=reference, number=number) if status == APPROVED else phrase(
-            "%(reference)s: amendment No. %(number)d was refused; nothing changes.",
-            reference=reference, number=number))
+    notices.send("amendment_approved" if status == APPROVED else "amendment_refused",
+                 amendment.project, number=amendment.number)
 
 
 def _apply_changes(amendment: Amendment) -> dict:
@@ -255,15 +251,38 @@ def _apply_changes(amendment: Amendment) -> dict:
     if "end_date" in changes:
         project.end_date = dt.date.fromisoformat(changes["end_date"][1])
     for row in changes.get("activities", []):
+        if row.get("new"):
+            project.activities.append(Activity(
+                position=max((a.position for a in project.activities), default=0) + 1,
+                title=row["title"][1], planned_start=_date_or_none(row["planned_start"][1]),
+                planned_end=_date_or_none(row["planned_end"][1])))
+            continue
         activity = db.session.get(Activity, row["id"])
-        if activity is not None and activity.project_id == project.id:
-            activity.title = row["title"][1]
-            activity.planned_start = _date_or_none(row["planned_start"][1])
-            activity.planned_end = _date_or_none(row["planned_end"][1])
+        if activity is None or activity.project_id != project.id:
+            continue
+        if row.get("removed"):
+            project.activities.remove(activity)
+            db.session.delete(activity)
+            continue
+        activity.title = row["title"][1]
+        activity.planned_start = _date_or_none(row["planned_start"][1])
+        activity.planned_end = _date_or_none(row["planned_end"][1])
     for row in changes.get("indicators", []):
+        if row.get("new"):
+            project.indicators.append(Indicator(
+                position=max((i.position for i in project.indicators), default=0) + 1,
+                level=row["level"], name=row["name"], unit=row["unit"],
+                baseline=Decimal(row["baseline"]), target=Decimal(row["target"][1]),
+                disaggregated=False, counts_people=False))
+            continue
         indicator = db.session.get(Indicator, row["id"])
-        if indicator is not None and indicator.project_id == project.id:
-            indicator.target = Decimal(row["target"][1])
+        if indicator is None or indicator.project_id != project.id:
+            continue
+        if row.get("removed"):
+            project.indicators.remove(indicator)
+            db.session.delete(indicator)
+            continue
+        indicator.target = Decimal(row["target"][1])
     db.session.flush()
     return changes
 

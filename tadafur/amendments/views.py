@@ -52,7 +52,15 @@ def _proposal_from(form_data, project: Project) -> services.Proposal:
         indicators={i.id: {"target": value(f"indicator-{i.id}-target")}
                     for i in project.indicators},
         signatories={party: value(f"signatory-{party}") or None
-                     for party in services.SIGNATORY_ROLES})
+                     for party in services.SIGNATORY_ROLES},
+        new_activity={k: value(f"new-activity-{k}")
+                      for k in ("title", "planned_start", "planned_end")},
+        new_indicator={k: value(f"new-indicator-{k}")
+                       for k in ("level", "name", "unit", "baseline", "target")},
+        removed_activities={a.id for a in project.activities
+                            if form_data.get(f"activity-{a.id}-remove")},
+        removed_indicators={i.id for i in project.indicators
+                            if form_data.get(f"indicator-{i.id}-remove")})
 
 
 @blueprint.route("/projects/<int:project_id>/amendments/new", methods=["GET", "POST"])

@@ -24,7 +24,8 @@ from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.notifications.services import notify
 from tadafur.projects.models import Project
-from tadafur.vocabulary import day, phrase
+from tadafur.vocabulary import phrase
+from tadafur.workflow import notices
 
 from .models import Delegation
 
@@ -165,9 +166,8 @@ def grant(actor: User, *, membership_id: int | None, delegate_id: int | None,
     record("delegation.granted", obj=delegation, actor=actor,
            summary=f"{actor.full_name} -> {delegate.full_name} ({membership.role})",
            after=_values(delegation))
-    _tell(delegate, phrase(
-        "%(name)s delegated their sign-off to you from %(start)s to %(end)s.",
-        name=actor.full_name, start=day(starts_on), end=day(ends_on)))
+    notices.send("delegation_granted", None, users=[delegate], name=actor.full_name,
+                 start=starts_on.isoformat(), end=ends_on.isoformat())
     return delegation
 
 
@@ -212,9 +212,36 @@ def revoke(actor: User, delegation: Delegation) -> None:
         name=delegation.delegator.full_name))
 
 
+EXPIRY_WARNING_DAYS = 3
+
+
+def _warn_expiring(today: dt.date) -> None:
+    """Tell the delegate and the delegator, once, that a delegation ends within
+    EXPIRY_WARNING_DAYS days (the notices table: delegation_expiring)."""
+    from tadafur.notifications.models import Notification
+
+    soon = list(db.session.scalars(select(Delegation).where(
+        Delegation.ends_on >= today,
+        Delegation.ends_on <= today + dt.timedelta(days=EXPIRY_WARNING_DAYS),
+        Delegation.revoked_at.is_(None))))
+    for delegation in soon:
+        told = db.session.scalar(select(Notification.id).where(
+            Notification.user_id == delegation.delegate_id,
+            Notification.kind == "delegation_expiring",
+            Notification.created_at >= dt.datetime.combine(delegation.starts_on,
+                                                           dt.time())).limit(1))
+        if told is None:
+            notices.send("delegation_expiring", None,
+                         users=[delegation.delegate, delegation.delegator],
+                         name=delegation.delegator.full_name,
+                         delegate=delegation.delegate.full_name,
+                         end=delegation.ends_on.isoformat())
+
+
 def expire_due(now: dt.datetime | None = None) -> int:
     """Record, once each, the delegations whose last day has passed (for cron)."""
     today = (now or utcnow()).date()
+    _warn_expiring(today)
     due = list(db.session.scalars(select(Delegation).where(
         Delegation.ends_on < today, Delegation.revoked_at.is_(None),
         Delegation.expiry_recorded_at.is_(None)).order_by(Delegation.id)))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from tadafur.accounts.models import Membership, Role, User
 from tadafur.documents.queries import (
+    PAID_TRANCHE_FINDERS,
     SIGNATORY_FINDERS,
 )
 from tadafur.extensions import db
@@ -103,15 +104,26 @@ def convention_facts(project: Any) -> dict:
         months = months_between(start, end)
         midpoint = start + (end - start) / 2
     tranches = []
+    paid = [row for finder in PAID_TRANCHE_FINDERS for row in finder(project)]
+    stages = list(zip(TRANCHES, ("signature", "interim", "final"),
+                      (start, midpoint, end + dt.timedelta(days=30) if end else None),
+                      strict=True))
     for share in shares:
         if share.funder not in ("commune", "programme") or not share.total:
             continue
-        amounts = [(share.total * rate).quantize(CENT, ROUND_HALF_UP) for rate in TRANCHES]
-        amounts[-1] = share.total - sum(amounts[:-1])
-        for number, (amount, due, date) in enumerate(
-                zip(amounts, ("signature", "interim", "final"),
-                    (start, midpoint, end + dt.timedelta(days=30) if end else None),
-                    strict=True), start=1):
+        done = [(amount, day) for funder, amount, day in paid if funder == share.funder]
+        for number, (amount, day) in enumerate(done, start=1):
+            tranches.append(Tranche(share.funder, number, amount, "paid", day))
+        remaining = share.total - sum((amount for amount, _day in done), Decimal("0"))
+        ahead = stages[len(done):] or stages[-1:]
+        if remaining <= 0:
+            continue
+        weight = sum((rate for rate, _due, _date in ahead), Decimal("0"))
+        amounts = [(remaining * rate / weight).quantize(CENT, ROUND_HALF_UP)
+                   for rate, _due, _date in ahead]
+        amounts[-1] = remaining - sum(amounts[:-1])
+        for number, (amount, (_rate, due, date)) in enumerate(
+                zip(amounts, ahead, strict=True), start=len(done) + 1):
             tranches.append(Tranche(share.funder, number, amount, due, date))
 
     def signatory(role: Role, column: Any, value: int) -> User | None:

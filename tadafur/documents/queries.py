@@ -48,6 +48,11 @@ SIGNOFF_FINDERS: list = []
 SIGNATORY_FINDERS: list = []
 
 
+# (project) -> [(funder, amount, paid_on)] of the tranches already paid (the execution module
+# registers one): a consolidated convention keeps them as paid and spreads what remains.
+PAID_TRANCHE_FINDERS: list = []
+
+
 GENERATABLE = (CONVENTION, SIGNOFF_RECORD)  # from the documents tab
 # kind -> callable(project, actor, language): a registered copy of an existing report in the
 # language chosen when downloading (the reporting module registers them).

@@ -43,6 +43,7 @@ from tadafur.documents.queries import (  # moved; importable from here as before
     GENERATABLE as GENERATABLE,
     KINDS as KINDS,
     LANGUAGES as LANGUAGES,
+    PAID_TRANCHE_FINDERS as PAID_TRANCHE_FINDERS,
     REPORT_KINDS as REPORT_KINDS,
     SEALED_KINDS as SEALED_KINDS,
     SIGNATORY_FINDERS as SIGNATORY_FINDERS,

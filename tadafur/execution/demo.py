@@ -13,7 +13,7 @@ import zlib
 from decimal import Decimal
 
 from tadafur.execution import services
-from tadafur.models_base import utcnow
+from tadafur.models_base import frozen, today
 from tadafur.projects.models import Funder
 
 
@@ -88,50 +88,55 @@ def demo_photo(seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def _paid(day: dt.date) -> dt.date | None:
-    """Paid on `day` when that is past; otherwise only planned (the demo may be seeded early)."""
-    return day if day <= utcnow().date() else None
+def _on(day: dt.date, record, *args) -> None:
+    """Record on `day` by the settable clock. The demo walk leaves seven months between
+    the signature and the next step, so every day here is past."""
+    with frozen(day):
+        record(*args)
 
 
 def record_execution(project, cast: dict) -> None:
-    """Tranches, expenses, progress, indicator values and one attachment for `project`."""
-    start = project.start_date or dt.date(2026, 4, 1)
+    """Tranches, expenses, progress, indicator values and one attachment for `project`,
+    each recorded on its own day after the convention's signature."""
+    signed = today()
+    start = project.start_date or signed
     grant = project.total(Funder.PROGRAMME)
-    if grant:  # the programme pays its grant in two halves
+    if grant:  # the programme pays its grant in two halves, the first at signature
         half = (grant / 2).quantize(Decimal("0.01"))
-        for day in (start + dt.timedelta(days=7), start + dt.timedelta(days=120)):
-            services.record_tranche(cast["officer"], project, {
-                "funder": "programme", "amount": half, "planned_on": day, "paid_on": _paid(day)})
+        for day in (signed, start + dt.timedelta(days=120)):
+            _on(day, services.record_tranche, cast["officer"], project, {
+                "funder": "programme", "amount": half, "planned_on": day,
+                "paid_on": day})
     for line in project.budget_lines:
         if line.funder == "commune":
             day = start + dt.timedelta(days=30)
-            services.record_tranche(cast["agent"], project, {
+            _on(day, services.record_tranche, cast["agent"], project, {
                 "funder": "commune", "amount": line.amount, "planned_on": day,
-                "paid_on": _paid(day)})
+                "paid_on": day})
         if line.amount:
-            services.record_expense(cast["member"], project, {
-                "budget_line_id": line.id, "amount": (line.amount * Decimal("0.4")).quantize(
-                    Decimal("0.01")),
-                "spent_on": start + dt.timedelta(days=45),
-                "description": "Location de salle et restauration"})
+            _on(start + dt.timedelta(days=45), services.record_expense, cast["member"],
+                project, {
+                    "budget_line_id": line.id,
+                    "amount": (line.amount * Decimal("0.4")).quantize(Decimal("0.01")),
+                    "spent_on": start + dt.timedelta(days=45),
+                    "description": "Location de salle et restauration"})
     for activity, percent in zip(project.activities, (100, 60, 0), strict=False):
-        services.record_progress(cast["member"], project, {
+        _on(start + dt.timedelta(days=60), services.record_progress, cast["member"], project, {
             "activity_id": activity.id, "percent": percent,
             "note": "Réalisé comme prévu." if percent == 100 else "En cours."})
     for indicator in project.indicators[:1]:
         for first, last, cells in (
                 (start, start + dt.timedelta(days=90), (18, 6, 14, 4)),
                 (start + dt.timedelta(days=91), start + dt.timedelta(days=182), (12, 5, 10, 3))):
-            services.record_indicator_value(cast["member"], project, {
+            _on(last, services.record_indicator_value, cast["member"], project, {
                 "indicator_id": indicator.id, "period_start": first, "period_end": last,
                 **dict(zip(services.CELLS, map(Decimal, cells), strict=True)),
                 "note": "Listes de présence"})
-    services.store_attachment(cast["member"], project,
-                              tiny_pdf("Compte rendu de l'atelier de lancement"),
-                              "compte-rendu-atelier.pdf",
-                              activity_id=project.activities[0].id if project.activities
-                              else None, caption="Compte rendu signé par les deux parties")
-    services.store_attachment(cast["member"], project, demo_photo(project.id),
-                              "atelier-de-lancement.jpg",
-                              activity_id=project.activities[0].id if project.activities
-                              else None, caption="La salle de l'atelier de lancement")
+    _on(start + dt.timedelta(days=10), services.store_attachment, cast["member"], project,
+        tiny_pdf("Compte rendu de l'atelier de lancement"), "compte-rendu-atelier.pdf",
+        project.activities[0].id if project.activities else None,
+        "Compte rendu signé par les deux parties")
+    _on(start + dt.timedelta(days=10), services.store_attachment, cast["member"], project,
+        demo_photo(project.id), "atelier-de-lancement.jpg",
+        project.activities[0].id if project.activities else None,
+        "La salle de l'atelier de lancement")

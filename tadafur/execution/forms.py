@@ -42,7 +42,7 @@ class TrancheForm(BaseForm):
     amount = DecimalField(_l("Amount (MAD)"), places=2,
                           validators=[entered(), parsed, finite, positive_amount()],
                           render_kw={"inputmode": "decimal"})
-    planned_on = date_field(_l("Planned date"))
+    planned_on = date_field(_l("Planned date"), optional=True)
     paid_on = date_field(_l("Paid on"), optional=True)
     justification = TextAreaField(_l("Justification (when paying more than the budget)"),
                                   validators=[Optional(), max_length(2000)])

@@ -41,11 +41,13 @@ from tadafur.execution.statements import (  # moved; importable from here as bef
     ZERO as ZERO,
     Breakdown as Breakdown,
     BudgetStatement as BudgetStatement,
+    ClosureRow as ClosureRow,
     FunderStatement as FunderStatement,
     IndicatorResult as IndicatorResult,
     LineStatement as LineStatement,
     PeriodValue as PeriodValue,
     budget_statement as budget_statement,
+    financial_closure as financial_closure,
     funder_label,
     indicator_results as indicator_results,
     spent_by_line as spent_by_line,
@@ -53,11 +55,10 @@ from tadafur.execution.statements import (  # moved; importable from here as bef
     values_by_indicator as values_by_indicator,
 )
 from tadafur.extensions import db
-from tadafur.i18n import format_day
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Activity, BudgetLine, Funder, Indicator, Project
 from tadafur.projects.rowlock import lock
-from tadafur.workflow import services as workflow
+from tadafur.workflow import dates, services as workflow
 
 RECORDING_STATES = frozenset({"in_execution"})
 SHOWN_PHASES = frozenset({"execution", "follow_up", "evaluation"})
@@ -95,17 +96,14 @@ def _money(value: Any, field: str) -> Decimal:
     return amount
 
 
-def _in_period(project: Project, day: dt.date | None, field: str) -> dt.date:
-    """A date within the project's period (start_date..end_date, when they are set)."""
-    if day is None:
-        raise ExecutionError(_("Enter a date."), field)
-    if (project.start_date and day < project.start_date) or (
-            project.end_date and day > project.end_date):
-        raise ExecutionError(
-            _("Enter a date within the project's period (%(start)s to %(end)s).",
-              start=format_day(project.start_date) if project.start_date else "…",
-              end=format_day(project.end_date) if project.end_date else "…"), field)
-    return day
+def _in_period(project: Project, day: dt.date | None, field: str,
+               kind: str = "expense") -> dt.date:
+    """A date allowed for `kind` by the workflow's date rules (`dates:`), which name the
+    range when they refuse (signature, the project's period and its grace, today)."""
+    try:
+        return dates.check(project, kind, day, field)
+    except dates.DateRefused as refused:
+        raise ExecutionError(refused.message, field) from None
 
 
 def _owned(model: Any, project: Project, row_id: Any, field: str | None = None) -> Any:
@@ -146,6 +144,14 @@ def _check_paid_total(project: Project, funder: str, amount: Decimal,
               "justification."), "justification")
 
 
+def offered_funders(actor: User, project: Project) -> set[str]:
+    """The funders whose tranches `actor` is offered: their own, and only a share paid in
+    money (a funder without a budget line, or whose lines are all in kind, disburses
+    nothing)."""
+    shares = {line.funder for line in project.budget_lines if not line.in_kind}
+    return access.tranche_funders(actor, project) & shares
+
+
 def record_tranche(actor: User, project: Project, values: dict) -> Tranche:
     """A disbursement tranche of one funder, planned (and possibly already paid); audited."""
     project = lock(project)
@@ -156,13 +162,15 @@ def record_tranche(actor: User, project: Project, values: dict) -> Tranche:
     if funder not in access.tranche_funders(actor, project):
         raise ExecutionError(_("You may record the tranches of your own contribution only."),
                              "funder")
+    if funder not in offered_funders(actor, project):
+        raise ExecutionError(_("This funder has no share paid in money in the budget: "
+                               "there is no tranche to record."), "funder")
     amount = _money(values.get("amount"), "amount")
-    planned_on = _in_period(project, values.get("planned_on"), "planned_on")
     paid_on = values.get("paid_on")
     if paid_on is not None:
-        _in_period(project, paid_on, "paid_on")
-        if paid_on > utcnow().date():
-            raise ExecutionError(_("A payment date cannot be in the future."), "paid_on")
+        _in_period(project, paid_on, "paid_on", "tranche_paid")
+    planned_on = values.get("planned_on") or paid_on
+    planned_on = _in_period(project, planned_on, "planned_on", "tranche_planned")
     justification = (values.get("justification") or "").strip() or None
     if paid_on is not None:
         _check_paid_total(project, funder, amount, justification)
@@ -185,9 +193,7 @@ def pay_tranche(actor: User, project: Project, tranche_id: int, paid_on: dt.date
         raise ExecutionError(_("You may record the tranches of your own contribution only."))
     if tranche.paid:
         raise ExecutionError(_("This tranche is already paid."))
-    _in_period(project, paid_on, "paid_on")
-    if paid_on > utcnow().date():
-        raise ExecutionError(_("A payment date cannot be in the future."), "paid_on")
+    _in_period(project, paid_on, "paid_on", "tranche_paid")
     justification = (justification or "").strip() or tranche.justification
     _check_paid_total(project, tranche.funder, tranche.amount, justification, tranche.id)
     before = _tranche_values(tranche)
@@ -210,7 +216,7 @@ def record_expense(actor: User, project: Project, values: dict) -> Expense:
     _ensure_recording(project)
     line = _owned(BudgetLine, project, values.get("budget_line_id"), "budget_line_id")
     amount = _money(values.get("amount"), "amount")
-    spent_on = _in_period(project, values.get("spent_on"), "spent_on")
+    spent_on = _in_period(project, values.get("spent_on"), "spent_on", "expense")
     description = (values.get("description") or "").strip()
     if not description:
         raise ExecutionError(_("This field is required."), "description")
@@ -250,6 +256,7 @@ def record_progress(actor: User, project: Project, values: dict) -> ActivityProg
     _audit("activity.progress_reported", actor, project, progress, activity.title,
            {"percent": previous.percent} if previous else None,
            {"activity_id": activity.id, "percent": percent, "note": progress.note})
+    _follow_progress(actor, project, activity, percent)
     return progress
 
 
@@ -262,10 +269,29 @@ def latest_progress(project: Project) -> dict[int, ActivityProgress]:
     return {row.activity_id: row for row in rows}
 
 
-def progress_status(percent: int | None) -> str:
+def progress_status(percent: int | None, activity: Activity | None = None) -> str:
+    """One status for an activity, shown alike in the plan and the execution tabs: its own
+    status when done or closed, else what its progress says."""
+    if activity is not None and activity.status in ("done", "closed"):
+        return activity.status
     if not percent:
         return "not_started"
     return "done" if percent >= 100 else "in_progress"
+
+
+def _follow_progress(actor: User, project: Project, activity: Activity, percent: int) -> None:
+    """Progress and status are one: 100 % marks the activity done (what "Declare the
+    execution complete" checks); less than 100 % after done puts it back to planned."""
+    new = ("done" if percent >= 100 and activity.status == "planned"
+           else "planned" if percent < 100 and activity.status == "done" else None)
+    if new is None:
+        return
+    before = {"status": activity.status}
+    activity.status = new
+    db.session.flush()
+    record("activity.status_changed", obj=activity, project=project, actor=actor,
+           summary=f"{project.reference}: {activity.title}", before=before,
+           after={"status": new, "percent": percent})
 
 
 # ---------------------------------------------------------------- indicator values
@@ -292,8 +318,9 @@ def record_indicator_value(actor: User, project: Project, values: dict) -> Indic
     project = lock(project)
     _ensure_recording(project)
     indicator = _owned(Indicator, project, values.get("indicator_id"), "indicator_id")
-    start = _in_period(project, values.get("period_start"), "period_start")
-    end = _in_period(project, values.get("period_end"), "period_end")
+    start = _in_period(project, values.get("period_start"), "period_start",
+                       "indicator_period")
+    end = _in_period(project, values.get("period_end"), "period_end", "indicator_period")
     if end < start:
         raise ExecutionError(_("The end date must not be before the start date."),
                              "period_end")
@@ -402,3 +429,10 @@ def attachment_or_404(project_id: int, attachment_id: int) -> Attachment:
     if attachment is None or attachment.project_id != project_id:
         abort(404)
     return attachment
+
+
+def paid_tranches(project: Project) -> list[tuple[str, Decimal, dt.date]]:
+    """(funder, amount, paid on) of the paid tranches, oldest first: the consolidated
+    convention keeps them as paid and spreads only what remains (documents hook)."""
+    return [(t.funder, t.amount, t.paid_on) for t in tranches_of(project) if t.paid]
+

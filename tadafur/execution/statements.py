@@ -137,6 +137,44 @@ def budget_statement(project: Project) -> BudgetStatement:
                            _percent(disbursed, planned), _percent(used, planned))
 
 
+@dataclass(frozen=True)
+class ClosureRow:
+    """One funder at the financial closure: its share in money (in-kind lines are not
+    disbursed), what it paid, what was spent on its lines, and the gaps that need a
+    justification: money not disbursed, spending above what was disbursed."""
+
+    funder: str
+    label: str
+    budgeted: Decimal
+    disbursed: Decimal
+    spent: Decimal
+    remaining: Decimal  # disbursed - spent
+    undisbursed: Decimal  # budgeted - disbursed, when positive
+    overspent: Decimal  # spent - disbursed, when positive
+
+    @property
+    def gap(self) -> bool:
+        return self.undisbursed > 0 or self.overspent > 0
+
+
+def financial_closure(project: Project, statement: BudgetStatement | None = None
+                      ) -> list[ClosureRow]:
+    """Budgeted, disbursed, spent and remaining per funder paid in money, for the closure."""
+    statement = statement or budget_statement(project)
+    rows = []
+    for funder in statement.funders:
+        cash = [x for x in statement.lines if x.funder == funder.funder and not x.in_kind]
+        budgeted = sum((x.planned for x in cash), ZERO)
+        if not budgeted and not funder.disbursed:
+            continue  # in kind only: nothing to disburse
+        spent = sum((x.spent for x in cash), ZERO)
+        rows.append(ClosureRow(funder.funder, funder.label, budgeted, funder.disbursed, spent,
+                               funder.disbursed - spent,
+                               max(budgeted - funder.disbursed, ZERO),
+                               max(spent - funder.disbursed, ZERO)))
+    return rows
+
+
 def funder_label(funder: str) -> str:
     try:
         return str(FUNDER_LABELS[Funder(funder)])

@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from tadafur.access import can, requires, tranche_funders
+from tadafur.access import can, requires
 from tadafur.core.errors import render_error
 from tadafur.core.htmx import is_htmx, redirect_to
 from tadafur.execution import charts, services
@@ -34,8 +34,10 @@ from tadafur.projects.labels import FUNDER_LABELS
 from tadafur.projects.models import Project
 from tadafur.projects.page import render_tab
 from tadafur.projects.queries import load_for_page
+from tadafur.workflow import dates
 
 blueprint = Blueprint("execution", __name__)
+DATE_KINDS = ("tranche_planned", "tranche_paid", "expense", "indicator_period")
 TAB = "execution"
 FORMS = {"tranche_form": (TrancheForm, "tranche"), "pay_form": (PayTrancheForm, "pay"),
          "expense_form": (ExpenseForm, "expense"), "progress_form": (ProgressForm, "progress"),
@@ -55,7 +57,7 @@ def load_attachment(project_id: int, attachment_id: int) -> Attachment:
 
 
 def _fill_choices(project: Project, forms: dict) -> None:
-    funders = sorted(tranche_funders(current_user, project),
+    funders = sorted(services.offered_funders(current_user, project),
                      key=lambda f: [x.value for x in FUNDER_LABELS].index(f))
     forms["tranche_form"].funder.choices = [(f, str(FUNDER_LABELS[f])) for f in funders]
     forms["expense_form"].budget_line_id.choices = [
@@ -89,12 +91,13 @@ def tab_context(project: Project, **posted) -> dict:
         "charts": {r.indicator_id: charts.indicator_chart(r, direction) for r in results},
         "attachments": services.attachments_of(project),
         "recording": recording,
-        "may_tranche": recording and can(current_user, "tranche.record", project),
-        "tranche_funders": tranche_funders(current_user, project),
+        "may_tranche": recording and bool(services.offered_funders(current_user, project)),
+        "tranche_funders": services.offered_funders(current_user, project),
         "may_record": recording and can(current_user, "execution.record", project),
         "may_upload": recording and can(current_user, "attachment.upload", project),
         "max_size": services.files.size_text(services.files.max_bytes()),
         "pay_tranche_id": posted.get("pay_tranche_id"),
+        "date_bounds": {kind: dates.bounds(project, kind) for kind in DATE_KINDS},
         **_forms(project, posted),
     }
 
@@ -103,6 +106,8 @@ def _field_error(form, error: services.ExecutionError) -> None:
     target = getattr(form, error.field, None) if error.field else None
     if target is not None:
         target.errors = [*target.errors, error.message]
+        if target.type == "DateField":  # a refused date is not offered again
+            target.raw_data, target.data = [], None
     else:
         form.form_errors.append(error.message)
 

@@ -17,7 +17,9 @@ from tadafur.models_base import UTCDateTime, utcnow
 
 KINDS = ("awaiting_signoff", "changes_requested", "approved", "rejected", "mentioned",
          "overdue", "sign_again", "escalated", "amendment", "amendment_overdue",
-         "amendment_escalated", "delegation")
+         "amendment_escalated", "delegation", "report_submitted", "report_returned",
+         "report_validated", "final_report_validated", "scoring_opened", "project_closed",
+         "amendment_decided", "delegation_expiring")
 
 
 class Notification(db.Model):

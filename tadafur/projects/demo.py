@@ -19,6 +19,7 @@ from tadafur.accounts.models import Membership, Role, User
 from tadafur.demo.seed import DEMO_PASSWORD, seed_associations, showcase_communes
 from tadafur.execution.demo import record_execution
 from tadafur.extensions import db
+from tadafur.models_base import frozen, today
 from tadafur.organisations.models import Association, Commune
 from tadafur.projects import services
 from tadafur.projects.models import Project, Theme
@@ -26,16 +27,18 @@ from tadafur.reporting.demo import STEPS as REPORTING_STEPS
 from tadafur.workflow import services as workflow
 
 # The path from a new draft to each state; each step is (who, trigger, comment, data).
+# TODAY in the data stands for the day the step is walked on (see `schedule`).
+TODAY = "@today"
 ENDORSE = [("president", "signoff:endorsement", None, {"decision": "approve"}),
            ("chair", "signoff:endorsement", None, {"decision": "approve"}),
            ("agent", "submit", None, {})]
 ELIGIBLE = [*ENDORSE, ("officer", "declare_eligible", "Dossier complet et éligible.", {})]
 SELECTED = [*ELIGIBLE, ("officer", "record_selection", "Retenu par le comité.",
-                        {"committee_date": "2026-02-10", "score": "82"})]
+                        {"committee_date": TODAY, "score": "82"})]
 DELIBERATED = [*SELECTED, ("agent", "record_deliberation", None, {
-    "session_date": "2026-03-05", "session_number": "07/2026", "vote_for": "21",
+    "session_date": TODAY, "session_number": "07/2026", "vote_for": "21",
     "vote_against": "2", "vote_abstain": "1"})]
-VISA = [*DELIBERATED, ("agent", "record_visa", None, {"visa_date": "2026-03-20",
+VISA = [*DELIBERATED, ("agent", "record_visa", None, {"visa_date": TODAY,
                                                        "visa_reference": "VISA-2026-114"})]
 CONVENTION = [*VISA, ("officer", "prepare_convention", None, {})]
 EXECUTION = [*CONVENTION,
@@ -159,14 +162,44 @@ def _cast(index: int, commune: Commune, association: Association, officer: User,
     }
 
 
-def _fill(project: Project, cast: dict[str, User], spec: DemoProject) -> None:
+# Days from a step to the next one: the demo walks each project on plausible dates (the
+# settable clock, `tadafur.models_base.frozen`), so the workflow's date rules hold as they
+# would for real partners. The execution records take seven months after the signature.
+GAPS = {"submit": 7, "declare_eligible": 10, "record_selection": 20,
+        "record_deliberation": 12, "record_visa": 5, "prepare_convention": 5,
+        "execution_records": 200, "monitoring_report": 3, "complete": 5,
+        "final_report_written": 1, "submit_final_report": 3, "evaluation_scored": 1,
+        "submit_evaluation": 2, "signoff:convention": 0}
+
+
+def schedule(steps: list[Step], last: dt.date) -> list[dt.date]:
+    """The day of each step, the last one on `last`."""
+    if not steps:
+        return []
+    days = [last]
+    for previous in reversed(steps[:-1]):
+        days.insert(0, days[0] - dt.timedelta(days=GAPS.get(previous[1], 1)))
+    return days
+
+
+def _period(steps: list[Step], days: list[dt.date], today: dt.date) -> tuple[dt.date, dt.date]:
+    """Starts the day after the convention's signature (or in a month, when not signed)."""
+    signed = [d for (_w, t, _c, _d), d in zip(steps, days, strict=True)
+              if t == "signoff:convention"]
+    start = signed[-1] + dt.timedelta(days=1) if signed and len(signed) == 3 else \
+        today + dt.timedelta(days=30)
+    return start, start + dt.timedelta(days=240)
+
+
+def _fill(project: Project, cast: dict[str, User], spec: DemoProject,
+          period: tuple[dt.date, dt.date]) -> None:
     """Both sides co-write: the association drafts the texts, the commune adds the budget."""
     services.update_project(cast["member"], project, {
         "summary": f"{spec.title_fr} : un projet co-construit par la commune et l'association.",
         "objectives": "Renforcer la participation citoyenne et le dialogue avec la commune.",
         "target_groups": "Jeunes de 15 à 34 ans, femmes, associations du quartier.",
-        "place": "Maison communale", "start_date": dt.date(2026, 4, 1),
-        "end_date": dt.date(2026, 12, 31), "beneficiaries_women": 60,
+        "place": "Maison communale", "start_date": period[0],
+        "end_date": period[1], "beneficiaries_women": 60,
         "beneficiaries_men": 50, "beneficiaries_youth": 80}, project.version)
     third = Decimal(spec.amount) / 4
     for funder, amount, in_kind in (("programme", third * 2, False), ("commune", third, False),
@@ -185,23 +218,28 @@ def _fill(project: Project, cast: dict[str, User], spec: DemoProject) -> None:
         "counts_people": True})
 
 
-def _walk(project: Project, cast: dict[str, User], steps: list[Step], password: str) -> None:
+def _walk(project: Project, cast: dict[str, User], steps: list[Step], password: str,
+          days: list[dt.date]) -> None:
+    for (who, trigger, comment, data), day in zip(steps, days, strict=True):
+        with frozen(day):
+            _step(project, cast, cast[who], trigger, comment, data, password)
 
-    for who, trigger, comment, data in steps:
-        actor = cast[who]
-        if trigger in REPORTING_STEPS:
-            REPORTING_STEPS[trigger](project, cast, password)
-            continue
-        if trigger == "execution_records":
 
-            record_execution(project, cast)
-            continue
-        if trigger == "activities_done":
-            for activity in project.activities:
-                services.set_activity_status(actor, project, activity.id, "done")
-            continue
-        workflow.fire(actor, project, trigger, comment=comment, data=data or None,
-                      password=password if trigger.startswith("signoff:") else None)
+def _step(project: Project, cast: dict[str, User], actor: User, trigger: str,
+          comment: str | None, data: dict, password: str) -> None:
+    if trigger in REPORTING_STEPS:
+        REPORTING_STEPS[trigger](project, cast, password)
+        return
+    if trigger == "execution_records":
+        record_execution(project, cast)
+        return
+    if trigger == "activities_done":
+        for activity in project.activities:
+            services.set_activity_status(actor, project, activity.id, "done")
+        return
+    data = {k: today().isoformat() if v == TODAY else v for k, v in data.items()}
+    workflow.fire(actor, project, trigger, comment=comment, data=data or None,
+                  password=password if trigger.startswith("signoff:") else None)
 
 
 def seed_projects() -> int:
@@ -227,14 +265,17 @@ def seed_projects() -> int:
                                                       Project.title_fr == spec.title_fr)):
             continue
         cast = _cast(index, commune, association, officer, password_hash)
-        project = services.create_project(cast["member"] if n % 2 else cast["agent"], {
-            "commune_id": commune.id, "lead_association_id": association.id,
-            "title_fr": spec.title_fr, "title_ar": spec.title_ar,
-            "partner_ids": [associations[2 * index + 1].id],
-            "theme_ids": [themes[spec.theme].id] if spec.theme in themes else []})
-        if spec.complete:
-            _fill(project, cast, spec)
-        _walk(project, cast, spec.steps, DEMO_PASSWORD)
+        now = today()
+        days = schedule(spec.steps, now - dt.timedelta(days=1))
+        with frozen((days[0] if days else now) - dt.timedelta(days=3)):
+            project = services.create_project(cast["member"] if n % 2 else cast["agent"], {
+                "commune_id": commune.id, "lead_association_id": association.id,
+                "title_fr": spec.title_fr, "title_ar": spec.title_ar,
+                "partner_ids": [associations[2 * index + 1].id],
+                "theme_ids": [themes[spec.theme].id] if spec.theme in themes else []})
+            if spec.complete:
+                _fill(project, cast, spec, _period(spec.steps, days, now))
+        _walk(project, cast, spec.steps, DEMO_PASSWORD, days)
         services.post_message(cast["member"], project,
                               f"Bonjour @{cast['agent'].full_name}, la proposition est prête "
                               "pour votre relecture.")

@@ -4,7 +4,7 @@ request gets. Used by the project views and by the features' views that answer o
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -96,3 +96,14 @@ def render_tab(project: Project, tab: str, status: int = 200, tab_error: str | N
         return render_template(f"projects/_tab_{tab}.html", oob_nav=True,
                                tab_labels=tab_labels(), tabs=TABS, **context), status
     return render_template("projects/show.html", **{**page_context(project), **context}), status
+
+
+def missing_link(project: Project, item) -> str:
+    """Where a missing item of a blocked action is fixed (guards.Missing.where)."""
+    anchor = f"#{item.anchor}" if item.anchor else ""
+    if item.where == "edit":
+        return url_for("projects.edit", project_id=project.id) + anchor
+    if item.where == "final_report":
+        return url_for("reporting.final_report", project_id=project.id)
+    tab = item.where if item.where in TABS else "overview"
+    return url_for("projects.show", project_id=project.id, tab=tab) + anchor

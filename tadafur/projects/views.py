@@ -25,8 +25,9 @@ from tadafur.projects.forms import (
     ThemeForm,
 )
 from tadafur.projects.models import Project, Theme
-from tadafur.projects.page import (  # moved; importable from here as before
-    TABS as TABS,
+from tadafur.projects.page import (
+    TABS as TABS,  # moved; importable from here as before
+    missing_link,
     page_context,
     render_tab as render_tab,
     shown_tab,
@@ -352,7 +353,8 @@ def act(project: Project):
                 field_problems = [refusal.field]
         else:
             db.session.commit()
-            done = _("Done: %(action)s.", action=action.label)
+            done = (_("Your decision is recorded: %(action)s.", action=action.label)
+                    if action.kind == "signoff" else _("Done: %(action)s.", action=action.label))
             project = load_project(project.id)
             if is_htmx():
                 response = make_response(render_template(
@@ -426,4 +428,5 @@ def template_helpers() -> dict:
     """What the action panel and the history tab ask (the workflow's own helpers are
     tadafur.workflow.picture's)."""
     return {"action_field_label": _action_field_label, "action_field_kind": _action_field_kind,
+            "missing_link": missing_link,
             "describe": services.describe}

@@ -8,6 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from tadafur.models_base import today
 from tadafur.reporting import services
 from tadafur.reporting.models import CRITERIA
 
@@ -65,7 +66,7 @@ def final_report(project: Any, cast: dict, password: str) -> None:
         "narrative": "Toutes les activités ont été menées; 120 jeunes ont participé.",
         "lessons": LESSONS.get(project.title_fr, {}).get(
             "final", "Associer le conseil dès le lancement facilite la restitution."),
-        "committee_date": dt.date(2026, 12, 15),
+        "committee_date": today() - dt.timedelta(days=1),
         "committee_attendees": "Président de la commune, présidente de l'association, "
                                "chargé de programme Enabel",
         "committee_decisions": "Le rapport final est adopté; la restitution publique aura "

@@ -13,7 +13,7 @@ from wtforms.validators import Optional
 
 from tadafur.forms_base import BaseForm, max_length
 from tadafur.reporting.models import CRITERIA
-from tadafur.reporting.services import CRITERION_LABELS, MAX_TEXT, SCORE_LABELS
+from tadafur.reporting.services import MAX_TEXT, SCORE_LABELS
 
 
 def _text(label, rows: int = 6) -> TextAreaField:
@@ -52,11 +52,14 @@ class FinalReportForm(BaseForm):
                                validators=[Optional()], render_kw={"type": "date"})
     committee_attendees = _text(_l("Attendees of the committee"), rows=3)
     committee_decisions = _text(_l("Decisions of the committee"), rows=4)
+    financial_justification = _text(
+        _l("Justification of the financial closure (money not disbursed, spending above "
+           "what was disbursed)"), rows=4)
 
     def values(self) -> dict:
         return {name: getattr(self, name).data for name in
                 ("narrative", "lessons", "committee_date", "committee_attendees",
-                 "committee_decisions")}
+                 "committee_decisions", "financial_justification")}
 
 
 def _score_choices() -> list[tuple[str, str]]:
@@ -84,7 +87,7 @@ class ScoresForm(BaseForm):
 
 for _criterion in CRITERIA:
     setattr(ScoresForm, f"{_criterion}_score", SelectField(
-        CRITERION_LABELS[_criterion], choices=_score_choices, validate_choice=False))
+        _l("Score (1 to 4)"), choices=_score_choices, validate_choice=False))
     setattr(ScoresForm, f"{_criterion}_justification", TextAreaField(
         _l("Justification"), validators=[Optional(), max_length(MAX_TEXT)],
         render_kw={"rows": 2}))

@@ -24,7 +24,7 @@ from tadafur.projects import tabs
 from tadafur.reporting import dashboard, sealed, services, views
 from tadafur.vocabulary import list_words
 from tadafur.workflow import hooks
-from tadafur.workflow.guards import guard
+from tadafur.workflow.guards import Missing, guard
 from tadafur.workflow.services import WorkflowError
 
 
@@ -77,12 +77,17 @@ def register_hooks() -> None:
                                     "%(missing)s.",
                                     missing=list_words(services.final_report_missing(project))),
           negated_refusal=lambda project: _("The final report is already complete."),
+          checklist=lambda project: [Missing(label, "final_report")
+                                     for label in services.final_report_missing(project)],
           )(final_report_complete)
     guard("evaluation_scored",
           refusal=lambda project: _("Every party must score the six criteria first. Still "
                                     "missing: %(parties)s.",
                                     parties=list_words(services.evaluation_missing(project))),
           negated_refusal=lambda project: _("Every party has already scored the evaluation."),
+          checklist=lambda project: [
+              Missing(_("the scores of: %(party)s", party=party), "evaluation")
+              for party in services.evaluation_missing(project)],
           )(evaluation_scored)
     for tab in ("reports", "evaluation"):
         tabs.register(tab, lambda project, tab, **forms: views.tab_context(project, tab))

@@ -119,6 +119,8 @@ class FinalReport(db.Model):
     committee_date: Mapped[dt.date | None] = mapped_column(Date)
     committee_attendees: Mapped[str] = mapped_column(Text, default="")
     committee_decisions: Mapped[str] = mapped_column(Text, default="")
+    # Why money stays undisbursed, or spending exceeds what was disbursed (financial closure).
+    financial_justification: Mapped[str] = mapped_column(Text, default="", server_default="")
     results_json: Mapped[str | None] = mapped_column(Text)    # frozen when the PDF is made
     financial_json: Mapped[str | None] = mapped_column(Text)  # idem
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

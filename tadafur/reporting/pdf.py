@@ -153,6 +153,20 @@ def final_sections(project: Any, report: Any, language: str) -> list[dict]:
             "title": _("Financial statement by funder"),
             "table": {"head": [_("Funder"), _("Budgeted"), _("Disbursed"), _("Spent"),
                                _("Share spent")], "rows": funder_rows}})
+        closure = financial.get("closure", [])
+        if closure:
+            sections.append({
+                "title": _("Financial closure"),
+                "table": {"head": [_("Funder"), _("Budgeted"), _("Disbursed"), _("Spent"),
+                                   _("Remaining"), _("Not disbursed")],
+                          "rows": [[funder(r["funder"]), _money(r["budgeted"], language),
+                                    _money(r["disbursed"], language),
+                                    _money(r["spent"], language),
+                                    _money(r["remaining"], language),
+                                    _money(r["undisbursed"], language)] for r in closure]},
+                "paragraphs": ([Markup(_("Justification: %(text)s")) % {
+                    "text": _typed(report.financial_justification)}]
+                    if (report.financial_justification or "").strip() else [])})
         sections.append({"title": _("Lessons learned"),
                          "paragraphs": _paragraphs(report.lessons)})
         sections.append({

@@ -19,8 +19,13 @@ from sqlalchemy.orm import selectinload
 from tadafur.access import acts_for, is_read_only, visible_projects
 from tadafur.audit.services import canonical_json
 from tadafur.errors import TadafurError
-from tadafur.execution.services import budget_statement, indicator_results
+from tadafur.execution.services import (
+    budget_statement,
+    financial_closure,
+    indicator_results,
+)
 from tadafur.extensions import db
+from tadafur.i18n import format_amount
 from tadafur.projects.labels import FUNDER_LABELS
 from tadafur.projects.models import Project
 from tadafur.reporting.models import (
@@ -48,6 +53,21 @@ CRITERION_LABELS = {
 }
 
 
+# The six OECD-DAC evaluation criteria, one sentence each, said for a co-creation project.
+CRITERION_HELP = {
+    "relevance": _l("Does the project answer the needs of the commune's inhabitants, its "
+                    "young people and women, and the partners' priorities?"),
+    "coherence": _l("Does it fit with the commune's action plan and the other programmes "
+                    "and actions in the territory, without duplicating them?"),
+    "effectiveness": _l("Did it reach its objectives and planned results, including for "
+                        "women and young people?"),
+    "efficiency": _l("Were the money, time and people used well, and the results delivered "
+                     "on time and within budget?"),
+    "impact": _l("What lasting difference, intended or not, does it make for the "
+                 "inhabitants and for the dialogue between the commune and civil society?"),
+    "sustainability": _l("Will the benefits continue after the project ends, and who will "
+                         "carry them on with which means?"),
+}
 SCORE_LABELS = {1: _l("1 – unsatisfactory"), 2: _l("2 – partly satisfactory"),
                 3: _l("3 – satisfactory"), 4: _l("4 – very satisfactory")}
 
@@ -202,6 +222,11 @@ def financial_statement(project: Project) -> dict:
         "total": {"planned": str(statement.planned), "disbursed": str(statement.disbursed),
                   "spent": str(statement.spent), "remaining": str(statement.remaining),
                   "percent": str(statement.percent_spent)},
+        "closure": [{"funder": r.funder, "budgeted": str(r.budgeted),
+                     "disbursed": str(r.disbursed), "spent": str(r.spent),
+                     "remaining": str(r.remaining), "undisbursed": str(r.undisbursed),
+                     "overspent": str(r.overspent)}
+                    for r in financial_closure(project, statement)],
     }
 
 
@@ -210,7 +235,7 @@ def funder_label(code: str) -> str:
 
 
 FINAL_FIELDS = ("narrative", "lessons", "committee_date", "committee_attendees",
-                "committee_decisions")
+                "committee_decisions", "financial_justification")
 
 
 def final_report_of(project: Project) -> FinalReport | None:
@@ -224,11 +249,31 @@ def final_report_missing(project: Project) -> list[str]:
               "committee_date": _("the date of the joint monitoring committee"),
               "committee_attendees": _("the committee's attendees"),
               "committee_decisions": _("the committee's decisions")}
+    gaps = closure_gaps(project)
+    if gaps:
+        labels["financial_justification"] = _(
+            "a justification of the financial closure (%(gaps)s)", gaps="; ".join(gaps))
     if report is None:
         return list(labels.values())
     return [label for name, label in labels.items()
             if not (getattr(report, name) if name == "committee_date"
                     else (getattr(report, name) or "").strip())]
+
+
+def closure_gaps(project: Project) -> list[str]:
+    """What needs a justification before closing: per funder, money not disbursed and
+    spending above what was disbursed (translated, with both figures)."""
+    gaps = []
+    for row in financial_closure(project):
+        if row.undisbursed > 0:
+            gaps.append(_("%(funder)s: %(amount)s not disbursed of %(budget)s",
+                          funder=row.label, amount=format_amount(row.undisbursed),
+                          budget=format_amount(row.budgeted)))
+        if row.overspent > 0:
+            gaps.append(_("%(funder)s: %(spent)s spent for %(disbursed)s disbursed",
+                          funder=row.label, spent=format_amount(row.spent),
+                          disbursed=format_amount(row.disbursed)))
+    return gaps
 
 
 def entries_of(project: Project) -> dict[str, EvaluationEntry]:

@@ -34,6 +34,7 @@ from tadafur.reporting.models import (
     ReportValidation,
 )
 from tadafur.reporting.queries import (  # moved; importable from here as before
+    CRITERION_HELP as CRITERION_HELP,
     CRITERION_LABELS as CRITERION_LABELS,
     FINAL_FIELDS as FINAL_FIELDS,
     MAX_TEXT as MAX_TEXT,
@@ -43,6 +44,7 @@ from tadafur.reporting.queries import (  # moved; importable from here as before
     ConsolidatedRow as ConsolidatedRow,
     ReportError as ReportError,
     awaiting_validation as awaiting_validation,
+    closure_gaps as closure_gaps,
     consolidated as consolidated,
     current_validations as current_validations,
     entries_of as entries_of,
@@ -69,10 +71,18 @@ from tadafur.reporting.queries import (  # moved; importable from here as before
     scorer_parties as scorer_parties,
     validator_parties as validator_parties,
 )
-from tadafur.vocabulary import phrase
-from tadafur.workflow import services as workflow
+from tadafur.vocabulary import period
+from tadafur.workflow import dates, notices, services as workflow
 
 # ---------------------------------------------------------------- monitoring reports
+
+def _allowed(project: Project, kind: str, day: dt.date, field: str) -> None:
+    """The workflow's date rule for `kind` (its refusal names the allowed range)."""
+    try:
+        dates.check(project, kind, day, field)
+    except dates.DateRefused as refused:
+        raise ReportError(refused.message, field) from None
+
 
 REPORT_FIELDS = ("period_start", "period_end", "narrative", "achievements", "difficulties")
 
@@ -92,12 +102,8 @@ def _clean_report(project: Project, values: dict, report: MonitoringReport | Non
         raise ReportError(_("Enter the last day of the period."), "period_end")
     if end < start:
         raise ReportError(_("The period must end on or after its first day."), "period_end")
-    if project.start_date and start < project.start_date:
-        raise ReportError(_("The period must start within the project's dates (from "
-                            "%(date)s).", date=_day(project.start_date)), "period_start")
-    if project.end_date and end > project.end_date:
-        raise ReportError(_("The period must end within the project's dates (until "
-                            "%(date)s).", date=_day(project.end_date)), "period_end")
+    _allowed(project, "report_period", start, "period_start")
+    _allowed(project, "report_period", end, "period_end")
     overlapping = db.session.scalar(
         select(MonitoringReport).where(
             MonitoringReport.project_id == project.id,
@@ -188,13 +194,12 @@ def submit_report(actor: Any, report: MonitoringReport) -> MonitoringReport:
            before={"status": before["status"], "round": before["round"]},
            after={"status": report.status, "round": report.round,
                   "indicators": report.indicators, "hash": report_hash(report)})
-    workflow.notify_users(
-        workflow.users_of(project, [s.party for s in rules(project).monitoring_validators],
-                           {r for s in rules(project).monitoring_validators for r in s.roles}),
-        "awaiting_signoff", project,
-        phrase("%(reference)s: a monitoring report awaits your validation.",
-               reference=project.reference))
+    notices.send("report_submitted", project, period=_period(report))
     return report
+
+
+def _period(report: MonitoringReport) -> dict:
+    return period(report.period_start, report.period_end)
 
 
 def validate_report(actor: Any, report: MonitoringReport, decision: str,
@@ -239,6 +244,7 @@ def validate_report(actor: Any, report: MonitoringReport, decision: str,
                summary=f"{party} returned round {report.round}", before=before,
                after={"status": report.status, "party": party, "comment": comment,
                       "round": report.round, "signed_hash": signed_hash})
+        notices.send("report_returned", project, period=_period(report), comment=comment)
         return report
     record("monitoring_report.approved", obj=report, project=project, actor=actor,
            summary=f"{party} approved round {report.round}", before=before,
@@ -253,6 +259,7 @@ def validate_report(actor: Any, report: MonitoringReport, decision: str,
                summary=f"{report.period_start} - {report.period_end} validated",
                before=before, after={"status": report.status, "document_id": document.id,
                                      "document_sha256": document.sha256})
+        notices.send("report_validated", project, period=_period(report))
     return report
 
 
@@ -270,7 +277,8 @@ def save_final_report(actor: Any, project: Project, values: dict) -> FinalReport
     if not final_report_open(project):
         raise refuse(_("The final report is written once the execution is complete."))
     cleaned: dict[str, Any] = {}
-    for name in ("narrative", "lessons", "committee_attendees", "committee_decisions"):
+    for name in ("narrative", "lessons", "committee_attendees", "committee_decisions",
+                 "financial_justification"):
         text = (values.get(name) or "").strip()
         if len(text) > MAX_TEXT:
             raise ReportError(_("At most %(max)d characters.", max=MAX_TEXT), name)
@@ -280,9 +288,8 @@ def save_final_report(actor: Any, project: Project, values: dict) -> FinalReport
     day = values.get("committee_date")
     if day is not None and not isinstance(day, dt.date):
         raise ReportError(_("Enter a date."), "committee_date")
-    if day is not None and project.start_date and day < project.start_date:
-        raise ReportError(_("The committee met after the project started (%(date)s).",
-                            date=_day(project.start_date)), "committee_date")
+    if day is not None:
+        _allowed(project, "final_committee", day, "committee_date")
     cleaned["committee_date"] = day
     report = final_report_of(project)
     before = _final_values(report) if report else {}

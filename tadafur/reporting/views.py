@@ -185,9 +185,16 @@ def final_report(project):
         current_user, project, form.values()), _("Final report saved."))
     if saved:
         return _back(project)
+    from tadafur.execution.services import financial_closure
+    from tadafur.workflow import services as workflow
+
+    submit = next((a for a in workflow.available_actions(current_user, project)
+                   if a.trigger == "submit_final_report"), None)
     return render_template("reporting/final_form.html", project=project, form=form,
                            open=services.final_report_open(project),
-                           missing=services.final_report_missing(project)), status
+                           missing=services.final_report_missing(project),
+                           closure=financial_closure(project), saved=report is not None,
+                           submit=submit), status
 
 
 # ---------------------------------------------------------------- evaluation
@@ -216,7 +223,8 @@ def scores(project):
     return render_template("reporting/scores_form.html", project=project, form=form,
                            party=party, parties=parties, party_label=party_label,
                            open=services.evaluation_open(project),
-                           labels=services.CRITERION_LABELS), status
+                           labels=services.CRITERION_LABELS,
+                           criterion_help=services.CRITERION_HELP), status
 
 
 @blueprint.route("/projects/<int:project_id>/evaluation/participation",
@@ -260,4 +268,5 @@ def tab_context(project, tab: str) -> dict:
         and services.evaluation_open(project),
         "eval_missing": services.evaluation_missing(project),
         "criterion_labels": services.CRITERION_LABELS,
+        "criterion_help": services.CRITERION_HELP,
     }

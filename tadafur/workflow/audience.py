@@ -90,7 +90,7 @@ def awaited_actions(user: Any, project: Project, facts: GateFacts | None = None
     """The actions the project waits for from `user`: sign-offs and primary next steps (not
     the optional ones such as suspend or reject)."""
     return [action for action in available_actions(user, project, facts)
-            if action.kind == "signoff" or action.style == "primary"]
+            if (action.kind == "signoff" or action.style == "primary") and not action.blocked]
 
 
 def _user_parties(user: Any, roles: set | frozenset | None = None) -> set[str]:

@@ -257,7 +257,7 @@ def load_file(path: str | Path) -> Definition:
     if reader.errors:
         raise DefinitionError(reader.errors)
     reader.known_keys(data, {"name", "version", "label", "initial", "options", "phases",
-                             "transitions", "reports", "amendments"}, "(file)")
+                             "transitions", "reports", "amendments", "dates"}, "(file)")
     name = reader.text(data, "name", "(file)")
     version = data.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
@@ -276,6 +276,9 @@ def load_file(path: str | Path) -> Definition:
     _check_graph(reader, definition)
     if "amendments" in data:
         definition.amendments = read_amendments(reader, data["amendments"], states)
+    from tadafur.workflow import dates
+
+    definition.dates = dates.read(reader, data.get("dates"), states)
     if reader.errors:
         raise DefinitionError(reader.errors)
     return definition

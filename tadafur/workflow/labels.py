@@ -33,7 +33,9 @@ _DEFINITION_TEXTS = (
     _l("Return the report for corrections"), _l("Final report validated"),
     _l("Submit the joint evaluation for signature"), _l("Evaluation signed by all parties"),
     _l("Budget reallocation"), _l("Extension of the end date"), _l("Change of activities"),
-    _l("Change of indicators' targets"), _l("Change of a signatory"),
+    _l("Change of indicators"), _l("Change of a signatory"),
+    _l("Endorse the proposal"), _l("Sign the convention"), _l("Validate the final report"),
+    _l("Sign the joint evaluation"),
 )
 
 

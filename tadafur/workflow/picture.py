@@ -4,7 +4,10 @@ the workflow's template helpers, registered by tadafur.wiring.
 
 from __future__ import annotations
 
+from typing import Any
+
 from tadafur.projects.models import Project
+from tadafur.workflow import dates
 from tadafur.workflow.labels import party_label, translate
 from tadafur.workflow.queries import (
     field_types,
@@ -16,6 +19,7 @@ from tadafur.workflow.registry import (
     definition_of,
     due_at,
     is_editable,
+    is_final,
     is_overdue,
     phase_label,
     phase_of,
@@ -73,4 +77,10 @@ def template_helpers() -> dict:
         "state_label": state_label, "phase_of": phase_of, "phase_label": phase_label,
         "project_overdue": is_overdue, "workflow_editable": is_editable,
         "party_label": party_label,
+        "workflow_is_final": is_final,
+        "workflow_date_bounds": _date_bounds,
     }
+
+
+def _date_bounds(project: Any, kind: str) -> dict[str, str]:
+    return dates.bounds(project, kind)

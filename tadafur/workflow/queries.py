@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tadafur.access import (
@@ -24,6 +23,7 @@ from tadafur.audit.services import canonical_json
 from tadafur.extensions import db
 from tadafur.projects.models import Project
 from tadafur.workflow import hooks
+from tadafur.workflow.guards import unmet
 from tadafur.workflow.labels import translate
 from tadafur.workflow.models import SignOff, TransitionRecord
 from tadafur.workflow.registry import definition_of
@@ -46,6 +46,13 @@ class Action:
     style: str  # "primary" | "danger" | "default"
     gate: str | None
     fields: tuple[str, ...] = ()
+    # What keeps it from succeeding now (guards.Missing items): shown disabled with this
+    # checklist, each item linking to where it is fixed; never listed in My tasks.
+    missing: tuple[Any, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.missing)
 
 
 @dataclass(frozen=True)
@@ -240,15 +247,27 @@ def signing_mandate(user: Any, project: Project, gate: Gate, party: str) -> Any:
     return delegation_for(user, project, party, signer.roles)
 
 
-def _transition_action(transition: Transition) -> Action:
+def _transition_action(transition: Transition, missing: tuple = ()) -> Action:
     return Action(transition.trigger, translate(transition.label), "transition",
                   transition.comment_required, False, transition.style, transition.gate,
-                  tuple(name for name, _kind in transition.fields))
+                  tuple(name for name, _kind in transition.fields), missing)
 
 
-def _signoff_action(gate: Gate) -> Action:
-    return Action(SIGNOFF_PREFIX + gate.name, _("Sign: %(gate)s", gate=translate(gate.label)),
-                  "signoff", False, True, "primary", gate.name, ("decision",))
+def _signoff_action(gate: Gate, missing: tuple = ()) -> Action:
+    return Action(SIGNOFF_PREFIX + gate.name, translate(gate.action or gate.label),
+                  "signoff", False, True, "primary", gate.name, ("decision",), missing)
+
+
+def unmet_for_gate(project: Project, definition: Definition, gate: Gate) -> tuple:
+    """A sign-off on content is given for what follows it: what keeps the content from
+    passing the guards of the transition the gate leads to (empty: it may be signed)."""
+    if gate.subject != "content":
+        return ()
+    found: list = []
+    for transition in definition.from_state(gate.state):
+        if transition.gate == gate.name:
+            found.extend(unmet(project, transition.guards, transition.unless))
+    return tuple(dict.fromkeys(found))
 
 
 def available_actions(user: Any, project: Project,
@@ -265,13 +284,15 @@ def available_actions(user: Any, project: Project,
     if status is not None:
         parties = signing_parties(user, project, status.gate)
         if any(p not in status.approvals for p in parties):
-            actions.append(_signoff_action(status.gate))
+            actions.append(_signoff_action(
+                status.gate, unmet_for_gate(project, definition, status.gate)))
     for transition in definition.from_state(state.name):
         if not may_fire(user, project, transition):
             continue
         if transition.gate and not (status and status.complete):
             continue
-        actions.append(_transition_action(transition))
+        actions.append(_transition_action(
+            transition, tuple(unmet(project, transition.guards, transition.unless))))
     return actions
 
 

@@ -62,6 +62,7 @@ class Gate:
     label: str
     subject: str  # content | transition | document:<kind>
     signers: tuple[Signer, ...]
+    action: str | None = None  # the sign-off's button, e.g. "Sign the convention"
 
     @property
     def parties(self) -> tuple[str, ...]:
@@ -155,6 +156,7 @@ class Definition:
     gates: dict[str, Gate] = field(default_factory=dict)
     reports: ReportRules = field(default_factory=ReportRules)
     amendments: AmendmentRules | None = None  # None: this version allows no amendment
+    dates: Any = None  # tadafur.workflow.dates.DateRules: when each kind of date may fall
 
     def state(self, name: str) -> State:
         return self.states[name]

@@ -28,7 +28,7 @@ def read_gate(reader: Reader, raw: Any, state: str, key: str) -> Gate | None:
     raw = reader.mapping(raw, key)
     if not raw:
         return None
-    reader.known_keys(raw, {"name", "label", "subject", "signers"}, key)
+    reader.known_keys(raw, {"name", "label", "subject", "signers", "action"}, key)
     name = reader.text(raw, "name", key)
     subject = raw.get("subject", "content")
     if not isinstance(subject, str) or not (
@@ -39,7 +39,8 @@ def read_gate(reader: Reader, raw: Any, state: str, key: str) -> Gate | None:
     if not raw_signers:
         reader.error(f"{key}.signers", "a gate needs at least one signer")
     signers = read_signers(reader, raw_signers, f"{key}.signers")
-    return Gate(name, state, str(raw.get("label") or name), str(subject), tuple(signers))
+    return Gate(name, state, str(raw.get("label") or name), str(subject), tuple(signers),
+                str(raw["action"]) if raw.get("action") else None)
 
 
 def read_signers(reader: Reader, raw_signers: list, key: str) -> list[Signer]:

@@ -63,6 +63,7 @@ from tadafur.workflow.queries import (  # moved; importable from here as before
     signing_mandate as signing_mandate,
     signing_parties,
     signoffs as signoffs,
+    unmet_for_gate,
 )
 from tadafur.workflow.registry import (  # the service is the entry point; re-exported
     DEFAULT_DIRECTORY as DEFAULT_DIRECTORY,
@@ -160,7 +161,7 @@ def _transition(user, project, definition, trigger, comment, data) -> None:
                               action=translate(transition.label)))
     if transition.comment_required and not comment:
         raise WorkflowError(_("A comment is required: say why."), field="comment")
-    values = _clean_fields(transition, data)
+    values = _clean_fields(project, transition, data)
     if transition.gate:
         status = gate_status(project, definition)
         if status is None or not status.complete:
@@ -182,7 +183,18 @@ def _check_guards(project: Project, transition: Transition) -> None:
             raise WorkflowError(guard.negated_refusal(project, **params))
 
 
-def _clean_fields(transition: Transition, data: dict) -> dict:
+def _check_date(project: Project, name: str, day: dt.date) -> None:
+    """A recorded date (committee, deliberation, visa) obeys the workflow's date rules."""
+    from tadafur.workflow import dates
+
+    try:
+        dates.check(project, name, day, name)
+    except dates.DateRefused as refused:
+        raise WorkflowError(_("%(field)s: %(why)s", field=field_label(name),
+                              why=refused.message), field=name) from None
+
+
+def _clean_fields(project: Project, transition: Transition, data: dict) -> dict:
     values = {}
     for name, kind in transition.fields:
         raw = data.get(name)
@@ -194,6 +206,7 @@ def _clean_fields(transition: Transition, data: dict) -> dict:
         try:
             if kind == "date":
                 value = raw if isinstance(raw, dt.date) else dt.date.fromisoformat(str(raw))
+                _check_date(project, name, value)
                 values[name] = value.isoformat()
             elif kind == "integer":
                 number = int(str(raw))
@@ -241,6 +254,10 @@ def _apply(user, project, definition, transition, comment, values) -> None:
     _enter_state(project, definition, user)
     if transition.notify:
         _notify_parties(project, transition.notify, transition, comment)
+    from tadafur.workflow.notices import TRANSITION_EVENTS, send
+
+    for event in TRANSITION_EVENTS.get(transition.trigger, ()):
+        send(event, project)
 
 
 def _enter_state(project: Project, definition: Definition, actor: Any) -> None:
@@ -284,6 +301,10 @@ def _sign(user, project, definition, gate_name, comment, data, second_factor=Fal
     if gate is None or gate.name != gate_name:
         raise WorkflowError(_("There is nothing to sign at this stage."))
     status = gate_status(project, definition)
+    missing = unmet_for_gate(project, definition, gate)
+    if missing and (data.get("decision") or "approve") == "approve":
+        raise WorkflowError(_("This cannot be signed yet: it still needs %(missing)s.",
+                              missing=", ".join(item.label for item in missing)))
     _signoff, complete = sign_gate(user, project, gate, status, comment, data,
                                    second_factor=second_factor)
     if not complete:

@@ -22,6 +22,8 @@ def people(agent, president, chair, officer, member):
 
 def running_project(commune, association, people):
     project = build_project(commune, association, people["agent"])
+    project.indicators = []  # the fixture's own indicator gives way
+    db.session.flush()
     project.indicators = [Indicator(position=1, level="output", name="Jeunes formés",
                                     unit="personnes", baseline=Decimal("0"),
                                     target=Decimal("120"))]

@@ -13,6 +13,7 @@ from tadafur.extensions import db
 from tadafur.organisations.models import Commune
 from tadafur.projects import services
 from tests.factories import make_association, make_user
+from tests.workflow.conftest import TODAY  # recorded dates: today, not before the project
 
 
 def _mark_page(page: Page) -> None:
@@ -141,6 +142,15 @@ def test_arabic_journey_from_draft_to_the_signed_convention(page, live_server, b
     page.locator("#activity-form button[type=submit]").click()
     expect(page.locator("#activities")).to_contain_text("ورشة الانطلاق")
     _still_same_page(page)
+    # A complete proposal needs an indicator with a baseline and a target (issue 17).
+    page.locator("#indicator-name").fill("شباب مشاركون")
+    page.locator("#indicator-unit").fill("أشخاص")
+    page.locator("#indicator-baseline").fill("0")
+    page.locator("#indicator-target").fill("60")
+    page.locator("#indicator-form button[type=submit]").click()
+    expect(page.locator("#indicator-form")).to_be_visible()
+    expect(page.locator("main")).to_contain_text("شباب مشاركون")
+    _still_same_page(page)
 
     # 2. The commune agent adds a budget line: the totals are recomputed in place.
     _switch_user(page, log_in, agent, project_id)
@@ -174,16 +184,16 @@ def test_arabic_journey_from_draft_to_the_signed_convention(page, live_server, b
     _switch_user(page, log_in, officer, project_id)
     _act(page, "declare_eligible", comment="الملف كامل")
     _expect_state(page, "selection")
-    _act(page, "record_selection", fields={"committee_date": "2026-02-10", "score": "84"})
+    _act(page, "record_selection", fields={"committee_date": TODAY, "score": "84"})
     _expect_state(page, "council_deliberation")
 
     # 5. The commune records the council's deliberation (and the governor's visa).
     _switch_user(page, log_in, agent, project_id)
     _act(page, "record_deliberation", fields={
-        "session_date": "2026-03-05", "session_number": "07/2026", "vote_for": "21",
+        "session_date": TODAY, "session_number": "07/2026", "vote_for": "21",
         "vote_against": "2", "vote_abstain": "1"})
     _expect_state(page, "governor_visa")
-    _act(page, "record_visa", fields={"visa_date": "2026-03-20", "visa_reference": "V-114"})
+    _act(page, "record_visa", fields={"visa_date": TODAY, "visa_reference": "V-114"})
     _expect_state(page, "decision")
 
     # 6. The convention is produced, then signed by the three parties.
@@ -237,6 +247,17 @@ def test_the_workspace_works_without_javascript(page, live_server, browser_user,
     with page.expect_navigation():
         page.locator("#budget-form button[type=submit]").click()
     expect(page.locator("#budget-total")).to_contain_text("2.500,00")
+    # The rest of a complete proposal (texts, dates, an activity, an indicator): the
+    # endorsement is offered only once the proposal could be submitted (issue 17).
+    from tadafur.accounts.models import User
+    from tadafur.projects.models import Project
+    from tests.projects.conftest import complete
+
+    db.session.rollback()
+    project = db.session.get(Project, int(project_url.rstrip("/").rsplit("/", 1)[1]
+                                          .split("?")[0]))
+    complete(project, db.session.get(User, agent.id))
+    db.session.commit()
     page.context.clear_cookies()
     log_in(page, president, language="ar")
     page.goto(project_url)

@@ -27,6 +27,7 @@ from tadafur.audit.evidence import _project_events, produce_extract
 from tadafur.documents import rendering, services
 from tadafur.extensions import db
 from tadafur.i18n import format_amount
+from tadafur.models_base import frozen, today
 from tadafur.organisations.models import Association
 from tadafur.reporting import sealed
 from tests.documents import gallery as G
@@ -71,17 +72,23 @@ def walk_demo_project(commune, officer):
     officer.full_name = "Youssef Bennani"
     officer.email = "youssefofficer@example.org"
     projects.seed_themes()
-    project = projects.create_project(cast["agent"], {
-        "commune_id": commune.id, "lead_association_id": association.id,
-        "title_fr": "Conseil des enfants", "title_ar": "مجلس الأطفال", "partner_ids": [],
-        "theme_ids": []})
     spec = demo.DemoProject("Conseil des enfants", "مجلس الأطفال", "youth_participation",
                             [], amount=75000)
-    demo._fill(project, cast, spec)
     monitored = [*demo.EXECUTION, ("member", "monitoring_report", None, {})]
-    demo._walk(project, cast, monitored, PASSWORD)
-    amend(project, cast)
-    demo._walk(project, cast, demo.CLOSED[len(demo.EXECUTION):], PASSWORD)
+    rest = demo.CLOSED[len(demo.EXECUTION):]
+    # Each step on its own past day (issue 17's date rules), the period from the signature;
+    # the project is drafted a few days before its first step, as the demo seeder does.
+    days = demo.schedule([*monitored, *rest], today() - dt.timedelta(days=1))
+    with frozen(days[0] - dt.timedelta(days=3)):
+        project = projects.create_project(cast["agent"], {
+            "commune_id": commune.id, "lead_association_id": association.id,
+            "title_fr": "Conseil des enfants", "title_ar": "مجلس الأطفال", "partner_ids": [],
+            "theme_ids": []})
+        demo._fill(project, cast, spec, demo._period([*monitored, *rest], days, today()))
+    demo._walk(project, cast, monitored, PASSWORD, days[:len(monitored)])
+    with frozen(days[len(monitored) - 1]):
+        amend(project, cast)
+    demo._walk(project, cast, rest, PASSWORD, days[len(monitored):])
     db.session.flush()
     assert project.state == "closed"
     return project
@@ -105,7 +112,6 @@ def amend(project, cast) -> None:
 
 def expected_on_one_line(project, language: str) -> list[str]:
     """Figures that must print whole, left to right, in a document of `language`."""
-    from tadafur.reporting.services import reports_of
 
     total = sum((line.amount for line in project.budget_lines), Decimal("0"))
     found = [project.reference]
@@ -113,7 +119,8 @@ def expected_on_one_line(project, language: str) -> list[str]:
         found.append(G.spaced(format_amount(total, lang)).split(" ")[0] if lang == "ar"
                      else G.spaced(format_amount(total, lang)))
     found.append(project.lead_association.contact_phone)
-    found.append(reports_of(project)[0].period_start.strftime("%d/%m/%Y"))
+    # A date of the tranche table (the first tranche is kept at the day it was paid).
+    found.append(services.convention_facts(project)["tranches"][0].date.strftime("%d/%m/%Y"))
     return found
 
 

@@ -48,10 +48,25 @@ def test_officer_records_a_paid_programme_tranche(client, running, officer):
 def test_page_shows_the_statement_and_the_forms_to_the_partners(client, running, chair):
     login(client, chair)
     page = _tab(client, running).get_data(as_text=True)
-    for form in ("expense-form", "progress-form", "value-form", "attachment-form",
-                 "tranche-form"):  # the association records its own contribution
+    for form in ("expense-form", "progress-form", "value-form", "attachment-form"):
         assert f'id="{form}"' in page
+    # Its share is in kind: nothing is disbursed, no tranche to record.
+    assert 'id="tranche-form"' not in page
     assert 'role="img"' in page and "<title id=\"chart-" in page
+
+
+def test_association_with_a_share_in_money_records_its_tranches(client, agent, commune,
+                                                                 association, chair):
+    project = in_execution(agent, commune, association, lines=(
+        ("events", "Ateliers", "30000", "programme"),
+        ("staff", "Animation", "10000", "association")))
+    project.budget_lines[-1].in_kind = False
+    db.session.flush()
+    login(client, chair)
+    assert 'id="tranche-form"' in _tab(client, project).get_data(as_text=True)
+    response = client.post(f"/projects/{project.id}/execution/tranches",
+                           data=_tranche(funder="association", amount="100"))
+    assert response.status_code == 303
 
 
 def test_execution_tab_hidden_before_execution(client, agent, commune, association):
@@ -66,9 +81,10 @@ def test_execution_tab_hidden_before_execution(client, agent, commune, associati
 @pytest.mark.parametrize("who, funder, allowed", [
     ("officer", "programme", True), ("officer", "commune", False),
     ("agent", "commune", True), ("agent", "programme", False),
-    ("chair", "association", True), ("chair", "commune", False),
+    ("chair", "association", False), ("chair", "commune", False),
 ])
 def test_each_funder_records_its_own_tranches(client, running, request, who, funder, allowed):
+    """The association's share is in kind here: it has no tranche to record (422)."""
     login(client, request.getfixturevalue(who))
     response = client.post(f"/projects/{running.id}/execution/tranches",
                            data=_tranche(funder=funder, amount="100"))
@@ -107,8 +123,8 @@ def test_officer_does_not_record_expenses(client, running, officer):
     ({"amount": "douze"}, "amount", "Not a valid decimal"),
     ({"amount": "0"}, "amount", "greater than zero"),
     ({"amount": "NaN"}, "amount", "Enter a number"),
-    ({"planned_on": "2025-12-31"}, "planned_on", "within the project"),
-    ({"paid_on": "2027-01-01"}, "paid_on", "within the project"),
+    ({"planned_on": "2025-12-31"}, "planned_on", "(the signature of the convention)"),
+    ({"paid_on": "2027-01-01"}, "paid_on", "(today)"),
     ({"planned_on": "2026-02-31"}, "planned_on", "Not a valid date"),
     ({"amount": "30000.01"}, "justification", "explain why"),
 ])

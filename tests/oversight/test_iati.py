@@ -140,6 +140,8 @@ def published(commune, association, other_commune, other_association, officer):
     running = _project(commune, association, "in_execution", published=True)
     running.start_date, running.end_date = dt.date(2026, 3, 1), dt.date(2027, 8, 31)
     running.summary = "Un espace de dialogue pour les jeunes."
+    running.indicators = []  # the fixture's own indicator gives way
+    db.session.flush()
     running.indicators = [Indicator(position=1, level="output", name="Jeunes formés",
                                     unit="personnes", baseline=Decimal(0),
                                     target=Decimal(120))]

@@ -34,7 +34,8 @@ def make_project(actor, commune, association, **values):
 
 
 def complete(project, actor):
-    """Fill what the submission guard asks for: texts, dates, a budget line, an activity."""
+    """Fill what the submission guard asks for: texts, dates, a budget line, an activity,
+    an indicator with its baseline and target."""
     services.update_project(actor, project, {
         "summary": "Un espace de dialogue pour les jeunes.",
         "objectives": "Former 40 jeunes au dialogue citoyen.",
@@ -46,6 +47,10 @@ def complete(project, actor):
     services.add_activity(actor, project, {"title": "Atelier de lancement",
                                            "planned_start": dt.date(2026, 3, 10),
                                            "planned_end": dt.date(2026, 3, 12)})
+    services.add_indicator(actor, project, {
+        "level": "output", "name": "Jeunes formés", "unit": "personnes",
+        "baseline": Decimal("0"), "target": Decimal("40"), "disaggregated": False,
+        "counts_people": True})
     db.session.flush()
     return project
 

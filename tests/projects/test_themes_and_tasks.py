@@ -45,7 +45,7 @@ def test_my_tasks_show_awaited_signoffs_and_counts(client, agent, president, pro
     login(client, president)
     html = client.get("/").get_data(as_text=True)
     assert 'id="my-tasks"' in html and project.reference in html
-    assert "Endorsement of the proposal" in html
+    assert "Endorse the proposal" in html
     workflow.fire(president, project, "signoff:endorsement", password=PASSWORD,
                   data={"decision": "approve"})
     db.session.commit()
@@ -60,8 +60,8 @@ def test_overdue_tasks_come_first(client, agent, president, commune, association
 
     from tests.projects.conftest import make_project
 
-    recent = make_project(agent, commune, association, title_fr="Récent")
-    late = make_project(agent, commune, association, title_fr="En retard")
+    recent = complete(make_project(agent, commune, association, title_fr="Récent"), agent)
+    late = complete(make_project(agent, commune, association, title_fr="En retard"), agent)
     late.state_entered_at = late.state_entered_at - timedelta(days=120)  # draft lasts 90 days
     db.session.commit()
     login(client, president)  # the endorsement of both drafts awaits the commune's signatory

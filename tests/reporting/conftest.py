@@ -32,7 +32,8 @@ def put_in_execution(project, actor) -> None:
     db.session.add(TransitionRecord(project_id=project.id, seq=seq, trigger="sign_convention",
                                     from_state=project.state, to_state="in_execution",
                                     workflow_version=project.workflow_version,
-                                    actor_id=actor.id))
+                                    actor_id=actor.id,
+                                    at=dt.datetime.combine(project.start_date, dt.time(9))))
     project.state = "in_execution"
     db.session.flush()
 
@@ -42,6 +43,8 @@ def running(commune, association, agent, member):
     """In execution, with a disaggregated output indicator (youth trained, target 120) and an
     outcome indicator (satisfaction rate, target 80), values for Q1 and Q2, and expenses."""
     project = build_project(commune, association, agent)
+    project.indicators = []  # the fixture's own indicator gives way
+    db.session.flush()
     project.indicators = [
         Indicator(position=1, level="output", name="Jeunes formés", unit="personnes",
                   baseline=Decimal("0"), target=Decimal("120"), disaggregated=True),
@@ -89,6 +92,8 @@ def scores(score: int = 3, **overrides) -> dict:
 
 
 FINAL = {"narrative": "Toutes les activités ont été réalisées.",
-         "lessons": "Un comité mensuel aide.", "committee_date": dt.date(2026, 12, 15),
+         "lessons": "Un comité mensuel aide.", "committee_date": dt.date(2026, 11, 20),
          "committee_attendees": "Commune, association, Enabel",
-         "committee_decisions": "Clôture approuvée."}
+         "committee_decisions": "Clôture approuvée.",
+         "financial_justification": "Les tranches non versées sont annulées d'un commun "
+                                    "accord; le reliquat revient au programme."}

@@ -62,7 +62,8 @@ def test_the_final_and_evaluation_reports_bind_the_gates(
     first_page_png(documents.stored_bytes(final), "final-report-ar", tmp_path)
     # budget categories and funders in the document's language (not the submitter's)
     for needle in ("Toutes les activités ont été réalisées.", "12.345,50", "Jeunes formés",
-                   "Clôture approuvée.", "منحة البرنامج"):
+                   "Clôture approuvée.", "منحة البرنامج",
+                   "annulées d'un commun"):  # the financial closure's justification
         assert needle in text, (needle, text)
     db.session.commit()
     login(client, reviewer)

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from tadafur.audit.models import AuditEvent
 from tadafur.documents.models import RegisteredDocument
+from tadafur.execution import services as execution
 from tadafur.extensions import db
 from tadafur.reporting import services
 from tadafur.reporting.models import EvaluationEntry, MonitoringReport
@@ -46,7 +47,7 @@ def test_the_association_writes_a_draft_and_it_is_audited(running, member):
 
 @pytest.mark.parametrize("period, field", [
     ((dt.date(2025, 12, 1), dt.date(2026, 1, 31)), "period_start"),  # before the project
-    ((dt.date(2026, 12, 1), dt.date(2027, 1, 31)), "period_end"),    # after it
+    ((dt.date(2026, 11, 1), dt.date(2027, 1, 31)), "period_end"),    # ends in the future
     ((dt.date(2026, 3, 1), dt.date(2026, 2, 1)), "period_end"),      # ends before it starts
 ])
 def test_a_period_outside_the_project_is_refused(running, member, period, field):
@@ -190,7 +191,7 @@ def test_awaiting_validation_lists_what_waits_for_me(running, member, agent, off
 
 def test_the_final_report_needs_every_part(running, member):
     running.state = "final_report"
-    assert len(services.final_report_missing(running)) == 5
+    assert len(services.final_report_missing(running)) == 6  # and the closure's justification
     with pytest.raises(ReportError) as refused:
         services.save_final_report(member, running, {**FINAL, "narrative": ""})
     assert refused.value.field == "narrative"
@@ -217,6 +218,33 @@ def test_financial_statement_and_results_come_from_execution(running):
     assert Decimal(statement["total"]["spent"]) == Decimal("12345.50")
     results = services.indicator_rows(running)
     assert [Decimal(r["achieved"]) for r in results] == [74, 72]
+
+
+def test_closing_with_money_undisbursed_or_overspent_needs_a_justification(
+        running, member, officer, agent):
+    """Issue 17: a project closed with "Disbursed MAD 0.00", 12,345.50 spent and tranches
+    still to come, with no warning nor justification at any gate."""
+    running.state = "final_report"
+    without = {**FINAL, "financial_justification": ""}
+    services.save_final_report(member, running, without)
+    [missing] = services.final_report_missing(running)
+    assert "justification of the financial closure" in missing
+    assert "not disbursed" in missing and "spent for" in missing  # both kinds of gap
+    from tadafur.execution.services import financial_closure
+
+    programme = next(r for r in financial_closure(running) if r.funder == "programme")
+    assert programme.disbursed == 0 and programme.overspent == Decimal("12345.50")
+    # Every share in money paid, spending within it: nothing left to justify.
+    running.state = "in_execution"
+    for line in running.budget_lines:
+        if not line.in_kind:
+            actor = officer if line.funder == "programme" else agent
+            execution.record_tranche(actor, running, {
+                "funder": line.funder, "amount": line.amount,
+                "planned_on": dt.date(2026, 1, 1), "paid_on": dt.date(2026, 1, 1)})
+    running.state = "final_report"
+    assert services.final_report_missing(running) == []
+    assert [r for r in financial_closure(running) if r.gap] == []
 
 
 # ---------------------------------------------------------------- evaluation

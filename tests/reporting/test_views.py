@@ -4,6 +4,7 @@ nothing stored, refusals about the state (409), the project tabs, and bounded qu
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 from sqlalchemy import func, select
@@ -45,8 +46,8 @@ def test_the_association_writes_and_submits_a_report(client, running, member):
 
 
 @pytest.mark.parametrize("values, message", [
-    ({"period_start": "2025-11-01"}, "The period must start within the project"),
-    ({"period_end": "2027-02-01"}, "The period must end within the project"),
+    ({"period_start": "2025-11-01"}, "(the signature of the convention)"),
+    ({"period_end": "2027-02-01"}, "(today)"),
     ({"narrative": ""}, "This field is required."),
     ({"period_start": ""}, "Enter the first day of the period."),
 ])
@@ -146,9 +147,9 @@ def test_the_final_report_form(client, running, member):
     running.state = "final_report"
     db.session.commit()
     response = client.post(url, data={**FINAL, "narrative": "",
-                                      "committee_date": "2026-12-15"})
+                                      "committee_date": "2026-11-20"})
     assert response.status_code == 422 and _count(FinalReport) == 0
-    response = client.post(url, data={**FINAL, "committee_date": "2026-12-15"})
+    response = client.post(url, data={**FINAL, "committee_date": "2026-11-20"})
     assert response.status_code == 303 and _count(FinalReport) == 1
     page = client.get(f"/projects/{running.id}?tab=reports").get_data(as_text=True)
     assert FINAL["narrative"] in page
@@ -240,3 +241,17 @@ def test_report_list_and_consolidated_view_do_not_grow_with_the_data(
     assert three == one, (one, three)
     home_few = _queries(client, count_queries, "/")
     assert home_few < 60
+
+
+def test_the_scores_form_states_each_criterion_once_and_says_what_it_means(
+        client, running, agent):
+    """Issue 17: the form repeated each criterion's name and never said what the six
+    criteria mean."""
+    running.state = "evaluation"
+    db.session.commit()
+    login(client, agent)
+    page = client.get(f"/projects/{running.id}/evaluation/scores").get_data(as_text=True)
+    form = html.unescape(page[page.index('id="scores-form"'):])
+    for code, label in services.CRITERION_LABELS.items():
+        assert form.count(f">{label}<") == 1, label
+        assert str(services.CRITERION_HELP[code]) in form

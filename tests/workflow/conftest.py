@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tadafur.extensions import db
-from tadafur.projects.models import Activity, BudgetLine, Project
+from tadafur.projects.models import Activity, BudgetLine, Indicator, Project
 from tadafur.workflow import services
 from tests.factories import PASSWORD
 
@@ -42,6 +42,9 @@ def build_project(commune, association, creator=None, *, public: Decimal = Decim
         ]
         project.activities = [Activity(position=i, title=f"Activité {i}")
                               for i in range(1, activities + 1)]
+        project.indicators = [Indicator(position=1, level="output", name="Jeunes formés",
+                                        unit="personnes", baseline=Decimal("0"),
+                                        target=Decimal("40"))]
     if start:
         services.start(project, creator)
     else:
@@ -73,10 +76,13 @@ def project(make_project):
     return make_project()
 
 
-DELIBERATION = {"session_date": "2026-02-10", "session_number": "12/2026", "vote_for": "21",
+# Recorded dates may not lie in the future nor before the project was created (the
+# workflow's `dates:` rules): the walk records them on the day it runs.
+TODAY = dt.date.today().isoformat()
+DELIBERATION = {"session_date": TODAY, "session_number": "12/2026", "vote_for": "21",
                 "vote_against": "2", "vote_abstain": "1"}
-SELECTION = {"committee_date": "2026-02-01", "score": "78.5"}
-VISA = {"visa_date": "2026-03-01", "visa_reference": "V-2026-113"}
+SELECTION = {"committee_date": TODAY, "score": "78.5"}
+VISA = {"visa_date": TODAY, "visa_reference": "V-2026-113"}
 
 
 def to_state(project, target, *, agent, president, chair, officer, member):

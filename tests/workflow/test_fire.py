@@ -15,7 +15,8 @@ from tadafur.notifications.models import Notification
 from tadafur.workflow import services
 from tadafur.workflow.models import SignOff, TransitionRecord
 from tadafur.workflow.services import WorkflowError
-from tests.workflow.conftest import DELIBERATION, act, to_state
+from tests.factories import PASSWORD
+from tests.workflow.conftest import DELIBERATION, TODAY, act, to_state
 
 
 def _snapshot(project):
@@ -113,13 +114,33 @@ def test_back_in_draft_the_endorsement_must_be_given_again(project, people):
 
 
 def test_submit_needs_a_complete_proposal(make_project, people):
+    from tadafur.workflow.guards import GUARDS
+
     project = make_project(complete=False)
-    act(people["president"], project, "signoff:endorsement")
-    act(people["chair"], project, "signoff:endorsement")
-    with pytest.raises(WorkflowError, match="not complete") as refused:
+    refusal = GUARDS["proposal_complete"].refusal(project)
+    assert "not complete" in refusal and "a summary" in refusal
+    assert "at least one indicator with a baseline and a target" in refusal
+    with pytest.raises(WorkflowError):
         services.fire(people["agent"], project, "submit")
-    assert "a summary" in refused.value.message
     assert project.state == "draft"
+
+
+def test_an_incomplete_proposal_cannot_be_endorsed_and_says_what_is_missing(
+        make_project, people):
+    """Issue 17: both signatories endorsed a proposal without activity, then the submission
+    was refused and adding the activity voided their signatures."""
+    project = make_project(complete=False)
+    [offered] = [a for a in services.available_actions(people["president"], project)
+                 if a.kind == "signoff"]
+    assert offered.blocked
+    wheres = {(m.where, m.anchor) for m in offered.missing}
+    assert ("plan", "activity-form") in wheres and ("plan", "indicator-form") in wheres
+    assert ("edit", "summary") in wheres
+    assert services.awaited(people["president"]) == []  # not listed in My tasks
+    with pytest.raises(WorkflowError, match="cannot be signed yet"):
+        services.fire(people["president"], project, "signoff:endorsement",
+                      password=PASSWORD, data={"decision": "approve"})
+    assert services.signoffs(project) == []
 
 
 def test_recorded_fields_are_validated_and_stored(project, people):
@@ -134,7 +155,7 @@ def test_recorded_fields_are_validated_and_stored(project, people):
     assert refused.value.field == "session_date"
     act(people["agent"], project, "record_deliberation", data=DELIBERATION)
     assert services.history(project)[-1].data == {
-        "session_date": "2026-02-10", "session_number": "12/2026", "vote_for": 21,
+        "session_date": TODAY, "session_number": "12/2026", "vote_for": 21,
         "vote_against": 2, "vote_abstain": 1}
 
 

@@ -22,12 +22,14 @@ DEFAULT = Path(__file__).resolve().parents[2] / "workflows" / "co_creation.yaml"
 
 def write_final_report(author, project) -> None:
     """The final report the guard asks for (tadafur.reporting)."""
+    from tadafur.models_base import today
     from tadafur.reporting.services import save_final_report
 
     save_final_report(author, project, {
         "narrative": "Tout a été réalisé.", "lessons": "Impliquer les jeunes tôt.",
-        "committee_date": project.end_date, "committee_attendees": "Commune, association",
-        "committee_decisions": "Clôture."})
+        "committee_date": today(), "committee_attendees": "Commune, association",
+        "committee_decisions": "Clôture.",
+        "financial_justification": "Aucune tranche versée: les fonds sont restitués."})
 
 
 def score_evaluation(project, *, agent, member, officer) -> None:
