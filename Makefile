@@ -57,6 +57,7 @@ PYTEST_WORKERS ?= auto
 ## scale and drive real app servers through a database crash, which a neighbouring worker would
 ## distort. pytest's exit 5 there only means that PYTEST_ARGS selected none of them.
 test: system-packages-test $(VENV)/.dev-installed compile-translations
+	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest -p no:xdist -m alone $(PYTEST_ARGS) || [ $$? -eq 5 ]
 	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not alone" $(PYTEST_ARGS)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from tadafur.config import (
     DefaultConfig,
@@ -39,13 +40,11 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         database = Path(app.instance_path) / "tadafur.sqlite3"
         app.config["SQLALCHEMY_DATABASE_URI"] = f"sqlite:///{database}"
     if app.config.get("PROXY_FIX"):
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     # Imported here, not at the top: the package's modules import `tadafur`, and the wiring
     # imports every domain; `create_app` is the only caller.
-    from tadafur import database, wiring
+    from tadafur import database, wiring  # noqa: PLC0415
 
     database.init_app(app)
     wiring.init_app(app)

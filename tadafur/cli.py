@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import AppGroup
 
 from tadafur.audit.evidence import check_package
@@ -85,7 +85,6 @@ def communes_import(path: str) -> None:
 @click.option("--demo/--no-demo", default=None, help="Add the demo accounts and projects.")
 def seed(demo: bool | None) -> None:
     """Load reference data (and demo data) when missing. Safe to run again."""
-    from flask import current_app
 
 
     added = seed_reference_data()

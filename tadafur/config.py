@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import time
 from pathlib import Path
 
 HTMX_VERSION = "2.0.11"
@@ -123,7 +124,6 @@ def instance_secret_key(instance_path: str) -> str:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another worker of the same server wrote it first
-        import time
 
         time.sleep(0.2)
         return path.read_text().strip()

@@ -76,7 +76,8 @@ def csv_text(rows: Iterable[Iterable[Any]]) -> str:
 def xlsx_bytes(rows: Iterable[Sequence[Any]], title: str = "Tadafur") -> bytes:
     """One sheet of `rows`. Text cells are stored as text (never as formulas), quoted as in CSV
     so that the file reads the same once saved again as CSV by a spreadsheet program."""
-    from openpyxl import Workbook
+    # openpyxl takes 0.3 s to import; only the spreadsheet export needs it.
+    from openpyxl import Workbook  # noqa: PLC0415
 
     workbook = Workbook()
     sheet = workbook.active

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from wtforms import FieldList, FileField, FormField
 from wtforms.validators import DataRequired, Length
 
 
@@ -25,8 +26,6 @@ class BaseForm(FlaskForm):
 
     class Meta:
         def bind_field(self, form, unbound_field, options):
-            from wtforms import FieldList, FileField, FormField
-
             if issubclass(unbound_field.field_class, FieldList | FormField | FileField):
                 return unbound_field.bind(form=form, **options)
             filters = unbound_field.kwargs.get("filters", [])

@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 
 from tadafur.i18n import (
+    LANGUAGE_NAMES,
     current_language,
     format_amount,
     format_day,
@@ -212,8 +213,6 @@ def format_value(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return yes_no(value)
     if name == "language" and isinstance(value, str):
-        from tadafur.i18n import LANGUAGE_NAMES
-
         return _("Arabic and French") if value == "bilingual" else LANGUAGE_NAMES.get(
             value, value)
     if name == "subject" and isinstance(value, str):
@@ -263,8 +262,6 @@ def file_size(size: int) -> str:
 
 
 def ngettext_count(count: int) -> str:
-    from flask_babel import ngettext
-
     return ngettext("%(num)d item", "%(num)d items", count)
 
 

@@ -12,9 +12,16 @@ import sys
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 from sqlalchemy import select
 
+from tadafur.accounts import services
+from tadafur.accounts.mail import send_invitation
+from tadafur.accounts.models import Role
+from tadafur.accounts.throttle import forget_older_than
+from tadafur.audit.services import record
 from tadafur.extensions import db
+from tadafur.organisations.models import Institution
 
 users_cli = AppGroup("users", help="Accounts: the first administrator, a lost second factor.")
 
@@ -29,12 +36,7 @@ users_cli = AppGroup("users", help="Accounts: the first administrator, a lost se
                    "type the password now.")
 def create_admin(email: str, full_name: str, institution: str, invite: bool | None) -> None:
     """Create an administrator account (its password typed twice, or an invitation)."""
-    from flask_babel import force_locale
 
-    from tadafur.accounts import services
-    from tadafur.accounts.models import Role
-    from tadafur.audit.services import record
-    from tadafur.organisations.models import Institution
 
     found = db.session.scalar(select(Institution).where(Institution.code == institution))
     if found is None:
@@ -65,8 +67,6 @@ def create_admin(email: str, full_name: str, institution: str, invite: bool | No
                summary=f"administrator {user.email} created from the command line",
                after={"email": user.email, "invited": bool(invite)})
         if invite:
-            from tadafur.accounts.mail import send_invitation
-
             send_invitation(user)
     db.session.commit()
     if invite:
@@ -79,7 +79,6 @@ def create_admin(email: str, full_name: str, institution: str, invite: bool | No
 @click.option("--days", default=2, show_default=True, help="Keep the events of these days.")
 def prune_rate_events(days: int) -> None:
     """Drop the counted requests (password resets, /verify) no limit looks at any more."""
-    from tadafur.accounts.throttle import forget_older_than
 
     removed = forget_older_than(days)
     db.session.commit()

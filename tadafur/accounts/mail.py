@@ -11,6 +11,8 @@ from flask import current_app, has_request_context, request
 from flask_babel import force_locale, gettext as _
 
 from tadafur.accounts.models import User
+from tadafur.accounts.services import invitation_token
+from tadafur.notifications.services import send_mail
 
 
 def public_link(endpoint: str, **values: str) -> str:
@@ -27,9 +29,6 @@ def _language(user: User) -> str:
 
 
 def send_invitation(user: User) -> str:
-    from tadafur.accounts.services import invitation_token
-    from tadafur.notifications.services import send_mail
-
     link = public_link("accounts.accept_invitation", token=invitation_token(user))
     with force_locale(_language(user)):
         send_mail(user.email, _("Your Tadafur account"),
@@ -40,8 +39,6 @@ def send_invitation(user: User) -> str:
 
 
 def send_password_reset(user: User, token: str) -> None:
-    from tadafur.notifications.services import send_mail
-
     link = public_link("accounts.reset_password", token=token)
     with force_locale(_language(user)):
         send_mail(user.email, _("Choose a new Tadafur password"),

@@ -15,6 +15,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from tadafur.accounts import throttle
+from tadafur.accounts.auditors import has_access
+from tadafur.accounts.mail import send_password_reset
 from tadafur.accounts.models import User
 from tadafur.accounts.services import AccountError, normalise_email, set_password
 from tadafur.audit.services import record
@@ -55,15 +57,12 @@ def request_reset(email: str, address: str) -> None:
         raise AccountError(_("Too many requests for a new password. Wait an hour, then try "
                              "again, or ask your administrator."), field="email")
     user = db.session.scalar(select(User).where(User.email == email))
-    from tadafur.accounts.auditors import has_access
 
     sent = user is not None and user.active and has_access(user)
     record("user.password_reset_requested", object_type="user_account",
            object_id=user.id if user else None, actor_name=email,
            summary="password reset requested", after={"link_sent": sent})
     if sent:
-        from tadafur.accounts.mail import send_password_reset
-
         send_password_reset(user, reset_token(user))
 
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from flask import current_app
+from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -45,7 +46,6 @@ def normalise_email(email: str) -> str:
 
 def hash_password(password: str) -> str:
     """scrypt by default; tests may set PASSWORD_HASH_METHOD to something cheaper."""
-    from flask import has_app_context
 
     method = current_app.config.get("PASSWORD_HASH_METHOD") if has_app_context() else None
     return generate_password_hash(password, method=method or "scrypt")
@@ -96,7 +96,6 @@ def login_lock(email: str, address: str) -> LockState:
 
 def authenticate(email: str, password: str, address: str) -> User:
     """Return the user or raise AccountError. Every attempt is stored; failures audited."""
-    from flask_babel import gettext as _
 
     email = normalise_email(email)[:254]
     address = (address or "unknown")[:64]
@@ -172,8 +171,6 @@ def _password_state(user: User) -> str:
 
 
 def user_from_invitation(token: str) -> User:
-    from flask_babel import gettext as _
-
     try:
         data = _serializer().loads(
             token, max_age=current_app.config["INVITATION_MAX_AGE_SECONDS"]
@@ -202,7 +199,6 @@ COMMON_PASSWORDS = frozenset({
 def validate_new_password(password: str, confirmation: str, email: str | None = None) -> None:
     """Long enough, not too long, not a known or guessable one (the e-mail, one repeated
     character, a leaked classic), and typed twice the same."""
-    from flask_babel import gettext as _
 
     if len(password or "") < MIN_PASSWORD_LENGTH:
         raise AccountError(_("The password must have at least %(n)d characters.",
@@ -231,8 +227,6 @@ def set_password(user: User, password: str, confirmation: str, *, via: str) -> N
 
 
 def change_password(user: User, current: str, password: str, confirmation: str) -> None:
-    from flask_babel import gettext as _
-
     if not check_password(user, current):
         raise AccountError(_("Your current password is not correct."), field="current")
     set_password(user, password, confirmation, via="changed")
@@ -258,7 +252,6 @@ class MembershipSpec:
 
 def check_membership(spec: MembershipSpec) -> None:
     """A role belongs with one kind of organisation: commune, association or institution."""
-    from flask_babel import gettext as _
 
     expected = (
         "commune" if spec.role in COMMUNE_ROLES else
@@ -282,7 +275,6 @@ def _membership_summary(user: User) -> list[str]:
 
 def create_user(email: str, full_name: str, locale: str | None,
                 memberships: list[MembershipSpec], civility: str | None = None) -> User:
-    from flask_babel import gettext as _
 
     email = normalise_email(email)
     if db.session.scalar(select(User.id).where(User.email == email)):

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, make_response, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
@@ -49,9 +58,9 @@ def login():
             db.session.commit()
             target = safe_next(request.args.get("next"), url_for("core.dashboard"))
             if user.has_two_factor:
-                from tadafur.accounts.security_views import start_second_step
-
-                return start_second_step(user, target)
+                # security_views registers on this blueprint, so it is imported at the
+                # bottom of this file; its function is looked up when called.
+                return security_views.start_second_step(user, target)
             login_user(user)
             return redirect_to(target)
     elif form.is_submitted():
@@ -119,8 +128,6 @@ def change_password():
 @blueprint.route("/language", methods=["POST"])
 @public
 def choose_language():
-    from flask import current_app
-
     language = request.form.get("language", "")
     if language not in current_app.config["LANGUAGES"]:
         abort(400)
@@ -283,4 +290,4 @@ def revoke_auditor(access):
 
 
 # The password-reset and second-factor pages register on this blueprint.
-from tadafur.accounts import security_views  # noqa: E402, F401
+from tadafur.accounts import security_views  # noqa: E402

@@ -13,20 +13,25 @@ import json
 import zipfile
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives import serialization
 from flask_babel import gettext as _, ngettext
+from markupsafe import Markup
 from sqlalchemy import select
 
 from tadafur.audit.models import AuditChainHead, AuditEvent
 from tadafur.audit.review import CSV_HEADER
 from tadafur.audit.services import record
 from tadafur.audit.signing import _key_and_certificate, sign_detached, verify_detached
+from tadafur.audit.wording import details, project_references
 from tadafur.documents import services as documents
+from tadafur.documents.labels import local_minute, zone_name
 from tadafur.documents.store import sha256_of
 from tadafur.execution import attachments as stored
 from tadafur.execution.services import attachments_of
 from tadafur.exports import csv_writer
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
+from tadafur.vocabulary import action_label
 
 MANIFEST, SIGNATURE, CERTIFICATE = "manifest.json", "manifest.sig", "platform-certificate.pem"
 EXTRACT_ROWS = 2000
@@ -53,11 +58,7 @@ def extract_sections(project, events: list[AuditEvent],
     """The extract's one section, in the current language; `criteria` describe the filter
     it was made with. Events are put into words as on the audit page (one vocabulary), never
     printed as codes."""
-    from markupsafe import Markup
 
-    from tadafur.audit.wording import details, project_references
-    from tadafur.documents.labels import local_minute, zone_name
-    from tadafur.vocabulary import action_label
 
     shown = events[-EXTRACT_ROWS:]
     references = project_references(shown)
@@ -146,8 +147,6 @@ def _attachments(project, files: dict[str, bytes]) -> list[dict]:
 
 
 def _certificate_pem() -> bytes:
-    from cryptography.hazmat.primitives import serialization
-
     return _key_and_certificate()[1].public_bytes(serialization.Encoding.PEM)
 
 

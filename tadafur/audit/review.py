@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from flask import Flask
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
+from markupsafe import Markup
 from sqlalchemy import false, func, or_, select
 
 from tadafur.access import auditor_scope, sees_everything
@@ -21,13 +22,16 @@ from tadafur.accounts.models import COMMUNE_ROLES, Role
 from tadafur.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerification
 from tadafur.audit.services import record, verify_chain
 from tadafur.audit.signing import sign_detached, verify_detached
+from tadafur.audit.wording import details, object_words, project_references
 from tadafur.core.filters import optional_date, optional_id
+from tadafur.documents import labels as document_labels
 from tadafur.exports import csv_writer
 from tadafur.extensions import db
-from tadafur.i18n import format_day, localized
+from tadafur.i18n import current_language, format_day, format_moment, localized
 from tadafur.models_base import utcnow
 from tadafur.organisations.models import Commune, Province, Region
 from tadafur.projects.models import Project
+from tadafur.vocabulary import ACTIONS, TRANSITIONS, action_label, roles_label
 
 PAGE_SIZE = 50
 EXPORT_LIMIT = 100_000
@@ -127,15 +131,12 @@ def _filtered(user, criteria: AuditFilter):
 
 
 def known_actions() -> set[str]:
-    from tadafur.vocabulary import ACTIONS, TRANSITIONS
-
     return set(ACTIONS) | {f"project.{trigger}" for trigger in TRANSITIONS}
 
 
 def action_choices() -> list[tuple[str, str]]:
     """(code, words) of every action, by words in the reader's language: the filter offers
     actions by what they mean, not by their codes."""
-    from tadafur.vocabulary import action_label
 
     return sorted(((code, action_label(code)) for code in known_actions()),
                   key=lambda choice: choice[1].casefold())
@@ -161,7 +162,6 @@ def all_matching(user, criteria: AuditFilter, limit: int = EXPORT_LIMIT) -> list
 
 def describe(criteria: AuditFilter) -> list[str]:
     """The filter in words, printed on the PDF extract so a reader knows what it covers."""
-    from tadafur.documents.labels import action_label
 
     described = []
     labels = {Region: _("Region: %(name)s"), Province: _("Province: %(name)s"),
@@ -175,7 +175,8 @@ def describe(criteria: AuditFilter) -> list[str]:
     if criteria.actor:
         described.append(_("Actor: %(name)s", name=criteria.actor))
     if criteria.action:
-        described.append(_("Action: %(action)s", action=action_label(criteria.action)))
+        described.append(_("Action: %(action)s",
+                           action=document_labels.action_label(criteria.action)))
     if criteria.text:
         described.append(_("Text: «%(text)s»", text=criteria.text))
     if criteria.date_from:
@@ -208,12 +209,7 @@ def export_csv(user, criteria: AuditFilter, language: str | None = None) -> Iter
     Each row carries the event in words in `language` (roles, action, object, details) and
     every stored column with its codes, unchanged (a reviewer can recompute the hashes).
     """
-    from flask_babel import force_locale
-    from markupsafe import Markup
 
-    from tadafur.audit.wording import details, object_words, project_references
-    from tadafur.i18n import current_language, format_moment
-    from tadafur.vocabulary import action_label, roles_label
 
     language = language or current_language()
     buffer = io.StringIO()

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 
 from flask import g, has_request_context, request
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from tadafur.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent
@@ -111,7 +112,6 @@ def _lock_head() -> AuditChainHead:
 def _current_actor() -> Any:
     if not has_request_context():
         return None
-    from flask_login import current_user
 
     return current_user if current_user and current_user.is_authenticated else None
 

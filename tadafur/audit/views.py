@@ -12,9 +12,11 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from tadafur import vocabulary
 from tadafur.access import can, requires
 from tadafur.audit import review, wording
 from tadafur.audit.evidence import build_package, produce_extract
@@ -34,7 +36,6 @@ blueprint = Blueprint("audit", __name__, url_prefix="/audit")
 @blueprint.app_context_processor
 def audit_wording() -> dict:
     """Events in words, for the audit pages and the project's History tab."""
-    from tadafur import vocabulary
 
     return {"audit_details": wording.details, "action_label": vocabulary.action_label,
             "roles_label": vocabulary.roles_label, "object_words": wording.object_words,
@@ -95,7 +96,6 @@ def export_csv():
 def extract_pdf():
     """The filtered events as a registered (verifiable) PDF audit extract: attached to the
     project when the filter names one, programme-wide otherwise."""
-    from flask_babel import gettext as _
 
 
     criteria = review.AuditFilter.from_args(request.args)

@@ -17,8 +17,10 @@ from sqlalchemy import select
 from tadafur.audit.models import AuditEvent
 from tadafur.extensions import db
 from tadafur.i18n import LANGUAGE_NAMES, ltr, money
+from tadafur.projects.models import Project
 from tadafur.vocabulary import (
     STATES,
+    field_label,
     format_value,
     label,
     labelled_fields,
@@ -31,7 +33,6 @@ USER_TEXT_KEYS = ("title", "name", "description", "display_name")
 
 def project_references(events: Iterable[AuditEvent]) -> dict[int, str]:
     """Project id -> reference, for a page of events, in one query."""
-    from tadafur.projects.models import Project
 
     ids = {e.project_id for e in events if e.project_id}
     if not ids:
@@ -116,7 +117,6 @@ def changed_values(event: AuditEvent, everything: bool = False
     before, after = loads(event.before), loads(event.after)
     keys = sorted(set(before) | set(after)) if everything else sorted(
         k for k in after if k not in before or before[k] != after[k])
-    from tadafur.vocabulary import field_label
 
     return [(field_label(k), format_value(k, before.get(k)) if k in before else "—",
              format_value(k, after.get(k)) if k in after else "—") for k in keys]

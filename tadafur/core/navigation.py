@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import request, url_for
+from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -37,8 +37,6 @@ NAV_ITEMS: list[NavItem] = [
 
 
 def visible_items() -> list[dict]:
-    from flask import current_app
-
     items = []
     for item in sorted(NAV_ITEMS, key=lambda i: i.order):
         if item.endpoint not in current_app.view_functions:

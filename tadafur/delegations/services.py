@@ -12,16 +12,20 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from flask import has_request_context, request
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from tadafur import access
+from tadafur.accounts import two_factor
 from tadafur.accounts.models import Membership, Role, User
+from tadafur.accounts.services import AccountError, check_password
 from tadafur.audit.services import record
 from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
+from tadafur.notifications.models import Notification
 from tadafur.notifications.services import notify
 from tadafur.projects.models import Project
 from tadafur.vocabulary import phrase
@@ -174,10 +178,7 @@ def grant(actor: User, *, membership_id: int | None, delegate_id: int | None,
 def confirm_identity(actor: User, password: str | None, code: str | None) -> None:
     """Granting or revoking a mandate to sign asks for the password again (and the second
     factor's code when the user has one), as signing does."""
-    from flask import has_request_context, request
 
-    from tadafur.accounts import two_factor
-    from tadafur.accounts.services import AccountError, check_password
 
     if not check_password(actor, password or ""):
         raise DelegationError(_("The password is not correct."), "password")
@@ -218,7 +219,6 @@ EXPIRY_WARNING_DAYS = 3
 def _warn_expiring(today: dt.date) -> None:
     """Tell the delegate and the delegator, once, that a delegation ends within
     EXPIRY_WARNING_DAYS days (the notices table: delegation_expiring)."""
-    from tadafur.notifications.models import Notification
 
     soon = list(db.session.scalars(select(Delegation).where(
         Delegation.ends_on >= today,

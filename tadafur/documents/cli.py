@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -21,7 +23,6 @@ seal_cli = AppGroup("seal", help="The platform's seal (PAdES) certificate.")
 @click.option("--force", is_flag=True, help="Replace an existing development certificate.")
 def seal_init(force: bool) -> None:
     """Make a self-signed development certificate and key (PKCS#12) under instance/seal/."""
-    import os
 
 
     if current_app.config.get("SEAL_PKCS12") or os.environ.get("TADAFUR_SEAL_PKCS12"):

@@ -20,9 +20,12 @@ from flask_babel import force_locale, gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
+from tadafur.core.urls import public_url
 from tadafur.documents import labels, queries, rendering
 from tadafur.documents.facts import content_fingerprint, convention_facts
+from tadafur.documents.models import RegisteredDocument
 from tadafur.extensions import db
+from tadafur.i18n import _strip_marks, format_day, format_locale, localized, ltr
 
 CONVENTION_ARTICLES = (
     "object", "duration", "objectives", "obligations", "budget", "disbursement", "committee",
@@ -37,7 +40,6 @@ Sections = list[dict] | Callable[[str], list[dict]] | None
 
 def verification_url(code: str) -> str:
     """The QR code's and footer's URL: under TADAFUR_PUBLIC_BASE_URL (tadafur.core.urls)."""
-    from tadafur.core.urls import public_url
 
     return public_url("documents.verify_code", code=code) or f"/verify/{code}"
 
@@ -57,7 +59,6 @@ def party_label(party: str) -> str:
 
 def _number2(value: Any, language: str) -> Markup:
     """An amount in a table whose header names the currency: figures only, one LTR run."""
-    from tadafur.i18n import _strip_marks, format_locale, ltr
 
     if value is None:
         return Markup("—")
@@ -67,8 +68,6 @@ def _number2(value: Any, language: str) -> Markup:
 
 
 def _localized_commune(project: Any, language: str) -> str:
-    from tadafur.i18n import localized
-
     return localized(project.commune, "name", language)
 
 
@@ -145,7 +144,6 @@ def render(project: Any, document: Any, sections: Sections = None,
 
 def _subject_words(project: Any, amendment: Any = None) -> Callable[[Any], str]:
     """signed_subject(sign-off): the document and version a sign-off bound to, in words."""
-    from tadafur.documents.models import RegisteredDocument
 
     by_hash = {d.sha256: d for d in db.session.scalars(
         select(RegisteredDocument).where(RegisteredDocument.project_id == project.id))}
@@ -285,7 +283,6 @@ def amendment_html(project: Any, document: Any, common: dict, context: dict) -> 
 
 def _consolidated_band(amendment: Any, document: Any, language: str) -> str:
     """The consolidated convention's notice, in one of its languages."""
-    from tadafur.i18n import format_day
 
     with force_locale(language):
         return _("Consolidated text: the convention as amended by amendment No. %(number)s, "
@@ -297,8 +294,6 @@ def _consolidated_band(amendment: Any, document: Any, language: str) -> str:
 
 
 def _day(text: str | None, language: str) -> str:
-    from tadafur.i18n import format_day
-
     return format_day(dt.date.fromisoformat(text), "long", language) if text else "—"
 
 

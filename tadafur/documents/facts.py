@@ -20,6 +20,7 @@ from tadafur.documents.queries import (
     SIGNATORY_FINDERS,
 )
 from tadafur.extensions import db
+from tadafur.workflow.models import TransitionRecord
 
 TRANCHES = (Decimal("0.40"), Decimal("0.40"), Decimal("0.20"))
 
@@ -59,7 +60,6 @@ class Deliberation:
 
 def deliberation_of(project: Any) -> Deliberation | None:
     """The council's deliberation as the commune recorded it in the workflow."""
-    from tadafur.workflow.models import TransitionRecord
 
     record = db.session.scalar(
         select(TransitionRecord).where(TransitionRecord.project_id == project.id,

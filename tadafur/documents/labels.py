@@ -11,11 +11,18 @@ shared vocabulary (issue 16) can absorb it without touching the templates.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from babel import dates as babel_dates
+from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l, ngettext
 from markupsafe import Markup
+from num2words import num2words
+
+from tadafur.i18n import format_day, ltr
+from tadafur.projects.labels import BUDGET_CATEGORIES
 
 FSI, PDI = "\u2068", "\u2069"  # first-strong isolate: typed text keeps its own direction
 
@@ -121,7 +128,6 @@ def action_label(code: str | None) -> str:
 
 def category_label(code: str | None) -> str:
     """A budget category in words; text typed as a category stays as typed."""
-    from tadafur.projects.labels import BUDGET_CATEGORIES
 
     if code in BUDGET_CATEGORIES:
         return str(BUDGET_CATEGORIES[code])
@@ -138,7 +144,6 @@ def typed(value: Any) -> Markup:
 
 def direction_of(text: str) -> str:
     """The direction of the first strong character: what a reader expects the text to run."""
-    import unicodedata
 
     for char in text:
         kind = unicodedata.bidirectional(char)
@@ -202,16 +207,12 @@ def _arabic_counted(n: int, forms: tuple[str, str, str, str]) -> str:
 
 
 def _arabic_words(n: int) -> str:
-    from num2words import num2words
-
     text = " ".join(num2words(n, lang="ar").split())
     return text.replace(" و ", " و")  # the conjunction is written attached
 
 
 def amount_in_words(value: Decimal, language: str) -> str:
     """An amount in dirhams and centimes written in words, as Moroccan contracts state it."""
-    from num2words import num2words
-
     value = Decimal(value).quantize(CENT, ROUND_HALF_UP)
     dirhams, centimes = int(value), int((value - int(value)) * 100)
     if language == "ar":
@@ -241,10 +242,7 @@ def moment(value: dt.datetime | None, language: str) -> Markup:
     """A timestamp for a document: the long date (Moroccan month names, as every date of the
     document), the time and the zone offset, each figure run isolated so Arabic never prints
     the offset reversed ("0000+")."""
-    from babel import dates as babel_dates
-    from flask import current_app
 
-    from tadafur.i18n import format_day, ltr
 
     if value is None:
         return Markup("—")
@@ -262,9 +260,6 @@ def moment(value: dt.datetime | None, language: str) -> Markup:
 
 
 def _local(value: dt.datetime) -> dt.datetime:
-    from babel import dates as babel_dates
-    from flask import current_app
-
     if value.tzinfo is None:
         value = value.replace(tzinfo=dt.UTC)
     return value.astimezone(babel_dates.get_timezone(
@@ -280,7 +275,6 @@ def zone_name(value: dt.datetime | None = None) -> str:
 def local_minute(value: dt.datetime | None) -> Markup:
     """"30/11/2026 14:05" in Morocco's legal time, one LTR run kept on one line: a table of
     events states its zone once, in a sentence above it."""
-    from tadafur.i18n import ltr
 
     if value is None:
         return Markup("—")
@@ -291,7 +285,6 @@ def local_minute(value: dt.datetime | None) -> Markup:
 def numeric_day(value: dt.date | None) -> Markup:
     """A date in a table cell: dd/mm/yyyy in every language of the document (one format per
     document, so a bilingual row never shows "30 déc. 2026" beside "30/12/2026")."""
-    from tadafur.i18n import ltr
 
     if value is None:
         return Markup("—")

@@ -16,6 +16,7 @@ renderer read the server's files or the network.
 
 from __future__ import annotations
 
+import base64
 import logging
 import threading
 import urllib.parse
@@ -100,8 +101,6 @@ class PackageFetcher(URLFetcher):
         if media_type not in DATA_IMAGE_TYPES:
             return self._refuse(url)
         if header.endswith(";base64"):
-            import base64
-
             body = base64.b64decode(payload)
         else:
             body = urllib.parse.unquote_to_bytes(payload)
@@ -166,6 +165,7 @@ def qr_data_uri(url: str) -> str:
 
 
 def pdf_page_count(data: bytes) -> int:
-    from pyhanko.pdf_utils.reader import PdfFileReader
+    # pyHanko takes about a second to import; only this page count needs it here.
+    from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415
 
     return int(PdfFileReader(BytesIO(data)).root["/Pages"]["/Count"])

@@ -10,10 +10,12 @@ passphrase in a 0600 file). Validation trusts the platform's certificate explici
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import secrets
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from io import BytesIO
 from pathlib import Path
@@ -122,7 +124,8 @@ _signers_lock = threading.Lock()
 
 def _signer():
     """The pyHanko signer, loaded once per process (and again if the file changes)."""
-    from pyhanko.sign import signers
+    # pyHanko takes about a second to import; only sealing and checking a seal need it.
+    from pyhanko.sign import signers  # noqa: PLC0415
 
     path = pkcs12_path()
     if not path.exists() and current_app.config.get("SEAL_DEV_AUTO_INIT",
@@ -152,14 +155,10 @@ def _outside_event_loop(function, *args):
     running event loop (an async server, or Playwright's loop in the browser tests): then the
     work runs in a worker thread of its own, with the app context.
     """
-    import asyncio
-
     try:
         asyncio.get_running_loop()
     except RuntimeError:
         return function(*args)
-    from concurrent.futures import ThreadPoolExecutor
-
     app = current_app._get_current_object()
 
     def run():
@@ -175,8 +174,9 @@ def seal(pdf: bytes, reason: str = "Tadafur: signed-off document") -> bytes:
 
 
 def _seal(pdf: bytes, reason: str) -> bytes:
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-    from pyhanko.sign import fields, signers
+    # pyHanko takes about a second to import; only sealing and checking a seal need it.
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+    from pyhanko.sign import fields, signers  # noqa: PLC0415
 
     signer = _signer()
     try:
@@ -197,10 +197,11 @@ def validate(pdf: bytes) -> SealStatus:
 
 
 def _validate(pdf: bytes) -> SealStatus:
-    from pyhanko.pdf_utils.reader import PdfFileReader
-    from pyhanko.sign.validation import validate_pdf_signature
-    from pyhanko.sign.validation.status import SignatureCoverageLevel
-    from pyhanko_certvalidator import ValidationContext
+    # pyHanko takes about a second to import; only sealing and checking a seal need it.
+    from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415
+    from pyhanko.sign.validation import validate_pdf_signature  # noqa: PLC0415
+    from pyhanko.sign.validation.status import SignatureCoverageLevel  # noqa: PLC0415
+    from pyhanko_certvalidator import ValidationContext  # noqa: PLC0415
 
     try:
         reader = PdfFileReader(BytesIO(pdf), strict=False)

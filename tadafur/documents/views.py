@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from tadafur.access import public, requires
 from tadafur.accounts import throttle
@@ -87,8 +88,6 @@ def generate(project: Project):
 
 
 def current_actor():
-    from flask_login import current_user
-
     return current_user._get_current_object()
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 from flask import current_app
 
+from tadafur.vocabulary import file_size
+
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 NAME_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 DISPLAY_MAX = 120
@@ -112,6 +114,5 @@ def sha256_of(data: bytes) -> str:
 
 def size_text(size: int) -> str:
     """A size as people read it, in their language: "10 MB", "1,5 Mo", "500 ك.ب"."""
-    from tadafur.vocabulary import file_size
 
     return file_size(size)

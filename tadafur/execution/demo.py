@@ -9,8 +9,13 @@ execution, through the real services (so every record is audited like a real one
 from __future__ import annotations
 
 import datetime as dt
+import io
+import random
+import struct
 import zlib
 from decimal import Decimal
+
+from PIL import Image, ImageDraw
 
 from tadafur.execution import services
 from tadafur.models_base import frozen, today
@@ -47,7 +52,6 @@ def tiny_pdf(text: str = "Compte rendu de l'atelier") -> bytes:
 def tiny_png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (47, 111, 143)
              ) -> bytes:
     """A valid PNG of one colour."""
-    import struct
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return (struct.pack(">I", len(data)) + kind + data
@@ -62,11 +66,6 @@ def tiny_png(width: int = 8, height: int = 8, rgb: tuple[int, int, int] = (47, 1
 def demo_photo(seed: int) -> bytes:
     """A generated "photo" of a workshop hall (chairs, a board, the window's light), with
     camera and GPS metadata such as a phone writes: the public copy must lose them."""
-    import io
-    import random
-
-    from PIL import Image, ImageDraw
-
     rng = random.Random(seed)
     image = Image.new("RGB", (1600, 1066), (236, 228, 214))
     draw = ImageDraw.Draw(image)

@@ -19,6 +19,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
+from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
@@ -60,7 +61,6 @@ from tadafur.projects.models import Activity, BudgetLine, Funder, Indicator, Pro
 from tadafur.projects.rowlock import lock
 from tadafur.workflow import dates, services as workflow
 
-RECORDING_STATES = frozenset({"in_execution"})
 SHOWN_PHASES = frozenset({"execution", "follow_up", "evaluation"})
 
 
@@ -69,8 +69,9 @@ class ExecutionError(TadafurError):
 
 
 def accepts_records(project: Project) -> bool:
-    """Tranches, expenses, progress, values and evidence are recorded in execution only."""
-    return project.state in RECORDING_STATES
+    """Tranches, expenses, progress, values and evidence are recorded only in the states the
+    workflow file marks `records_execution`."""
+    return workflow.definition_of(project).state(project.state).records_execution
 
 
 def shows_execution(project: Project) -> bool:
@@ -423,8 +424,6 @@ def attachments_of(project: Project) -> list[Attachment]:
 
 
 def attachment_or_404(project_id: int, attachment_id: int) -> Attachment:
-    from flask import abort
-
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.project_id != project_id:
         abort(404)

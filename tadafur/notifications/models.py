@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tadafur.extensions import db
 from tadafur.models_base import UTCDateTime, utcnow
+from tadafur.vocabulary import Phrase
 
 KINDS = ("awaiting_signoff", "changes_requested", "approved", "rejected", "mentioned",
          "overdue", "sign_again", "escalated", "amendment", "amendment_overdue",
@@ -40,8 +41,6 @@ class Notification(db.Model):
     def text(self) -> str:
         """The sentence in the reader's language (the stored words for older rows)."""
         if self.phrase:
-            from tadafur.vocabulary import Phrase
-
             try:
                 return Phrase.from_json(self.phrase).render()
             except (ValueError, KeyError, TypeError):

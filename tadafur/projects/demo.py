@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlalchemy import select
+from werkzeug.security import generate_password_hash
 
 from tadafur.accounts.models import Membership, Role, User
 from tadafur.demo.seed import DEMO_PASSWORD, seed_associations, showcase_communes
@@ -244,7 +245,6 @@ def _step(project: Project, cast: dict[str, User], actor: User, trigger: str,
 
 def seed_projects() -> int:
     """Add the demo projects that are missing; return how many were added."""
-    from werkzeug.security import generate_password_hash
 
 
     services.seed_themes()

@@ -11,6 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from tadafur.accounts.models import ASSOCIATION_ROLES, COMMUNE_ROLES, Membership, Role, User
 from tadafur.audit.services import record
+from tadafur.core.urls import public_url
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.notifications.services import notify
@@ -19,6 +20,7 @@ from tadafur.projects.models import (
     Message,
     Project,
 )
+from tadafur.vocabulary import phrase
 
 MENTION_LIMIT = 20
 
@@ -76,8 +78,6 @@ def post_message(actor: User, project: Project, body: str) -> Message:
 
 
 def _notify_mentions(actor: User, project: Project, users: list[User]) -> None:
-    from tadafur.vocabulary import phrase
-
     message = phrase("%(name)s mentioned you in the discussion of %(reference)s.",
                      name=actor.full_name, reference=project.reference)
     notify(users, "mentioned", project, message, link=discussion_link(project))
@@ -86,7 +86,6 @@ def _notify_mentions(actor: User, project: Project, users: list[User]) -> None:
 def discussion_link(project: Project) -> str | None:
     """The thread's address for the notification and its e-mail (None outside a request
     when no SERVER_NAME is configured, e.g. the demo seeding on the command line)."""
-    from tadafur.core.urls import public_url
 
     return public_url("projects.show", project_id=project.id, tab="discussion")
 

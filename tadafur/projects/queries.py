@@ -9,7 +9,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from flask import current_app
+from jinja2 import TemplateNotFound
+from sqlalchemy import and_, false, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from tadafur import access
@@ -195,12 +197,10 @@ def _current_definition() -> Any:
 
 
 def phase_choices() -> list[tuple[str, str]]:
-
     return [(name, translate(label)) for name, label, _states in _current_definition().phases]
 
 
 def state_choices() -> list[tuple[str, str]]:
-
     return [(state.name, translate(state.label))
             for state in _current_definition().states.values()]
 
@@ -213,7 +213,6 @@ def states_in_phase(phase: str) -> list[str]:
 
 def overdue_clause(now: dt.datetime | None = None) -> Any:
     """SQL condition: the project stayed in its state longer than that state allows."""
-    from sqlalchemy import and_, false
 
     now = now or utcnow()
     conditions = [
@@ -232,13 +231,11 @@ def overdue_ids(projects: list[Project]) -> set[int]:
 
 
 def gates_of(project: Project) -> dict[str, str]:
-
     return {name: translate(gate.label)
             for name, gate in workflow.definition_of(project).gates.items()}
 
 
 def missing_for_proposal(project: Project) -> list[str]:
-
     return missing(project)
 
 
@@ -254,8 +251,6 @@ DOCUMENTS_TEMPLATE = "documents/_project_documents.html"
 
 def documents_template() -> str | None:
     """The documents module's tab fragment, when that module is installed."""
-    from flask import current_app
-    from jinja2 import TemplateNotFound
 
     try:
         current_app.jinja_env.get_template(DOCUMENTS_TEMPLATE)

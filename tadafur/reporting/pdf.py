@@ -7,6 +7,7 @@ order; texts are cut into paragraphs at blank lines. Built in the document's lan
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -107,9 +108,6 @@ def monitoring_sections(report: Any, language: str) -> list[dict]:
 
 
 def final_sections(project: Any, report: Any, language: str) -> list[dict]:
-    import json
-
-
     results = json.loads(report.results_json or "[]")
     financial = json.loads(report.financial_json or "{}")
     with force_locale(language):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from flask import abort
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -139,8 +140,6 @@ def reports_of(project: Project) -> list[MonitoringReport]:
 
 
 def report_or_404(project: Project, report_id: int) -> MonitoringReport:
-    from flask import abort
-
     report = db.session.get(MonitoringReport, report_id)
     if report is None or report.project_id != project.id:
         abort(404)

@@ -6,12 +6,13 @@ field (422); a refusal about the state of things answers 409 with the page and i
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, render_template, request, url_for
+from flask import Blueprint, abort, flash, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from tadafur.access import can, requires
 from tadafur.core.htmx import redirect_to
+from tadafur.execution.services import financial_closure
 from tadafur.extensions import db
 from tadafur.projects.queries import load_for_page
 from tadafur.reporting import services
@@ -22,14 +23,13 @@ from tadafur.reporting.forms import (
     ScoresForm,
     ValidationForm,
 )
+from tadafur.workflow import services as workflow
 from tadafur.workflow.labels import party_label
 
 blueprint = Blueprint("reporting", __name__)
 
 
 def load_project(project_id: int, **_other_url_values):
-    from flask import abort
-
     project = load_for_page(project_id)
     if project is None:
         abort(404)
@@ -185,8 +185,6 @@ def final_report(project):
         current_user, project, form.values()), _("Final report saved."))
     if saved:
         return _back(project)
-    from tadafur.execution.services import financial_closure
-    from tadafur.workflow import services as workflow
 
     submit = next((a for a in workflow.available_actions(current_user, project)
                    if a.trigger == "submit_final_report"), None)

@@ -8,6 +8,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from tadafur.extensions import db
+from tadafur.showcase.lessons import reindex_all
 
 showcase_cli = AppGroup("showcase", help="Public showcase and lessons library.")
 
@@ -15,7 +16,6 @@ showcase_cli = AppGroup("showcase", help="Public showcase and lessons library.")
 @showcase_cli.command("reindex")
 def reindex() -> None:
     """Rebuild the lessons index from the final reports and the evaluations."""
-    from tadafur.showcase.lessons import reindex_all
 
     count = reindex_all()
     db.session.commit()

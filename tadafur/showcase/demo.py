@@ -8,9 +8,11 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from tadafur.accounts.models import Membership, Role, User
+from tadafur.demo.seed import DEMO_SEEDERS
 from tadafur.execution.models import Attachment
 from tadafur.extensions import db
 from tadafur.oversight.services import set_publication
+from tadafur.projects import demo as projects_demo
 from tadafur.projects.models import Project
 from tadafur.showcase import photos, replication
 from tadafur.showcase.models import PublicPhoto, Replication
@@ -76,8 +78,6 @@ def _replicate(candidates: list[Project]) -> int:
 
 def register() -> None:
     """After the projects' seeder, whichever module is imported first."""
-    from tadafur.demo.seed import DEMO_SEEDERS
-    from tadafur.projects import demo as projects_demo
 
     if projects_demo.seed_projects not in DEMO_SEEDERS:
         DEMO_SEEDERS.append(projects_demo.seed_projects)

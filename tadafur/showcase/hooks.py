@@ -7,9 +7,9 @@
 
 from __future__ import annotations
 
+from tadafur.showcase import demo, lessons, sheet  # noqa: F401  (demo and lessons: listeners)
+
 
 def register_hooks() -> None:
-    from tadafur.showcase import demo, lessons, sheet  # noqa: F401  (listener on import)
-
     sheet.register()
     demo.register()

@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import and_, delete, event, func, insert, literal_column, or_, select, text
 from sqlalchemy.orm import Session
 
+from tadafur.access import sees_everything, visible_projects
 from tadafur.core.filters import optional_id
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
@@ -186,7 +187,6 @@ def _text_condition(query: str, dialect: str):
 
 def _scope(statement, user: Any):
     """Published projects, and those the user may see anyway."""
-    from tadafur.access import sees_everything, visible_projects
 
     if sees_everything(user):
         return statement

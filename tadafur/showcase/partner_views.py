@@ -13,6 +13,8 @@ from tadafur.execution import attachments as files
 from tadafur.extensions import db
 from tadafur.projects import services as projects
 from tadafur.projects.models import Project
+from tadafur.reporting.models import CRITERIA
+from tadafur.reporting.services import CRITERION_LABELS
 from tadafur.showcase import lessons, photos, public, replication
 from tadafur.showcase.forms import PublishPhotoForm, StartFromForm, WithdrawPhotoForm
 from tadafur.showcase.views import blueprint
@@ -38,9 +40,6 @@ def library():
 
 
 def _criteria_choices() -> list[tuple[str, str]]:
-    from tadafur.reporting.models import CRITERIA
-    from tadafur.reporting.services import CRITERION_LABELS
-
     return [(c, str(CRITERION_LABELS[c])) for c in CRITERIA]
 
 

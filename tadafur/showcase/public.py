@@ -17,12 +17,17 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from tadafur.audit.models import AuditEvent
 from tadafur.core.filters import optional_id
 from tadafur.execution.models import IndicatorValue
+from tadafur.execution.services import indicator_results
 from tadafur.extensions import db
 from tadafur.organisations.models import Commune, Province, Region
 from tadafur.projects.models import Project, Theme, project_theme
+from tadafur.projects.services import budget_summary
 from tadafur.reporting.models import EvaluationEntry, FinalReport
+from tadafur.reporting.services import consolidated
+from tadafur.showcase.lessons import lessons_of
 from tadafur.showcase.models import Lesson, PublicPhoto, Replication
 from tadafur.workflow import services as workflow
 from tadafur.workflow.models import TransitionRecord
@@ -239,10 +244,6 @@ def photos_of(project: Project) -> list[PublicPhoto]:
 def project_page(project: Project) -> dict:
     """Everything the public page (and the sheet) of one project shows; `indicators` are
     the execution module's results against targets (the page draws their charts)."""
-    from tadafur.execution.services import indicator_results
-    from tadafur.projects.services import budget_summary
-    from tadafur.reporting.services import consolidated
-    from tadafur.showcase.lessons import lessons_of
 
     results = indicator_results(project)
     closed = project.state == "closed"
@@ -275,7 +276,6 @@ def feed_entries(limit: int = 50) -> list[dict]:
 
     Published: the audit trail's last approval of publication; closed: the transition into
     `closed`. Two grouped statements over indexed columns."""
-    from tadafur.audit.models import AuditEvent
 
     published_ids = select(Project.id).where(Project.publication_approved.is_(True))
     approvals = dict(db.session.execute(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app
+from flask import current_app, render_template
 from flask_babel import force_locale
 from markupsafe import Markup
 from sqlalchemy import func, select
@@ -20,10 +20,12 @@ from sqlalchemy.exc import IntegrityError
 
 from tadafur.documents import services as documents
 from tadafur.documents.models import RegisteredDocument
+from tadafur.documents.queries import RENDERERS
 from tadafur.execution.models import IndicatorValue
 from tadafur.extensions import db
 from tadafur.projects.models import Project
 from tadafur.showcase.models import Lesson
+from tadafur.showcase.public import project_page
 
 SHEET = "project_sheet"
 LANGUAGES = ("ar", "fr", "bilingual")
@@ -75,9 +77,7 @@ def _part(project: Project, language: str, page: dict, compact: bool) -> Markup:
 
 def render_html(project: Project, document: RegisteredDocument, common: dict) -> str:
     """documents.RENDERERS[SHEET]."""
-    from flask import render_template
 
-    from tadafur.showcase.public import project_page
 
     languages = ("fr", "ar") if document.language == "bilingual" else (document.language,)
     parts = {}
@@ -93,6 +93,5 @@ def render_html(project: Project, document: RegisteredDocument, common: dict) ->
 
 def register() -> Any:
     """Called by `tadafur.showcase.hooks` at start-up."""
-    from tadafur.documents.queries import RENDERERS
 
     RENDERERS[SHEET] = render_html

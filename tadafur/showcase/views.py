@@ -26,11 +26,18 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from tadafur.access import public
+from tadafur.core.errors import render_error
+from tadafur.documents.services import DocumentError, language_label, stored_bytes
+from tadafur.execution.charts import indicator_chart
 from tadafur.extensions import db
 from tadafur.i18n import current_language, text_direction
+from tadafur.oversight.services import programme_figures
+from tadafur.projects.services import FUNDER_LABELS
 from tadafur.showcase import public as showcase, sheet as sheets
 from tadafur.showcase.models import PublicPhoto
 from tadafur.showcase.photos import public_bytes
+from tadafur.workflow.labels import party_label
+from tadafur.workflow.services import phase_label
 
 blueprint = Blueprint("showcase", __name__)
 
@@ -38,10 +45,6 @@ blueprint = Blueprint("showcase", __name__)
 @blueprint.app_context_processor
 def _helpers() -> dict:
     """Labels the showcase's templates (and the project sheet) print."""
-    from tadafur.documents.services import language_label
-    from tadafur.projects.services import FUNDER_LABELS
-    from tadafur.workflow.labels import party_label
-    from tadafur.workflow.services import phase_label
 
     return {"showcase_phase_of": showcase.phase_of, "showcase_party": party_label,
             "sheet_language": language_label,
@@ -69,7 +72,6 @@ def _programme_figures() -> dict:
     """The programme's figures (aggregates over every project, published or not), kept for
     a minute per process: they are the index page's dearest part and may lag that much.
     The index's ETag carries the minute, so a revalidation never keeps older figures."""
-    from tadafur.oversight.services import programme_figures
 
     epoch = _figures_epoch()
     if epoch < 0:
@@ -147,8 +149,6 @@ def project(project_id: int):
         abort(404)
 
     def build():
-        from tadafur.execution.charts import indicator_chart
-
         page = showcase.project_page(found)
         direction = text_direction()
         page["indicators"] = [(r, indicator_chart(r, direction)) for r in page["indicators"]]
@@ -182,8 +182,6 @@ def sheet(project_id: int):
     language = request.args.get("lang") or current_language()
     if language not in sheets.LANGUAGES:
         language = "bilingual"
-    from tadafur.core.errors import render_error
-    from tadafur.documents.services import DocumentError, stored_bytes
 
     try:
         document = sheets.sheet_for(found, language)

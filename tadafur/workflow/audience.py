@@ -21,6 +21,7 @@ from tadafur.access import (
     visible_projects,
 )
 from tadafur.accounts.models import Membership, Role, User
+from tadafur.core.urls import public_url
 from tadafur.delegations.models import Delegation, delegation_project
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
@@ -47,7 +48,6 @@ from tadafur.workflow.schema import PARTY_ROLES
 def project_link(project: Project) -> str | None:
     """The project's absolute address for notifications and e-mails (the public base URL,
     TADAFUR_PUBLIC_BASE_URL, when configured); None when unknown (cron without settings)."""
-    from tadafur.core.urls import public_url
 
     for endpoint in ("projects.show",):
         if endpoint in current_app.view_functions:

@@ -7,10 +7,13 @@ definition does not start, and says which file, which key and what is wrong.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from tadafur.amendments.services import send_reminders as amendment_reminders
 from tadafur.delegations.services import expire_due
@@ -26,7 +29,6 @@ workflow_cli = AppGroup("workflow", help="Workflow definitions.")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True))
 def check(paths: tuple[str, ...]) -> None:
     """Check the installed definitions, or the given files / directories. Exit 1 on errors."""
-    from pathlib import Path
 
     targets = paths or (current_app.config.get("WORKFLOW_DIRECTORY") or DEFAULT_DIRECTORY,)
     errors, checked = [], []
@@ -53,8 +55,6 @@ def check(paths: tuple[str, ...]) -> None:
 
 def _missing_versions() -> list[str]:
     """Running projects whose workflow version is no longer installed."""
-    from sqlalchemy import func, select
-    from sqlalchemy.exc import SQLAlchemyError
 
     try:
         rows = db.session.execute(

@@ -29,7 +29,11 @@ from typing import Any
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
+from tadafur.extensions import db
+from tadafur.i18n import format_day
 from tadafur.models_base import today
+from tadafur.workflow import registry  # a module: registry imports definition, which imports this
+from tadafur.workflow.models import TransitionRecord
 
 ANCHORS = ("created", "signature", "start", "end", "end_grace", "today")
 ANCHOR_LABELS = {
@@ -71,7 +75,6 @@ class AllowedRange:
 
     def message(self) -> str:
         """What to type, naming each bound and where it comes from."""
-        from tadafur.i18n import format_day
 
         if self.start and self.end:
             if self.start > self.end:
@@ -132,8 +135,6 @@ def read(reader: Any, raw: Any, states: dict) -> DateRules:
 
 def signature_day(project: Any, rules: DateRules) -> dt.date | None:
     """The day the project first entered the signature state (None: not signed yet)."""
-    from tadafur.extensions import db
-    from tadafur.workflow.models import TransitionRecord
 
     at = db.session.scalar(
         select(TransitionRecord.at).where(TransitionRecord.project_id == project.id,
@@ -206,6 +207,4 @@ def bounds(project: Any, kind: str) -> dict[str, str]:
 
 
 def _rules_of(project: Any) -> DateRules:
-    from tadafur.workflow.registry import definition_of
-
-    return definition_of(project).dates
+    return registry.definition_of(project).dates

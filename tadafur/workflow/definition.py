@@ -60,7 +60,6 @@ def _included(reader: Reader, item: dict, options: dict, key: str) -> bool:
 
 
 def _guards(reader: Reader, values: list, key: str) -> tuple[tuple[str, dict], ...]:
-
     result = []
     for i, item in enumerate(values):
         if isinstance(item, str):
@@ -96,7 +95,7 @@ def _read_states(reader: Reader, data: dict, options: dict):
             key = f"{phase_key}.states[{s}]"
             raw_state = reader.mapping(raw_state, key)
             reader.known_keys(raw_state, {"name", "label", "due_days", "final", "editable",
-                                          "documents", "gate", "when"}, key)
+                                          "documents", "gate", "when", "records_execution"}, key)
             if not _included(reader, raw_state, options, key):
                 continue
             name = reader.text(raw_state, "name", key)
@@ -113,7 +112,8 @@ def _read_states(reader: Reader, data: dict, options: dict):
                     if raw_state.get("gate") else None)
             states[name] = State(name, phase, str(raw_state.get("label") or name), due,
                                  bool(raw_state.get("final", False)),
-                                 bool(raw_state.get("editable", False)), documents, gate)
+                                 bool(raw_state.get("editable", False)), documents, gate,
+                                 bool(raw_state.get("records_execution", False)))
             names.append((name, key))
         phases.append((phase, str(raw_phase.get("label") or phase), tuple(n for n, _ in names)))
     return phases, states
@@ -276,7 +276,9 @@ def load_file(path: str | Path) -> Definition:
     _check_graph(reader, definition)
     if "amendments" in data:
         definition.amendments = read_amendments(reader, data["amendments"], states)
-    from tadafur.workflow import dates
+
+    # Local: dates.py needs the registry, which is built from this module's definitions.
+    from tadafur.workflow import dates  # noqa: PLC0415
 
     definition.dates = dates.read(reader, data.get("dates"), states)
     if reader.errors:

@@ -14,11 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
-
 from tadafur.accounts.models import Role
 from tadafur.notifications.services import notify
-from tadafur.vocabulary import Phrase
+from tadafur.vocabulary import Phrase, phrase
 from tadafur.workflow.audience import notify_users, users_of
 from tadafur.workflow.registry import definition_of
 
@@ -32,32 +30,32 @@ class Notice:
     event: str
     kind: str  # Notification.kind
     audience: str  # "parties", "signatories", or a reports: role (see `audience_of`)
-    message: Any  # lazy msgid with %(reference)s and the event's parameters
+    message: Phrase  # the msgid (marked for extraction), with %(reference)s and parameters
     email: bool = True
 
 
 NOTICES: dict[str, Notice] = {n.event: n for n in (
     Notice("report_submitted", "report_submitted", "monitoring_validators",
-           _l("%(reference)s: a monitoring report (%(period)s) awaits your validation.")),
+           phrase("%(reference)s: a monitoring report (%(period)s) awaits your validation.")),
     Notice("report_returned", "report_returned", "monitoring_authors",
-           _l("%(reference)s: the monitoring report (%(period)s) was returned for "
+           phrase("%(reference)s: the monitoring report (%(period)s) was returned for "
               "corrections: %(comment)s")),
     Notice("report_validated", "report_validated", "parties",
-           _l("%(reference)s: the monitoring report (%(period)s) is validated.")),
+           phrase("%(reference)s: the monitoring report (%(period)s) is validated.")),
     Notice("final_report_validated", "final_report_validated", "parties",
-           _l("%(reference)s: the final report is validated.")),
+           phrase("%(reference)s: the final report is validated.")),
     Notice("scoring_opened", "scoring_opened", "evaluation_scorers",
-           _l("%(reference)s: the joint evaluation is open: score the six criteria.")),
+           phrase("%(reference)s: the joint evaluation is open: score the six criteria.")),
     Notice("project_closed", "project_closed", "parties",
-           _l("%(reference)s: the joint evaluation is signed; the project is closed.")),
+           phrase("%(reference)s: the joint evaluation is signed; the project is closed.")),
     Notice("amendment_approved", "amendment_decided", "parties",
-           _l("%(reference)s: amendment No. %(number)s was approved by all parties.")),
+           phrase("%(reference)s: amendment No. %(number)s was approved by all parties.")),
     Notice("amendment_refused", "amendment_decided", "parties",
-           _l("%(reference)s: amendment No. %(number)s was refused; nothing changes.")),
+           phrase("%(reference)s: amendment No. %(number)s was refused; nothing changes.")),
     Notice("delegation_granted", "delegation", "delegate",
-           _l("%(name)s delegated their sign-off to you from %(start)s to %(end)s.")),
+           phrase("%(name)s delegated their sign-off to you from %(start)s to %(end)s.")),
     Notice("delegation_expiring", "delegation_expiring", "delegation_people",
-           _l("The delegation from %(name)s to %(delegate)s ends on %(end)s.")),
+           phrase("The delegation from %(name)s to %(delegate)s ends on %(end)s.")),
 )}
 
 # Transitions whose arrival raises events (the workflow file says where a project goes;
@@ -90,7 +88,7 @@ def send(event: str, project: Any, users: list[Any] | None = None, **params: Any
     values = {"reference": getattr(project, "reference", ""), **params}
 
     # Kept as its msgid and parameters, put into words in each reader's language.
-    words = Phrase(notice.message._args[0], values)
+    words = Phrase(notice.message.text, values)
     if project is None:
         notify(users, notice.kind, None, words)
         return

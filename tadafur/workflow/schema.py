@@ -83,6 +83,7 @@ class State:
     editable: bool
     documents: tuple[str, ...]
     gate: Gate | None
+    records_execution: bool = False  # tranches, expenses, progress and evidence are recorded
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from flask import has_request_context, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -20,14 +21,15 @@ from tadafur.access import (
     is_read_only,
     lapsed_delegation_for,
 )
-from tadafur.accounts.services import check_password
+from tadafur.accounts import two_factor
+from tadafur.accounts.services import AccountError, check_password
 from tadafur.audit.services import canonical_json, record
 from tadafur.errors import TadafurError
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Project
 from tadafur.vocabulary import list_words, phrase, text
-from tadafur.workflow import hooks
+from tadafur.workflow import dates, hooks
 from tadafur.workflow.audience import (  # moved; importable from here as before
     awaited as awaited,
     awaited_actions as awaited_actions,
@@ -42,6 +44,7 @@ from tadafur.workflow.engine import IllegalTransition, next_state
 from tadafur.workflow.guards import GUARDS
 from tadafur.workflow.labels import field_label, party_label, translate
 from tadafur.workflow.models import SignOff, TransitionRecord
+from tadafur.workflow.notices import TRANSITION_EVENTS, send
 from tadafur.workflow.picture import (  # moved; importable from here as before
     picture as picture,
 )
@@ -185,7 +188,6 @@ def _check_guards(project: Project, transition: Transition) -> None:
 
 def _check_date(project: Project, name: str, day: dt.date) -> None:
     """A recorded date (committee, deliberation, visa) obeys the workflow's date rules."""
-    from tadafur.workflow import dates
 
     try:
         dates.check(project, name, day, name)
@@ -254,7 +256,6 @@ def _apply(user, project, definition, transition, comment, values) -> None:
     _enter_state(project, definition, user)
     if transition.notify:
         _notify_parties(project, transition.notify, transition, comment)
-    from tadafur.workflow.notices import TRANSITION_EVENTS, send
 
     for event in TRANSITION_EVENTS.get(transition.trigger, ()):
         send(event, project)
@@ -283,10 +284,7 @@ def check_signing_password(user: Any, password: str | None, code: str | None = N
     throttle counts it."""
     if not check_password(user, password or ""):
         raise WorkflowError(_("The password is not correct."), field="password")
-    from flask import has_request_context, request
 
-    from tadafur.accounts import two_factor
-    from tadafur.accounts.services import AccountError
 
     address = request.remote_addr if has_request_context() else "service"
     try:

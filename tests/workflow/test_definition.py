@@ -243,3 +243,15 @@ def test_each_kind_of_mistake_in_the_amendments_section_is_named(tmp_path, chang
     errors = _errors_of(_write(tmp_path, data))
     assert any(expected in error for error in errors), errors
     assert all("broken.yaml" in error for error in errors)
+
+
+def test_states_that_record_execution_come_from_the_file(tmp_path):
+    """Which states accept tranches, expenses and evidence is data: a programme that also
+    records during suspension says so in its file, without a code change."""
+    assert {s.name for s in load_file(DEFAULT).states.values() if s.records_execution} == {
+        "in_execution"}
+    data = _default()
+    _state(data, "suspended")["records_execution"] = True
+    loaded = load_file(_write(tmp_path, data, "suspended_records.yaml"))
+    assert {s.name for s in loaded.states.values() if s.records_execution} == {
+        "in_execution", "suspended"}
