@@ -106,10 +106,13 @@ def demo_accounts() -> None:
 
 @click.command("backup")
 @click.argument("path", required=False, type=click.Path(dir_okay=True))
-def backup(path: str | None) -> None:
-    """Write one archive: the database dump, the document store, a manifest of SHA-256s."""
+@click.option("--include-objects", is_flag=True,
+              help="With object storage (TADAFUR_STORAGE=s3), copy the bucket's documents and "
+                   "attachments into the archive too (a local store is always included).")
+def backup(path: str | None, include_objects: bool) -> None:
+    """Write one archive: the database dump, the stored files, a manifest of SHA-256s."""
     try:
-        target = write_backup(path)
+        target = write_backup(path, include_objects=include_objects)
     except BackupError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

@@ -59,6 +59,13 @@ class DefaultConfig:
     MAIL_OUTBOX = None  # folder for .eml files; defaults to instance/outbox
     ATTACHMENTS_DIR = None  # evidence files; defaults to instance/attachments
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # one evidence file (PDF, JPEG, PNG)
+    # Where documents and attachments live: "local" (DOCUMENTS_DIR, ATTACHMENTS_DIR) or "s3"
+    # (an S3-compatible bucket; credentials from the standard AWS variables). README.
+    STORAGE = "local"
+    S3_BUCKET = None
+    S3_PREFIX = ""  # "tadafur": objects are tadafur/documents/..., tadafur/attachments/...
+    S3_ENDPOINT_URL = None  # MinIO, Ceph...; unset for AWS S3
+    S3_REGION = None
 
     # The IATI export's organisations (organisation identifiers from org-id.guide).
     IATI_REPORTING_ORG_REF = "BE-BCE_KBO-0264814354"  # Enabel, Belgian enterprise number
@@ -89,6 +96,11 @@ ENV_SETTINGS = {
     "TADAFUR_PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
     "TADAFUR_TWO_FACTOR_REQUIRED": "TWO_FACTOR_REQUIRED",
     "TADAFUR_VERIFY_MAX_PER_CLIENT": "VERIFY_MAX_PER_CLIENT",
+    "TADAFUR_STORAGE": "STORAGE",
+    "TADAFUR_S3_BUCKET": "S3_BUCKET",
+    "TADAFUR_S3_PREFIX": "S3_PREFIX",
+    "TADAFUR_S3_ENDPOINT_URL": "S3_ENDPOINT_URL",
+    "TADAFUR_S3_REGION": "S3_REGION",
 }
 BOOLEAN_SETTINGS = {"HTMX_USE_CDN", "SESSION_COOKIE_SECURE", "SEED_DEMO_DATA", "BENCH_FLOOR",
                     "TWO_FACTOR_REQUIRED"}

@@ -20,7 +20,7 @@ from tadafur.accounts import auditors, security_views
 from tadafur.accounts.models import User
 from tadafur.accounts.scope import has_access
 from tadafur.cli import register as register_commands
-from tadafur.core import bench, errors, htmx, security_headers
+from tadafur.core import backends, bench, errors, htmx, security_headers
 from tadafur.core.views import blueprint as core_blueprint
 from tadafur.documents import views as documents_views
 from tadafur.execution import views as execution_views
@@ -53,6 +53,7 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
+    backends.check_settings(app)
     csrf.init_app(app)
     babel.init_app(
         app,

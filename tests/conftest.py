@@ -206,3 +206,4 @@ def count_queries(app):
 
 
 from tests.factories import *  # noqa: E402,F403  (personas and factories as fixtures)
+from tests.objectstore import moto_s3, s3_storage  # noqa: E402,F401  (an S3 server, a bucket)

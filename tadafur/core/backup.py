@@ -3,27 +3,32 @@
 `flask --app wsgi backup [PATH]` writes a .tar.gz with
 - `database.dump` (PostgreSQL, `pg_dump --format=custom`) or `database.sqlite3` (SQLite, taken
   with the sqlite3 backup API, consistent while the app runs);
-- `documents/...` (the content-addressed document store) and `attachments/...` (when an
-  ATTACHMENTS_DIR is configured);
+- `documents/...` (the content-addressed document store) and `attachments/...` (evidence,
+  public photos), read through the configured storage backend. With object storage they are
+  left out unless asked for (`--include-objects`): a bucket of photos is protected by its
+  own versioning and replication, not copied whole every night (README, Object storage);
 - `manifest.json`: the database kind, the audit chain head, and the SHA-256 of every file.
 
 `flask --app wsgi restore ARCHIVE` checks every file against the manifest, then restores into an
-EMPTY database (it refuses one with tables: restoring is never a merge) and puts the files back.
-Afterwards `flask --app wsgi audit verify` must pass and every registered document's bytes must
-hash to its registered sha256 (`restore` checks the latter itself).
+EMPTY database (it refuses one with tables: restoring is never a merge) and puts the files back
+into the configured backend (never replacing one). Afterwards `flask --app wsgi audit verify`
+must pass and every registered document's bytes must hash to its registered sha256 (`restore`
+checks the latter itself, in the directory or the bucket).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import json
 import os
-import shutil
 import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,8 +37,10 @@ from sqlalchemy import inspect, select
 from sqlalchemy.engine import make_url
 
 from tadafur.audit.models import AuditChainHead
+from tadafur.core import backends
+from tadafur.core.storage import MissingObject, StorageUnavailable
 from tadafur.documents.models import RegisteredDocument
-from tadafur.documents.store import sha256_of
+from tadafur.documents.store import StoreError, document_store, sha256_of
 from tadafur.extensions import db
 
 FORMAT = "tadafur-backup/1"
@@ -52,15 +59,12 @@ class RestoreReport:
     documents_checked: int
 
 
-def file_roots() -> dict[str, Path]:
-    """The folders that belong in a backup, by their name inside the archive."""
-    config = current_app.config
-    documents = (config.get("DOCUMENTS_DIR") or config.get("INSTANCE_DOCUMENTS")
-                 or os.path.join(current_app.instance_path, "documents"))
-    roots = {"documents": Path(documents)}
-    if config.get("ATTACHMENTS_DIR"):
-        roots["attachments"] = Path(config["ATTACHMENTS_DIR"])
-    return roots
+def archived_areas(include_objects: bool = False) -> tuple[str, ...]:
+    """The storage areas whose files go into the archive: always from a local directory;
+    from a bucket only when asked (its versioning and replication are its backup)."""
+    if backends.kind() == "local" or include_objects:
+        return backends.AREAS
+    return ()
 
 
 def _sha256(path: Path) -> str:
@@ -114,7 +118,7 @@ def _dump_database(folder: Path) -> tuple[str, str]:
     raise BackupError(f"cannot back up a {url.get_backend_name()} database")
 
 
-def write_backup(path: str | os.PathLike | None = None) -> Path:
+def write_backup(path: str | os.PathLike | None = None, include_objects: bool = False) -> Path:
     """Write the archive; returns its path. Default: tadafur-backup-<UTC time>.tar.gz here."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     target = Path(path) if path else Path.cwd() / f"tadafur-backup-{stamp}.tar.gz"
@@ -123,30 +127,49 @@ def write_backup(path: str | os.PathLike | None = None) -> Path:
     head = db.session.scalar(select(AuditChainHead).where(AuditChainHead.id == 1))
     head_info = {"seq": head.seq, "hash": head.hash} if head else None
     db.session.rollback()
+    areas = archived_areas(include_objects)
     with tempfile.TemporaryDirectory(prefix="tadafur-backup-") as scratch:
         folder = Path(scratch)
         kind, dump_name = _dump_database(folder)
         files = {dump_name: _sha256(folder / dump_name)}
-        members: list[tuple[Path, str]] = [(folder / dump_name, dump_name)]
-        for name, root in file_roots().items():
-            if not root.is_dir():
-                continue
-            for file in sorted(p for p in root.rglob("*") if p.is_file()):
-                if file.name.startswith(".incoming-"):
-                    continue  # a write in progress, not yet in the store
-                arcname = f"{name}/{file.relative_to(root).as_posix()}"
-                files[arcname] = _sha256(file)
-                members.append((file, arcname))
-        manifest = {"format": FORMAT, "created_at": stamp, "database": kind,
-                    "audit_head": head_info, "files": files}
-        (folder / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True))
         partial = target.with_name(target.name + ".partial")
-        with tarfile.open(partial, "w:gz") as archive:
-            archive.add(folder / "manifest.json", "manifest.json")
-            for file, arcname in members:
-                archive.add(file, arcname)
+        try:
+            with tarfile.open(partial, "w:gz") as archive:
+                archive.add(folder / dump_name, dump_name)
+                for area in areas:
+                    for key, data in _stored_files(area):
+                        files[f"{area}/{key}"] = sha256_of(data)
+                        _add_bytes(archive, f"{area}/{key}", data)
+                manifest = {"format": FORMAT, "created_at": stamp, "database": kind,
+                            "audit_head": head_info, "files": files,
+                            "storage": backends.kind(), "areas": list(areas)}
+                _add_bytes(archive, "manifest.json",
+                           json.dumps(manifest, indent=1, sort_keys=True).encode())
+        except BaseException:
+            partial.unlink(missing_ok=True)  # e.g. the bucket stopped answering midway
+            raise
         partial.replace(target)  # a crash never leaves a truncated archive under the name
     return target
+
+
+def _stored_files(area: str) -> Iterator[tuple[str, bytes]]:
+    """(key, bytes) of every file of an area; one discarded meanwhile is skipped (no row
+    points to it)."""
+    store = backends.backend(area)
+    try:
+        for key in store.list_keys():
+            try:
+                yield key, store.get(key)
+            except MissingObject:
+                continue
+    except StorageUnavailable as error:
+        raise BackupError(str(error)) from error
+
+
+def _add_bytes(archive: tarfile.TarFile, name: str, data: bytes) -> None:
+    info = tarfile.TarInfo(name)
+    info.size, info.mtime, info.mode = len(data), int(time.time()), 0o644
+    archive.addfile(info, io.BytesIO(data))
 
 
 def _database_is_empty() -> bool:
@@ -204,29 +227,44 @@ def restore_backup(path: str | os.PathLike) -> RestoreReport:
             finally:
                 source.close()
         db.engine.dispose()
-        restored = 0
-        roots = file_roots()
-        for name in manifest["files"]:
-            section, _sep, rest = name.partition("/")
-            if section not in roots or not rest:
-                continue
-            destination = roots[section] / rest
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            if not destination.exists():
-                shutil.copy2(folder / name, destination)
-            restored += 1
+        try:
+            restored = _restore_files(folder, manifest["files"])
+        except StorageUnavailable as error:
+            raise BackupError(f"the database is restored but not the files: {error}; "
+                              "run restore again into a new empty database") from error
     checked = check_documents()
     return RestoreReport(kind, restored, checked)
 
 
+def _restore_files(folder: Path, files: dict[str, str]) -> int:
+    """Put the archived files into the configured backend (a file already there stays)."""
+    restored = 0
+    for name in files:
+        area, _sep, key = name.partition("/")
+        if area not in backends.AREAS or not key:
+            continue
+        store = backends.backend(area)
+        if not store.exists(key):
+            content_type = "application/pdf" if area == backends.DOCUMENTS else \
+                "application/octet-stream"
+            store.put_new(key, (folder / name).read_bytes(), content_type)
+        restored += 1
+    return restored
+
+
 def check_documents() -> int:
     """Every registered document's bytes hash to its registered sha256; returns how many."""
-    root = file_roots()["documents"]
+    store = document_store()
     checked = 0
     for key, sha256 in db.session.execute(
             select(RegisteredDocument.storage_key, RegisteredDocument.sha256)):
-        file = root / key
-        if not file.is_file() or sha256_of(file.read_bytes()) != sha256:
+        try:
+            matches = sha256_of(store.get(key)) == sha256
+        except StoreError:
+            matches = False
+        except StorageUnavailable as error:
+            raise BackupError(str(error)) from error
+        if not matches:
             raise BackupError(f"document {key} is missing or does not match its hash")
         checked += 1
     db.session.rollback()

@@ -11,6 +11,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, Timeout
 from werkzeug.exceptions import HTTPException
 
 from tadafur.core.htmx import is_htmx
+from tadafur.core.storage import StorageUnavailable
 from tadafur.extensions import db
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,15 @@ def register(app: Flask) -> None:
         # The page must not look the user up again (that needs the database): render it
         # as for a visitor.
         g._login_user = current_app.login_manager.anonymous_user()
+        body, status = render_error(503)
+        return body, status, {"Retry-After": "30"}
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_unavailable(error: StorageUnavailable):
+        """The object store did not answer: the same 503 as a database outage (an upload's
+        transaction is rolled back, so nothing was saved), never a 'missing file' page."""
+        log.warning("storage unavailable: %s", error)
+        _forget_session()
         body, status = render_error(503)
         return body, status, {"Retry-After": "30"}
 

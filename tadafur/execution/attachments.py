@@ -1,28 +1,32 @@
-"""Evidence files on disk: what a file is (from its first bytes, never its name), a safe
-display name, and a private store under random names.
+"""Evidence files: what a file is (from its first bytes, never its name), a safe display
+name, and a private store under random names.
 
-The store's root is the ATTACHMENTS_DIR setting, by default `instance/attachments/`: outside
-the static files, so nothing is ever served except through the permission-checked, audited
-download view. A file is `<root>/<name[:2]>/<name>` where `name` is 32 random hex digits.
+The store is the attachments area of the configured backend (`tadafur.core.backends`): the
+ATTACHMENTS_DIR directory, by default `instance/attachments/`, or the bucket's
+`attachments/`. Outside the static files either way, so nothing is ever served except through
+the permission-checked, audited download view. A file's key is `<name[:2]>/<name>` where
+`name` is 32 random hex digits (on disk: `<root>/<name[:2]>/<name>`, as before).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
+import logging
 import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 from flask import current_app
 
+from tadafur.core import backends
+from tadafur.core.storage import Backend, StorageUnavailable, StoreError
 from tadafur.vocabulary import file_size
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 NAME_PATTERN = re.compile(r"^[0-9a-f]{32}$")
 DISPLAY_MAX = 120
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -69,43 +73,40 @@ def display_name(original: str | None, kind: Kind) -> str:
     return f"{stem}.{extension.lower()}"
 
 
-def root() -> Path:
-    configured = current_app.config.get("ATTACHMENTS_DIR")
-    return Path(configured or os.path.join(current_app.instance_path, "attachments"))
+def _backend() -> Backend:
+    return backends.backend(backends.ATTACHMENTS)
 
 
-def _path(name: str) -> Path:
+def _key(name: str) -> str:
     if not NAME_PATTERN.match(name):
         raise ValueError(f"not a stored attachment name: {name!r}")
-    return root() / name[:2] / name
+    return f"{name[:2]}/{name}"
 
 
 def new_name() -> str:
     return secrets.token_hex(16)
 
 
-def write(name: str, data: bytes) -> None:
-    """Write a new file; never replaces one (O_EXCL), readable by the server only."""
-    path = _path(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
+def write(name: str, data: bytes, content_type: str = "application/octet-stream") -> None:
+    """Write a new file; never replaces one (the names are random: a clash is a bug)."""
+    if not _backend().put_new(_key(name), data, content_type):
+        raise StoreError(f"attachment {name} already exists")
 
 
 def read(name: str) -> bytes:
-    return _path(name).read_bytes()
+    """The stored bytes, unchecked (the caller compares them with the recorded hash);
+    MissingObject when the file is gone."""
+    return _backend().get(_key(name))
 
 
 def discard(name: str) -> None:
-    """Remove a file whose row was not committed (the transaction failed after the write)."""
-    _path(name).unlink(missing_ok=True)
+    """Remove a file whose row was not committed (the transaction failed after the write),
+    or a withdrawn public copy. An unreachable store leaves an orphan file that no row
+    points to, rather than hiding the error being handled."""
+    try:
+        _backend().delete(_key(name))
+    except StorageUnavailable:
+        log.warning("could not discard attachment %s", name, exc_info=True)
 
 
 def sha256_of(data: bytes) -> str:

@@ -396,7 +396,7 @@ def store_attachment(actor: User, project: Project, data: bytes, filename: str |
            {"name": attachment.display_name, "content_type": attachment.content_type,
             "size": attachment.size, "sha256": attachment.sha256,
             "activity_id": attachment.activity_id})
-    files.write(attachment.stored_name, data)
+    files.write(attachment.stored_name, data, attachment.content_type)
     return attachment
 
 

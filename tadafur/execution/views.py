@@ -18,6 +18,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from tadafur.access import can, requires
 from tadafur.core.errors import render_error
 from tadafur.core.htmx import is_htmx, redirect_to
+from tadafur.core.storage import MissingObject
 from tadafur.execution import charts, services
 from tadafur.execution.forms import (
     AttachmentForm,
@@ -213,7 +214,7 @@ def download(attachment: Attachment):
     """The file as an attachment with its stored type, never rendered by the browser."""
     try:
         data = services.read_attachment(current_user, attachment, attachment.project)
-    except FileNotFoundError:
+    except MissingObject:
         abort(404)
     except services.ExecutionError as error:
         current_app.logger.error("attachment %s does not match its hash", attachment.id)

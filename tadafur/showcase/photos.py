@@ -85,7 +85,7 @@ def publish(actor: Any, project: Any, attachment_id: int, consent: bool,
            summary=f"{project.reference}: {attachment.display_name}",
            after={"attachment_id": attachment.id, "consent_confirmed": True,
                   "width": width, "height": height, "sha256": files.sha256_of(data)})
-    files.write(photo.stored_name, data)
+    files.write(photo.stored_name, data, "image/jpeg")
     return photo
 
 

@@ -21,6 +21,7 @@ from tadafur.organisations.services import seed_reference_data
 from tadafur.testing import build_schema
 from tests.conftest import make_app
 from tests.factories import make_association
+from tests.objectstore import REGION, client_for
 from tests.workflow.conftest import build_project
 
 
@@ -99,9 +100,10 @@ def _fill(app) -> list[str]:
 _APPS: list = []
 
 
-def _app(url: str, root: Path):
+def _app(url: str, root: Path, **settings):
     application = make_app(url, INSTANCE_DOCUMENTS=str(root / "documents"),
-                           SEAL_DIR=str(root / "seal"))
+                           ATTACHMENTS_DIR=str(root / "attachments"), SEAL_DIR=str(root / "seal"),
+                           **settings)
     _APPS.append(application)
     return application
 
@@ -187,3 +189,37 @@ def test_a_damaged_archive_is_refused(tmp_path, databases):
 
         assert not inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def _bucket(endpoint: str) -> dict:
+    """Settings of an app on a new, empty bucket of the moto server."""
+    name = f"tadafur-{uuid.uuid4().hex[:12]}"
+    client_for(endpoint).create_bucket(Bucket=name)
+    return {"STORAGE": "s3", "S3_BUCKET": name, "S3_ENDPOINT_URL": endpoint,
+            "S3_REGION": REGION, "S3_PREFIX": "tadafur"}
+
+
+def test_object_storage_is_archived_only_when_asked_and_restored_into_a_bucket(
+        databases, tmp_path, moto_s3):
+    _kind, source_url, target_url = databases
+    source = _app(source_url, tmp_path / "source", **_bucket(moto_s3))
+    _fill(source)
+    assert not (tmp_path / "source" / "documents").exists()  # all in the bucket
+    lean, full = tmp_path / "lean.tar.gz", tmp_path / "full.tar.gz"
+    assert _cli(source, "backup", str(lean)).exit_code == 0
+    result = _cli(source, "backup", "--include-objects", str(full))
+    assert result.exit_code == 0, result.output
+    with source.app_context():
+        db.engine.dispose()
+    with tarfile.open(lean) as opened:
+        assert not any(n.startswith("documents/") for n in opened.getnames())
+    with tarfile.open(full) as opened:
+        assert sum(n.startswith("documents/") for n in opened.getnames()) == 3
+
+    target_bucket = _bucket(moto_s3)
+    target = _app(target_url, tmp_path / "target", **target_bucket)
+    result = _cli(target, "restore", str(full))
+    assert result.exit_code == 0, result.output
+    assert "3 documents match their hashes" in result.output
+    listed = client_for(moto_s3).list_objects_v2(Bucket=target_bucket["S3_BUCKET"])
+    assert len(listed["Contents"]) == 3
