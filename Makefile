@@ -70,10 +70,12 @@ $(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[bench]'
 	touch $(VENV)/.installed $@
 
-## Seed PostgreSQL at scale (DROPS $$TADAFUR_BENCH_DATABASE_URL), load it through gunicorn,
-## write benchmarks/report.json and benchmarks/REPORT.md. See benchmarks/seed.py and load.py.
+## Seed PostgreSQL at scale (DROPS $$TADAFUR_BENCH_DATABASE_URL), load it through gunicorn with
+## Locust, write benchmarks/report.json and benchmarks/REPORT.md. See benchmarks/seed.py and
+## load.py. A quick development run:
+##   make bench BENCH_SEED_ARGS="--scale 0.1" BENCH_ARGS="--seconds 20 --solo-seconds 5 --step-seconds 15"
 bench: $(VENV)/.bench-installed compile-translations
-	$(BIN)/python benchmarks/seed.py
+	$(BIN)/python benchmarks/seed.py $(BENCH_SEED_ARGS)
 	$(BIN)/python benchmarks/load.py $(BENCH_ARGS)
 
 ## Extract the strings, update the ar/fr/en catalogs, compile them.

@@ -1,348 +1,139 @@
-"""Drive the seeded database through gunicorn with logged-in users of every role; report.
+"""Drive the seeded database through gunicorn with Locust, users of every role; report.
 
     .venv/bin/python benchmarks/load.py [--users 20] [--seconds 90] [--workers 2]
+        [--more-workers 4] [--ramp 20,40,60,80,100] [--solo-seconds 15]
 
-Needs the database that benchmarks/seed.py filled (TADAFUR_BENCH_DATABASE_URL). Starts
-`gunicorn --workers N wsgi:app` on a free port with the floor endpoint on
-(TADAFUR_BENCH_FLOOR=1) and CSRF on, logs in the virtual users through the real login form,
-then each user loops for the given time: pick a request from its role's mix, send it, wait a
-think time (uniform 0.5-1.5 s, a person reading the page). The floor (/_bench/floor: Flask plus
-one primary-key query) is part of every user's mix, so it is measured on the same server, under
-the same load, in the same run. Writes benchmarks/report.json and benchmarks/REPORT.md.
+Needs the database that benchmarks/seed.py filled (TADAFUR_BENCH_DATABASE_URL). Each phase
+is one headless Locust run (benchmarks/locustfile.py, a process of its own: Locust patches its
+process with gevent) against `gunicorn --workers N` started with the floor and the
+Server-Timing header on, CSRF on:
+
+1. one user of each role alone, back to back, no think time: what each page costs that role
+   when it does not wait behind others (the programme roles see all the projects);
+2. `--users` users of every role, think time 0.5-1.5 s, `--workers` workers: warm-up, then
+   `--seconds` measured;
+3. the same with `--more-workers` workers (0 skips), then the ramp: `--ramp` users in steps
+   of `--step-seconds`, with think time, on that same server: throughput and the knee.
+
+Every phase records client and server time per request, the load generator's own CPU time
+(getrusage of the Locust process), the workers' memory and the machine's load average.
+Writes benchmarks/report.json and benchmarks/REPORT.md (benchmarks/markdown.py).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
+import math
 import os
-import platform
-import random
-import re
-import socket
-import statistics
+import resource
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-
-import aiohttp
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.seed import BENCH_PASSWORD, DATA_DIR, bench_url  # noqa: E402
+from benchmarks import report  # noqa: E402
+from benchmarks.markdown import render  # noqa: E402
+from benchmarks.mix import ROLES  # noqa: E402
+from benchmarks.plan import plan_accounts, write_plan  # noqa: E402
+from benchmarks.seed import DATA_DIR  # noqa: E402
+from benchmarks.server import Server, load_average, machine  # noqa: E402
 
-DEMO_PASSWORD = "tadafur-demo-2026"
-TABS = ("overview", "budget", "plan", "signoffs", "documents", "discussion", "history")
-BUDGET_MS = 100.0
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@dataclass
-class VirtualUser:
-    role: str
-    email: str
-    password: str
-    projects: list[int]
-    documents: list[int]
-    drafts: list[int] = field(default_factory=list)  # where this user's party may sign
-    commune_id: int | None = None
-    csrf: str = ""
-
-
-# ---------------------------------------------------------------- who logs in
-
-def plan_users(count: int) -> list[VirtualUser]:
-    """`count` users over every role, with what each may see (read from the database)."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    dsn = make_url(bench_url()).set(drivername="postgresql").render_as_string(
-        hide_password=False)
-    with psycopg.connect(dsn) as connection:
-        def ids(sql: str, *args) -> list[int]:
-            return [r[0] for r in connection.execute(sql, args)]
-
-        everything = ids("SELECT id FROM project ORDER BY id")
-        all_documents = ids("SELECT id FROM registered_document ORDER BY id")
-        communes = ids("SELECT commune_id FROM project GROUP BY commune_id "
-                       "HAVING count(*) FILTER (WHERE state = 'draft') >= 4 ORDER BY commune_id")
-        roles = ["officer", "reviewer", "admin", "agent", "president", "member", "chair"]
-        users = []
-        for n in range(count):
-            role = roles[n % len(roles)]
-            if role in ("officer", "reviewer", "admin"):
-                users.append(VirtualUser(role, f"{role}@demo.tadafur.ma", DEMO_PASSWORD,
-                                         everything, all_documents))
-                continue
-            commune = communes[n % len(communes)]
-            if role in ("agent", "president"):
-                projects = ids("SELECT id FROM project WHERE commune_id = %s", commune)
-                email = f"{role}-{commune}@bench.tadafur.ma"
-                party = "commune"
-            else:
-                association = ids("SELECT lead_association_id FROM project WHERE commune_id = %s"
-                                  " AND state = 'draft' GROUP BY lead_association_id "
-                                  "ORDER BY count(*) DESC LIMIT 1", commune)[0]
-                projects = ids("SELECT id FROM project WHERE lead_association_id = %s UNION "
-                               "SELECT project_id FROM project_partner WHERE association_id = %s",
-                               association, association)
-                email = f"{role}-{association}@bench.tadafur.ma"
-                party = "association"
-            documents = ids("SELECT id FROM registered_document WHERE project_id = ANY(%s)",
-                            projects)
-            drafts = ids("SELECT p.id FROM project p WHERE p.id = ANY(%s) AND p.state = 'draft' "
-                         "AND NOT EXISTS (SELECT 1 FROM workflow_signoff s WHERE "
-                         "s.project_id = p.id AND s.gate = 'endorsement' AND s.valid AND "
-                         "s.party = %s AND s.round = (SELECT max(seq) FROM "
-                         "workflow_transition t WHERE t.project_id = p.id))",
-                         projects, party) if role in ("president", "chair") else []
-            users.append(VirtualUser(role, email, BENCH_PASSWORD, projects, documents,
-                                     drafts, commune))
-        return users
-
-
-# ---------------------------------------------------------------- what each role does
-
-def choose(user: VirtualUser, rng: random.Random) -> tuple[str, str, str, dict | None]:
-    """(label, method, url, form) of the next request of `user`."""
-    project = rng.choice(user.projects)
-    mix: list[tuple[int, tuple]] = [
-        (3, ("my tasks", "GET", "/", None)),
-        (3, ("project list with filters", "GET", rng.choice([
-            "/projects?state=draft", "/projects?phase=execution&q=jeunes",
-            f"/projects?state=in_execution&commune={user.commune_id or ''}",
-            "/projects?overdue=1", "/projects?q=Espace"]), None)),
-        (3, ("project page", "GET", f"/projects/{project}", None)),
-        (4, ("project tab", "GET", f"/projects/{project}/tabs/{rng.choice(TABS)}", None)),
-        (2, ("floor", "GET", f"/_bench/floor?id={project}", None)),
-    ]
-    if user.documents:
-        mix.append((1, ("document download", "GET",
-                        f"/documents/{rng.choice(user.documents)}/download", None)))
-    if user.role in ("officer", "reviewer", "admin", "agent", "president"):
-        mix.append((2, ("audit search", "GET", rng.choice([
-            "/audit/?q=submitted", "/audit/?action=signoff.",
-            f"/audit/?project={project}", "/audit/?actor=user42@example.org"]), None)))
-    if user.drafts:
-        draft = user.drafts[-1]
-        mix.append((1, ("sign-off POST", "POST", f"/projects/{draft}/act", {
-            "trigger": "signoff:endorsement", "decision": "approve",
-            "password": user.password})))
-    weights = [w for w, _ in mix]
-    return rng.choices([m for _, m in mix], weights=weights)[0]
-
-
-async def log_in(session: aiohttp.ClientSession, base: str, user: VirtualUser) -> None:
-    async with session.get(f"{base}/login") as response:
-        token = CSRF.search(await response.text()).group(1)
-    async with session.post(f"{base}/login", data={
-            "email": user.email, "password": user.password, "csrf_token": token},
-            allow_redirects=False) as response:
-        if response.status not in (302, 303):
-            raise SystemExit(f"login of {user.email} failed: {response.status}")
-    async with session.get(f"{base}/projects") as response:
-        user.csrf = CSRF.search(await response.text()).group(1)
-
-
-async def run_user(base: str, session: aiohttp.ClientSession, user: VirtualUser,
-                   until: float, measure_from: float, samples: dict[str, list[float]],
-                   errors: dict[str, dict[int, int]], seed: int,
-                   think: tuple[float, float] = (0.5, 1.5)) -> None:
-    rng = random.Random(seed)
-    await asyncio.sleep(rng.uniform(0, 1))
-    while time.monotonic() < until:
-        label, method, url, form = choose(user, rng)
-        extra = {"HX-Request": "true"} if label == "project tab" else {}
-        if form is not None:
-            form = {**form, "csrf_token": user.csrf}
-        started = time.monotonic()
-        async with session.request(method, base + url, data=form, headers=extra,
-                                   allow_redirects=False) as response:
-            await response.read()
-            status = response.status
-        elapsed = (time.monotonic() - started) * 1000
-        if label == "sign-off POST":
-            user.drafts.pop()
-        if started >= measure_from:
-            samples.setdefault(label, []).append(elapsed)
-            if status >= 400:
-                errors.setdefault(label, {}).setdefault(status, 0)
-                errors[label][status] += 1
-        await asyncio.sleep(rng.uniform(*think))
-
-
-# ---------------------------------------------------------------- the server
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_server(port: int, workers: int, threads: int = 1) -> subprocess.Popen:
-    env = dict(os.environ, TADAFUR_DATABASE_URL=bench_url(), TADAFUR_BENCH_FLOOR="1",
-               TADAFUR_SECRET_KEY="bench-secret-key-not-for-production",
-               TADAFUR_DOCUMENTS_DIR=str(DATA_DIR / "documents"),
-               TADAFUR_SEAL_DIR=str(DATA_DIR / "seal"), TADAFUR_SEED_DEMO_DATA="0")
-    server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers),
-         "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return server
-        except OSError:
-            time.sleep(0.3)
-    server.kill()
-    raise SystemExit("gunicorn did not start")
-
-
-def worker_rss(server: subprocess.Popen) -> list[float]:
-    """Resident memory (MiB) of each gunicorn worker (the master's children)."""
-    children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
-    sizes = []
-    for pid in children:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                sizes.append(round(int(line.split()[1]) / 1024, 1))
-    return sizes
-
-
-# ---------------------------------------------------------------- the machine and the report
-
-def machine() -> dict:
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    cpu = next((line.split(":", 1)[1].strip() for line in
-                Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text()
-                  .splitlines() if line.startswith("MemTotal:"))
-    dsn = make_url(bench_url()).set(drivername="postgresql").render_as_string(
-        hide_password=False)
-    with psycopg.connect(dsn) as connection:
-        postgres = connection.execute("SHOW server_version").fetchone()[0]
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                           capture_output=True, text=True).stdout.strip()
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(memory / 1024 / 1024, 1),
-            "postgresql": postgres, "python": platform.python_version(),
-            "os": platform.platform(), "git_commit": commit + ("+changes" if dirty else "")}
-
-
-def summarise(samples: dict[str, list[float]], errors: dict, seconds: float) -> dict:
-    floor = samples.get("floor", [1.0])
-    floor_p50, floor_p95 = _pct(floor, 50), _pct(floor, 95)
-    rows = {}
-    for label, values in sorted(samples.items()):
-        p50, p95, p99 = _pct(values, 50), _pct(values, 95), _pct(values, 99)
-        rows[label] = {"requests": len(values), "per_second": round(len(values) / seconds, 2),
-                       "p50_ms": p50, "p95_ms": p95, "p99_ms": p99,
-                       "p50_vs_floor": round(p50 / floor_p50, 1),
-                       "p95_vs_floor": round(p95 / floor_p95, 1),
-                       "within_budget": p95 < BUDGET_MS, "errors": errors.get(label, {})}
-    return rows
-
-
-def _pct(values: list[float], percentile: int) -> float:
-    if len(values) < 2:
-        return round(values[0], 1) if values else 0.0
-    return round(statistics.quantiles(values, n=100, method="inclusive")[percentile - 1], 1)
-
-
-def write_report(report: dict) -> None:
-    (ROOT / "benchmarks" / "report.json").write_text(
-        json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    m, run = report["machine"], report["run"]
-    lines = [
-        "# Benchmark report", "",
-        f"Generated by `make bench` on {run['finished_at']} (git {m['git_commit']}).", "",
-        "## Machine", "",
-        f"- CPU: {m['cpu']}, {m['cores']} cores; RAM {m['ram_gib']} GiB; {m['os']}",
-        f"- PostgreSQL {m['postgresql']}, Python {m['python']}",
-        f"- Load average (1, 5, 15 min) at the start: {run['load_start']}, at the end: "
-        f"{run['load_end']}. The load generator, gunicorn and PostgreSQL share these cores; "
-        "a load average above the core count means other work was running too.", "",
-        "## Data", "",
-        *[f"- {k.replace('_', ' ')}: {v}" for k, v in report["data"]["counts"].items()
-          if k != "states"],
-        f"- states: {', '.join(f'{k} {v}' for k, v in report['data']['counts']['states'].items())}",
-        f"- document bytes: {report['data']['document_bytes']}",
-        f"- seeding took {report['data']['total_seconds']} s "
-        f"({'; '.join(f'{k} {v} s' for k, v in report['data']['seconds'].items())})", "",
-        "## Run", "",
-        f"- gunicorn, {run['workers']} sync workers; {run['users']} concurrent logged-in users "
-        f"({', '.join(f'{k} {v}' for k, v in run['roles'].items())}), each waiting "
-        f"0.5-1.5 s between requests; {run['warmup_seconds']} s warm-up then "
-        f"{run['seconds']} s measured; CSRF on; Accept-Language ar.",
-        f"- memory per worker (RSS, MiB) at the end: {run['worker_rss_mib']}",
-        "- floor: `/_bench/floor`, Flask plus one primary-key query on the same server.", "",
-        "## Results", "",
-        f"Budget: p95 under {BUDGET_MS:.0f} ms for every page.", "",
-        "| endpoint | requests | req/s | p50 ms | p95 ms | p99 ms | p50 / floor | p95 / floor "
-        "| p95 < budget | errors |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
-    ]
-    for label, row in report["results"].items():
-        lines.append(
-            f"| {label} | {row['requests']} | {row['per_second']} | {row['p50_ms']} | "
-            f"{row['p95_ms']} | {row['p99_ms']} | {row['p50_vs_floor']} | "
-            f"{row['p95_vs_floor']} | {'yes' if row['within_budget'] else 'NO'} | "
-            f"{row['errors'] or '-'} |")
-    lines += ["", f"Total: {run['total_requests']} requests, {run['throughput']} req/s.", "",
-              "## One user, no think time (service time, without queueing)", "",
-              "Before the run above, one commune president sends requests back to back for "
-              f"{run['solo_seconds']} s: what each page costs when it does not wait behind others.",
-              "", "| endpoint | requests | p50 ms | p95 ms | p50 / floor |",
-              "| --- | ---: | ---: | ---: | ---: |"]
-    for label, row in report["solo"].items():
-        lines.append(f"| {label} | {row['requests']} | {row['p50_ms']} | {row['p95_ms']} | "
-                     f"{row['p50_vs_floor']} |")
-    lines.append("")
-    if report.get("notes"):
-        lines += ["## Notes", "", *[f"- {n}" for n in report["notes"]], ""]
-    (ROOT / "benchmarks" / "REPORT.md").write_text("\n".join(lines))
-
-
+LOCUSTFILE = ROOT / "benchmarks" / "locustfile.py"
+THINK = (0.5, 1.5)
+SPAWN_RATE = 10  # users per second; the logins come before the warm-up ends
 NOTES = [
     "The sign-off POST checks the signer's password (scrypt, the production default) on "
-    "purpose: re-entering the password is what makes it a signature. Most of its time is "
-    "that hash.",
+    "purpose: re-entering the password is what makes it a signature; so does the login POST.",
+    "Client time is Locust's (FastHttpUser); server time is the Server-Timing header, measured "
+    "inside the worker from the WSGI call to the headers. The difference is the wait in "
+    "gunicorn's queue, the network and the load generator's own delays.",
+    "Client percentiles come from Locust's histogram (1 ms buckets below 100 ms, 10 ms below "
+    "1 s); server percentiles are exact. POSTs count every sample of the phase, logins "
+    "included.",
     "Clone projects share their template's texts; their audit events are synthetic (random "
     "actions over the projects and communes), correctly chained.",
 ]
 
 
-async def drive(base: str, users: list[VirtualUser], warmup: float, seconds: float,
-                think: tuple[float, float] = (0.5, 1.5)):
-    """Log every user in first (the logins' password hashing is not part of the run), then
-    let them loop: `warmup` seconds unmeasured, then `seconds` measured."""
-    samples: dict[str, list[float]] = {}
-    errors: dict[str, dict[int, int]] = {}
-    sessions = [aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True),
-                                      headers={"Accept-Language": "ar"}) for _ in users]
-    try:
-        await asyncio.gather(*(log_in(s, base, u) for s, u in zip(sessions, users,
-                                                                  strict=True)))
-        start = time.monotonic()
-        measure_from = start + warmup
-        until = measure_from + seconds
-        await asyncio.gather(*(run_user(base, s, u, until, measure_from, samples, errors, n,
-                                        think)
-                               for n, (s, u) in enumerate(zip(sessions, users, strict=True))))
-    finally:
-        for session in sessions:
-            await session.close()
-    return samples, errors
+def run_locust(server: Server, name: str, per_role: int, *, users: int | None = None,
+               classes: list[str] | None = None, think: tuple[float, float] = THINK,
+               warmup: float = 0, seconds: float = 0, ramp: tuple[list[int], float] | None = None,
+               sign: bool = True) -> dict:
+    """One headless Locust run; what it wrote, plus its CPU time and the load meanwhile."""
+    work = DATA_DIR / "locust"
+    work.mkdir(parents=True, exist_ok=True)
+    plan_path, output = work / f"{name}-plan.json", work / f"{name}.json"
+    output.unlink(missing_ok=True)
+    write_plan(plan_accounts(per_role), plan_path, sign=sign)
+    env = dict(os.environ, TADAFUR_BENCH_PLAN=str(plan_path), TADAFUR_BENCH_OUTPUT=str(output),
+               TADAFUR_BENCH_THINK=f"{think[0]},{think[1]}")
+    command = [str(Path(sys.executable).parent / "locust"), "--headless", "--only-summary",
+               "--host", server.base, "--loglevel", "WARNING"]
+    if ramp:
+        steps, step_seconds = ramp
+        env.update(TADAFUR_BENCH_STEPS=",".join(map(str, steps)),
+                   TADAFUR_BENCH_STEP_SECONDS=str(step_seconds))
+        command += ["-f", f"{LOCUSTFILE},{LOCUSTFILE.parent / 'ramp.py'}",
+                    "--run-time", f"{int(len(steps) * step_seconds + 60)}s"]
+    else:
+        env.update(TADAFUR_BENCH_WARMUP=str(warmup), TADAFUR_BENCH_SECONDS=str(seconds))
+        command += ["-f", str(LOCUSTFILE), "-u", str(users), "-r", str(SPAWN_RATE),
+                    "--run-time", f"{int(warmup + seconds + 120)}s", *(classes or [])]
+    print(f"-- {name}: {' '.join(command[1:])}", flush=True)
+    before, started, load_max = resource.getrusage(resource.RUSAGE_CHILDREN), time.time(), 0.0
+    with (work / f"{name}.log").open("w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=log)
+        while process.poll() is None:
+            load_max = max(load_max, os.getloadavg()[0])
+            time.sleep(1)
+    after, wall = resource.getrusage(resource.RUSAGE_CHILDREN), time.time() - started
+    if not output.exists():
+        raise SystemExit(f"Locust wrote nothing for {name}: see {work / f'{name}.log'}")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {**json.loads(output.read_text()), "generator": {
+        "cpu_seconds": round(cpu, 1), "wall_seconds": round(wall, 1),
+        "cpu_percent_of_one_core": round(100 * cpu / wall, 1)},
+        "load_max_1min": round(load_max, 2)}
+
+
+def fixed_phase(server: Server, name: str, per_role: int, users: int, args) -> dict:
+    """`users` users of every role with think time: the endpoints' table and the POSTs."""
+    output = run_locust(server, name, per_role, users=users, warmup=args.warmup,
+                        seconds=args.seconds)
+    rows = report.endpoint_rows(output)
+    measured = output["stopped_at"] - output["measured_from"]
+    total = sum(r["requests"] for r in rows.values())
+    return {"workers": server.workers, "users": users, "roles": output["users"],
+            "measured_seconds": round(measured, 1), "rows": rows,
+            "posts": report.post_rows(output), "total_requests": total,
+            "throughput": round(total / measured, 1), "worker_rss_mib": server.worker_rss(),
+            "generator": output["generator"], "load_max_1min": output["load_max_1min"]}
+
+
+def solo_phase(server: Server, seconds: float) -> dict:
+    """One user of each role alone, back to back (no POSTs: the drafts are the run's)."""
+    result = {}
+    for role in ROLES:
+        output = run_locust(server, f"solo-{role}", 1, users=1,
+                            classes=[f"{role.title()}User"], think=(0, 0), warmup=3,
+                            seconds=seconds, sign=False)
+        result[role] = {"rows": report.endpoint_rows(output), "generator": output["generator"]}
+    return result
+
+
+def ramp_phase(server: Server, steps: list[int], step_seconds: float, per_role: int) -> dict:
+    output = run_locust(server, "ramp", per_role, ramp=(steps, step_seconds))
+    settle = min(10.0, step_seconds / 3)
+    rows = report.ramp_steps(output, steps, step_seconds, settle)
+    return {"workers": server.workers, "step_seconds": step_seconds, "settle_seconds": settle,
+            "steps": rows, "knee_users": report.knee(rows),
+            "knee_client_p95_ms": report.KNEE_CLIENT_P95_MS,
+            "worker_rss_mib": server.worker_rss(), "generator": output["generator"],
+            "load_max_1min": output["load_max_1min"]}
 
 
 def main() -> None:
@@ -351,45 +142,44 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=90)
     parser.add_argument("--warmup", type=float, default=15)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--more-workers", type=int, default=4,
+                        help="repeat the run with this many workers, then ramp there (0: skip)")
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per worker (gunicorn's gthread worker when above 1)")
-    parser.add_argument("--solo-seconds", type=float, default=20,
-                        help="first, one user without think time: the service time per page")
+    parser.add_argument("--solo-seconds", type=float, default=15,
+                        help="one user of each role without think time (0: skip)")
+    parser.add_argument("--ramp", default="20,40,60,80,100", help="users per step ('': skip)")
+    parser.add_argument("--step-seconds", type=float, default=30)
     parser.add_argument("--seed-report", default=str(DATA_DIR / "seed.json"))
     args = parser.parse_args()
-    load_start = [round(x, 2) for x in os.getloadavg()]
-    users = plan_users(args.users)
-    port = free_port()
-    server = start_server(port, args.workers, args.threads)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        solo_user = next(u for u in plan_users(args.users) if u.role == "president")
-        solo_user.drafts = []  # the run's own president signs those: no sign-off here
-        solo, solo_errors = asyncio.run(drive(base, [solo_user], 3, args.solo_seconds, (0, 0)))
-        samples, errors = asyncio.run(drive(base, users, args.warmup, args.seconds))
-        rss = worker_rss(server)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-    roles: dict[str, int] = {}
-    for user in users:
-        roles[user.role] = roles.get(user.role, 0) + 1
-    total = sum(len(v) for v in samples.values())
-    report = {
+    steps = [int(n) for n in args.ramp.split(",") if n]
+    per_role = math.ceil(max([args.users, *steps]) / len(ROLES))
+    load_start, phases = load_average(), {}
+    with Server(args.workers, args.threads) as server:
+        if args.solo_seconds:
+            phases["solo"] = solo_phase(server, args.solo_seconds)
+        phases["main"] = fixed_phase(server, "main", per_role, args.users, args)
+        if steps and not args.more_workers:
+            phases["ramp"] = ramp_phase(server, steps, args.step_seconds, per_role)
+    if args.more_workers:
+        with Server(args.more_workers, args.threads) as server:
+            phases["more_workers"] = fixed_phase(server, "more-workers", per_role, args.users,
+                                                 args)
+            if steps:
+                phases["ramp"] = ramp_phase(server, steps, args.step_seconds, per_role)
+    seed_report = Path(args.seed_report)
+    result = {
         "machine": machine(),
-        "data": json.loads(Path(args.seed_report).read_text()),
-        "run": {"workers": args.workers, "users": args.users, "roles": roles,
-                "seconds": args.seconds, "warmup_seconds": args.warmup,
-                "solo_seconds": args.solo_seconds,
-                "think_time_seconds": [0.5, 1.5], "worker_rss_mib": rss,
-                "load_start": load_start, "load_end": [round(x, 2) for x in os.getloadavg()],
-                "total_requests": total, "throughput": round(total / args.seconds, 1),
+        "data": json.loads(seed_report.read_text()) if seed_report.exists() else {},
+        "run": {"users": args.users, "think_time_seconds": list(THINK),
+                "warmup_seconds": args.warmup, "seconds": args.seconds,
+                "solo_seconds": args.solo_seconds, "threads": args.threads,
+                "load_start": load_start, "load_end": load_average(),
                 "finished_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())},
-        "results": summarise(samples, errors, args.seconds),
-        "solo": summarise(solo, solo_errors, args.solo_seconds),
-        "notes": NOTES,
-    }
-    write_report(report)
+        "phases": phases, "budgets": report.budgets(phases), "notes": NOTES}
+    (ROOT / "benchmarks" / "report.json").write_text(
+        json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    (ROOT / "benchmarks" / "REPORT.md").write_text(render(result))
     print((ROOT / "benchmarks" / "REPORT.md").read_text())
 
 

@@ -151,7 +151,14 @@ class Seeder:
         return [dict(r._mapping) for r in self.connection.execute(statement)]
 
 
-def seed(url: str) -> dict:
+def scaled_targets(scale: float) -> dict[str, int]:
+    """TARGETS times `scale` (development runs use 0.1: 300 projects); the communes and the
+    associations stay whole (every clone needs two associations of its commune)."""
+    return {k: v if k in ("communes", "associations") else max(1, round(v * scale))
+            for k, v in TARGETS.items()}
+
+
+def seed(url: str, scale: float = 1.0) -> dict:
     from sqlalchemy import func, select
 
     from tadafur.accounts.models import Membership, Role, User
@@ -169,6 +176,7 @@ def seed(url: str) -> dict:
     from tadafur.testing import build_schema
     from tadafur.workflow.models import SignOff, TransitionRecord
 
+    targets = scaled_targets(scale)
     timings: dict[str, float] = {}
     started = time.perf_counter()
     recreate_database(url)
@@ -194,7 +202,7 @@ def seed(url: str) -> dict:
         for association in existing:
             by_commune.setdefault(association.commune_id, []).append(association.id)
         new_associations = []
-        for n in range(TARGETS["associations"] - len(existing)):
+        for n in range(targets["associations"] - len(existing)):
             commune = communes[n % len(communes)]
             new_id = seeder.new_id("association")
             new_associations.append({
@@ -242,7 +250,7 @@ def seed(url: str) -> dict:
         template_projects = {t.id: seeder.rows("project", id=t.id)[0] for t in templates}
         store_root = DATA_DIR / "documents"
         clones: dict[str, list[dict]] = {table: [] for table in ("project", *CLONED_TABLES)}
-        clone_count = TARGETS["projects"] - len(templates)
+        clone_count = targets["projects"] - len(templates)
         for n in range(clone_count):
             template = templates[n % len(templates)]
             commune = communes[(n // len(templates) + n) % len(communes)]
@@ -276,7 +284,8 @@ def seed(url: str) -> dict:
                     clones[table].append(copy)
         for table in ("project", *CLONED_TABLES):
             seeder.insert(table, clones[table])
-        timings["3,000 projects cloned with their histories"] = time.perf_counter() - step
+        cloned = f"{targets['projects']:,} projects cloned with their histories"
+        timings[cloned] = time.perf_counter() - step
 
         step = time.perf_counter()
         project_ids = [p["id"] for p in clones["project"]] + [t.id for t in templates]
@@ -286,7 +295,7 @@ def seed(url: str) -> dict:
             seeder.tables["registered_document"]))
         extracts = []
         version: dict[int, int] = {}
-        for n in range(TARGETS["documents"] - documents):
+        for n in range(targets["documents"] - documents):
             project_id = project_ids[n % len(project_ids)]
             version[project_id] = version.get(project_id, 0) + 1
             digest, key, size = store_pdf(store_root, tiny_pdf(
@@ -304,7 +313,7 @@ def seed(url: str) -> dict:
         endorsed = [s for s in clones["workflow_signoff"] if s["gate"] == "endorsement"]
         extra = []
         for source in itertools.islice(itertools.cycle(endorsed),
-                                       max(0, TARGETS["signoffs"] - signoffs)):
+                                       max(0, targets["signoffs"] - signoffs)):
             extra.append(dict(source, id=seeder.new_id("workflow_signoff"), valid=False,
                               signed_hash=f"{rng.getrandbits(256):064x}",
                               invalidated_at=source["signed_at"],
@@ -318,7 +327,7 @@ def seed(url: str) -> dict:
         from tadafur.audit.models import AuditEvent
 
         events = db.session.scalar(select(func.count()).select_from(AuditEvent))
-        append_events(TARGETS["audit_events"] - events, [c.id for c in communes], project_ids)
+        append_events(targets["audit_events"] - events, [c.id for c in communes], project_ids)
         db.session.execute(db.text("ANALYZE"))
         db.session.commit()
         timings["audit events (chained, COPY)"] = time.perf_counter() - step
@@ -380,9 +389,13 @@ def _with_defaults(db, table: str, rows: list[dict]) -> list[dict]:
 
 
 def main() -> None:
+    import argparse
     import json
 
-    result = seed(bench_url())
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=1.0,
+                        help="fraction of the programme's scale (0.1: 300 projects)")
+    result = seed(bench_url(), parser.parse_args().scale)
     text = json.dumps(result, indent=2, ensure_ascii=False)
     (DATA_DIR / "seed.json").write_text(text + "\n")
     print(text)

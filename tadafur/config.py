@@ -56,6 +56,7 @@ class DefaultConfig:
     SEED_DEMO_DATA = True
     PUBLIC_BASE_URL = None  # e.g. https://tadafur.example.ma: QR codes, footers, e-mail links
     BENCH_FLOOR = False  # serve /_bench/floor, the benchmark reference (core/bench.py)
+    BENCH_SERVER_TIMING = False  # a Server-Timing header on every response (core/bench.py)
     MAIL_OUTBOX = None  # folder for .eml files; defaults to instance/outbox
     ATTACHMENTS_DIR = None  # evidence files; defaults to instance/attachments
     ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024  # one evidence file (PDF, JPEG, PNG)
@@ -93,6 +94,7 @@ ENV_SETTINGS = {
     "TADAFUR_DOCUMENTS_DIR": "DOCUMENTS_DIR",
     "TADAFUR_SEAL_DIR": "SEAL_DIR",
     "TADAFUR_BENCH_FLOOR": "BENCH_FLOOR",
+    "TADAFUR_BENCH_SERVER_TIMING": "BENCH_SERVER_TIMING",
     "TADAFUR_PUBLIC_BASE_URL": "PUBLIC_BASE_URL",
     "TADAFUR_TWO_FACTOR_REQUIRED": "TWO_FACTOR_REQUIRED",
     "TADAFUR_VERIFY_MAX_PER_CLIENT": "VERIFY_MAX_PER_CLIENT",
@@ -103,7 +105,7 @@ ENV_SETTINGS = {
     "TADAFUR_S3_REGION": "S3_REGION",
 }
 BOOLEAN_SETTINGS = {"HTMX_USE_CDN", "SESSION_COOKIE_SECURE", "SEED_DEMO_DATA", "BENCH_FLOOR",
-                    "TWO_FACTOR_REQUIRED"}
+                    "BENCH_SERVER_TIMING", "TWO_FACTOR_REQUIRED"}
 INTEGER_SETTINGS = {"ATTACHMENT_MAX_BYTES", "VERIFY_MAX_PER_CLIENT"}
 
 
