@@ -27,6 +27,7 @@ from flask_wtf.csrf import generate_csrf
 
 from tadafur.access import public
 from tadafur.core.errors import render_error
+from tadafur.core.storage import MissingObject
 from tadafur.documents.services import DocumentError, language_label, stored_bytes
 from tadafur.execution.charts import indicator_chart
 from tadafur.extensions import db
@@ -165,7 +166,11 @@ def photo(photo_id: int):
     if found is None or not found.consent_confirmed \
             or not showcase.is_published(found.project_id):
         abort(404)
-    response = make_response(public_bytes(found))
+    try:
+        data = public_bytes(found)
+    except MissingObject:  # the web copy is gone from the store: nothing to show, not a 500
+        abort(404)
+    response = make_response(data)
     response.mimetype = "image/jpeg"
     response.set_etag(found.stored_name)
     response.headers["Cache-Control"] = "public, max-age=86400"

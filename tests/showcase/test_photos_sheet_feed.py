@@ -114,3 +114,15 @@ def test_the_feed_lists_published_and_closed_projects(client, closed_project, of
     ids = [e.findtext("a:id", namespaces=ns) for e in root.findall("a:entry", ns)]
     assert f"tag:tadafur,2026:{closed_project.reference}:closed" in ids
     assert f"tag:tadafur,2026:{closed_project.reference}:published" in ids
+
+
+def test_a_public_photo_gone_from_the_store_is_a_404_not_a_server_error(
+        client, closed_project, evidence, member):
+    from tadafur.execution import attachments
+    from tadafur.showcase import photos
+
+    photo = photos.publish(member, closed_project, evidence.id, True)
+    db.session.flush()
+    assert client.get(f"/showcase/photos/{photo.id}.jpg").status_code == 200
+    attachments.discard(photo.stored_name)
+    assert client.get(f"/showcase/photos/{photo.id}.jpg").status_code == 404
