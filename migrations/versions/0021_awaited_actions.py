@@ -1,7 +1,8 @@
 """My tasks in the database: the awaited_action table (what each project awaits from whoever
-holds a role for one of its parties), kept in step by tadafur.workflow.awaiting
+holds a role for one of its parties), kept in step by tadafur.workflow.awaiting, and the
+projects per commune and state (project_state_count, tadafur.workflow.counts)
 
-It is filled here for the existing projects by the same Python rules that keep it (the
+Both are filled here for the existing projects by the same Python rules that keep it (the
 workflow definitions and guards are code, not SQL), on the migration's own connection.
 `flask --app wsgi tasks rebuild` recomputes it at any time (after a restore, say).
 
@@ -40,6 +41,18 @@ def upgrade():
     )
     op.create_index('ix_awaited_action_holder', 'awaited_action',
                     ['party', 'organisation_id', 'role', 'sort_at', 'project_id'])
+    op.create_table(
+        'project_state_count',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('commune_id', sa.Integer(), nullable=False),
+        sa.Column('state', sa.String(length=60), nullable=False),
+        sa.Column('n', sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(['commune_id'], ['commune.id'],
+                                name=op.f('fk_project_state_count_commune_id_commune')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_project_state_count')),
+        sa.UniqueConstraint('commune_id', 'state',
+                            name=op.f('uq_project_state_count_commune_id')),
+    )
     _fill()
 
 
@@ -62,5 +75,6 @@ def _fill():
 
 
 def downgrade():
+    op.drop_table('project_state_count')
     op.drop_index('ix_awaited_action_holder', table_name='awaited_action')
     op.drop_table('awaited_action')

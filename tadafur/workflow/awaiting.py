@@ -24,10 +24,11 @@ from itertools import chain
 from typing import Any
 
 from sqlalchemy import event, inspect, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, SessionTransaction, selectinload
 
 from tadafur.accounts.models import ASSOCIATION_ROLES, COMMUNE_ROLES, Role
 from tadafur.projects.models import Project
+from tadafur.workflow import counts
 from tadafur.workflow.models import UNDATED, AwaitedAction
 from tadafur.workflow.queries import GateFacts, available_actions, gate_facts
 from tadafur.workflow.registry import definition_of, due_at, registry
@@ -128,8 +129,10 @@ def refresh(session: Session, project_ids: Iterable[int]) -> int:
 
 
 def rebuild(session: Session) -> int:
-    """Recompute every project's rows (after a migration, a restore or raw inserts such as
-    the benchmark's seed). Returns the number of rows written."""
+    """Recompute every project's rows, and the counts per state (after a migration, a
+    restore or raw inserts such as the benchmark's seed). Returns the number of rows
+    written."""
+    counts.rebuild(session)
     session.execute(AwaitedAction.__table__.delete())
     ids = session.scalars(select(Project.id).where(Project.state.not_in(_final_states())))
     return refresh(session, list(ids))
@@ -158,6 +161,7 @@ def _project_of(obj: Any) -> int | None:
 
 
 def _collect(session: Session, _context: Any) -> None:
+    counts.collect(session)
     pending = session.info.setdefault(PENDING, set())
     for obj in chain(session.new, session.dirty, session.deleted):
         project_id = _project_of(obj)
@@ -171,6 +175,7 @@ def refresh_pending(session: Session) -> None:
     while session.info.get(PENDING):
         refresh(session, session.info.pop(PENDING))
         session.flush()
+    counts.apply(session)
 
 
 def _before_commit(session: Session) -> None:
@@ -181,9 +186,14 @@ def _after_rollback(session: Session) -> None:
     session.info.pop(PENDING, None)
 
 
+def _after_soft_rollback(session: Session, previous: SessionTransaction) -> None:
+    counts.forget(session, previous)  # pending ids may stay: recomputing more is harmless
+
+
 def install() -> None:
     """Listen to every session (idempotent): called once by tadafur.wiring."""
     for name, listener in (("after_flush", _collect), ("before_commit", _before_commit),
-                           ("after_rollback", _after_rollback)):
+                           ("after_rollback", _after_rollback),
+                           ("after_soft_rollback", _after_soft_rollback)):
         if not event.contains(Session, name, listener):
             event.listen(Session, name, listener)

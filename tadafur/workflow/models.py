@@ -128,3 +128,17 @@ class AwaitedAction(db.Model):
     triggers: Mapped[str] = mapped_column(String(400))
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     sort_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StateCount(db.Model):
+    """How many projects of a commune are in each state: kept by deltas in the transaction
+    that creates, moves or deletes a project (tadafur.workflow.counts), so that the home
+    page's counts for the programme-wide roles read 60 communes' rows, not every project."""
+
+    __tablename__ = "project_state_count"
+    __table_args__ = (UniqueConstraint("commune_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"))
+    state: Mapped[str] = mapped_column(String(60))
+    n: Mapped[int] = mapped_column(Integer, default=0)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import load_only
 
 from tadafur.access import (
     is_member_of_same_organisation,
@@ -32,6 +33,11 @@ from tadafur.workflow.queries import Task, action_for
 from tadafur.workflow.schema import SIGNOFF_PREFIX
 
 AA = AwaitedAction
+# What the panel shows of a project and what its actions are looked up by: not the texts of
+# the proposal, which would make a page of 50 projects heavy to read.
+PAGE_COLUMNS = (Project.id, Project.reference, Project.title_ar, Project.title_fr,
+                Project.state, Project.state_entered_at, Project.workflow_name,
+                Project.workflow_version, Project.commune_id)
 
 
 @dataclass(frozen=True)
@@ -126,8 +132,11 @@ def awaited_page(user: Any, page: int = 1, per_page: int | None = 50) -> TaskPag
 def _tasks(ids: list[int], held: list[Holding], where: Any) -> list[Task]:
     if not ids:
         return []
-    rows = db.session.scalars(select(AA).where(AA.project_id.in_(ids), where)).all()
-    projects = {p.id: p for p in db.session.scalars(select(Project).where(Project.id.in_(ids)))}
+    rows = db.session.execute(  # plain rows: the page's entities would cost more than the query
+        select(AA.project_id, AA.party, AA.organisation_id, AA.role, AA.triggers, AA.due_at)
+        .where(AA.project_id.in_(ids), where)).all()
+    projects = {p.id: p for p in db.session.scalars(
+        select(Project).where(Project.id.in_(ids)).options(load_only(*PAGE_COLUMNS)))}
     by_key: dict[tuple, list[Holding]] = {}
     for holding in held:
         by_key.setdefault(holding.key, []).append(holding)
@@ -147,10 +156,14 @@ def _tasks(ids: list[int], held: list[Holding], where: Any) -> list[Task]:
             found[trigger] = None if (trigger in found and found[trigger] is None) else behalf
     now = utcnow()
     tasks = []
+    actions: dict[tuple, Any] = {}  # the page's projects share a few states: label them once
     for project_id in ids:
         project = projects[project_id]
         for trigger, behalf in triggers[project_id].items():
-            action = action_for(project, trigger)
+            key = (project.workflow_name, project.workflow_version, project.state, trigger)
+            if key not in actions:
+                actions[key] = action_for(project, trigger)
+            action = actions[key]
             if action is None:
                 continue
             when = due.get(project_id)
