@@ -23,7 +23,7 @@ from tadafur.workflow import counts
 from tadafur.workflow.models import UNDATED, AwaitedAction
 from tests.workflow.conftest import act, to_state
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.alone]  # times itself
 RUNS = 30
 CHUNK = 5000
 
