@@ -9,15 +9,17 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from tadafur.delegations import services as delegations
 from tadafur.extensions import db
 from tadafur.models_base import utcnow
 from tadafur.projects import dashboard
-from tadafur.projects.models import Indicator
-from tadafur.workflow import awaiting, services
+from tadafur.projects.models import Indicator, Project
+from tadafur.projects.queries import state_counts
+from tadafur.workflow import awaiting, counts, services
 from tadafur.workflow.models import AwaitedAction
+from tadafur.workflow.services import WorkflowError
 from tadafur.workflow.tasks import awaited_page
 from tests.factories import login
 from tests.workflow.conftest import act, build_project, to_state
@@ -162,3 +164,43 @@ def test_rebuild_recomputes_the_table(app, project, people):
     result = app.test_cli_runner().invoke(args=["tasks", "rebuild"])
     assert "awaited action row(s) written" in result.output, result.output
     assert _rows(project) == before
+
+
+def _programme_counts() -> dict[str, int]:
+    awaiting.refresh_pending(db.session)
+    return dict(counts.programme_counts(db.session))
+
+
+def _recount() -> dict[str, int]:
+    return dict(db.session.execute(select(Project.state, func.count()).group_by(Project.state))
+                .all())
+
+
+def test_counts_per_state_follow_moves_and_ignore_a_refused_transition(project, people):
+    db.session.commit()
+    assert _programme_counts() == _recount()
+    act(people["president"], project, "signoff:endorsement")
+    act(people["chair"], project, "signoff:endorsement")
+    act(people["agent"], project, "submit")
+    assert _programme_counts() == _recount() and _recount().get("submitted") == 1
+    with pytest.raises(WorkflowError):  # a savepoint rolled back after moving nothing
+        services.fire(people["agent"], project, "declare_eligible")
+    db.session.commit()
+    assert _programme_counts() == _recount()
+
+
+def test_counts_drop_what_a_rolled_back_savepoint_flushed(project):
+    db.session.commit()
+    before = _programme_counts()
+    with pytest.raises(RuntimeError), db.session.begin_nested():
+        project.state = "submitted"
+        db.session.flush()
+        raise RuntimeError("refused")
+    db.session.commit()
+    assert _programme_counts() == before == _recount()
+
+
+def test_state_counts_of_the_programme_wide_roles_come_from_the_table(project, officer,
+                                                                      agent):
+    db.session.commit()
+    assert state_counts(officer) == state_counts(agent) == [("draft", 1)]
