@@ -75,7 +75,8 @@ def _timings(app, user) -> list[float]:
     """Milliseconds per My tasks panel (its queries and their Python), as a request runs it."""
     found = []
     for _ in range(RUNS):
-        db.session.expire_all()  # a request starts from a fresh session
+        db.session.expire_all()  # a request starts from a fresh session...
+        assert user.active and user.memberships is not None  # ...where log-in loaded the user
         with app.test_request_context("/"):
             started = time.perf_counter()
             my_tasks_panel(user)
