@@ -114,6 +114,11 @@ def refresh(session: Session, project_ids: Iterable[int]) -> int:
     written = 0
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start:start + CHUNK]
+        # The project rows' lock (tadafur.projects.rowlock; usually held already): a
+        # concurrent writer of the same project waits here, then sees the rows committed
+        # before it, instead of inserting beside them.
+        session.execute(select(Project.id).where(Project.id.in_(chunk))
+                        .order_by(Project.id).with_for_update())
         session.execute(table.delete().where(table.c.project_id.in_(chunk)))
         projects = list(session.scalars(
             select(Project).where(Project.id.in_(chunk), Project.state.not_in(_final_states()))
