@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import load_only
 
 from tadafur.access import (
     is_member_of_same_organisation,
@@ -25,6 +24,7 @@ from tadafur.access import (
 from tadafur.accounts.models import ASSOCIATION_ROLES, COMMUNE_ROLES, Role
 from tadafur.delegations.models import delegation_project
 from tadafur.extensions import db
+from tadafur.i18n import localized
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Project
 from tadafur.workflow.awaiting import refresh_pending
@@ -33,11 +33,27 @@ from tadafur.workflow.queries import Task, action_for
 from tadafur.workflow.schema import SIGNOFF_PREFIX
 
 AA = AwaitedAction
-# What the panel shows of a project and what its actions are looked up by: not the texts of
-# the proposal, which would make a page of 50 projects heavy to read.
+# What the panel shows of a project and what its actions are looked up by (ProjectLine):
+# not the texts of the proposal, which would make a page of 50 projects heavy to read.
 PAGE_COLUMNS = (Project.id, Project.reference, Project.title_ar, Project.title_fr,
-                Project.state, Project.state_entered_at, Project.workflow_name,
-                Project.workflow_version, Project.commune_id)
+                Project.state, Project.workflow_name, Project.workflow_version)
+
+
+@dataclass(frozen=True)
+class ProjectLine:
+    """A project as one line of My tasks shows it (not an entity: nothing lazy to load)."""
+
+    id: int
+    reference: str
+    title_ar: str
+    title_fr: str
+    state: str
+    workflow_name: str
+    workflow_version: int
+
+    @property
+    def title(self) -> str:
+        return localized(self, "title")
 
 
 @dataclass(frozen=True)
@@ -112,44 +128,46 @@ def _matching(user: Any, held: list[Holding]) -> Any:
 
 
 def awaited_page(user: Any, page: int = 1, per_page: int | None = 50) -> TaskPage:
-    """The tasks of one page of projects awaiting `user` (`per_page` None: all of them)."""
+    """The tasks of one page of projects awaiting `user` (`per_page` None: all of them), in
+    one statement: the page's projects (by the holder index, LIMIT/OFFSET), their rows and
+    the few columns shown of each project."""
     page = max(page, 1)
     held = holdings(user)
     if not held:
         return TaskPage([], page, False)
     refresh_pending(db.session)
     where = _matching(user, held)
-    statement = (select(AA.project_id).where(where).group_by(AA.sort_at, AA.project_id)
-                 .order_by(AA.sort_at, AA.project_id))
+    chosen = (select(AA.project_id).where(where).group_by(AA.sort_at, AA.project_id)
+              .order_by(AA.sort_at, AA.project_id))
     if per_page is not None:
-        statement = statement.limit(per_page + 1).offset((page - 1) * per_page)
-    ids = list(db.session.scalars(statement))
+        chosen = chosen.limit(per_page + 1).offset((page - 1) * per_page)
+    rows = db.session.execute(
+        select(AA.project_id, AA.party, AA.organisation_id, AA.role, AA.triggers, AA.due_at,
+               AA.sort_at, *PAGE_COLUMNS)
+        .join(Project, Project.id == AA.project_id)
+        .where(AA.project_id.in_(chosen.scalar_subquery()), where)).all()
+    ids = sorted({(r.sort_at, r.project_id) for r in rows})
     has_next = per_page is not None and len(ids) > per_page
     ids = ids[:per_page] if per_page is not None else ids
-    return TaskPage(_tasks(ids, held, where), page, has_next)
+    return TaskPage(_tasks([i for _sort, i in ids], rows, held), page, has_next)
 
 
-def _tasks(ids: list[int], held: list[Holding], where: Any) -> list[Task]:
-    if not ids:
-        return []
-    rows = db.session.execute(  # plain rows: the page's entities would cost more than the query
-        select(AA.project_id, AA.party, AA.organisation_id, AA.role, AA.triggers, AA.due_at)
-        .where(AA.project_id.in_(ids), where)).all()
-    projects = {p.id: p for p in db.session.scalars(
-        select(Project).where(Project.id.in_(ids)).options(load_only(*PAGE_COLUMNS)))}
+def _tasks(ids: list[int], rows: list[Any], held: list[Holding]) -> list[Task]:
     by_key: dict[tuple, list[Holding]] = {}
     for holding in held:
         by_key.setdefault(holding.key, []).append(holding)
     triggers: dict[int, dict[str, str | None]] = {i: {} for i in ids}
+    projects: dict[int, ProjectLine] = {}
     due: dict[int, Any] = {}
     for row in rows:
         ways = [h for h in by_key.get((row.party, row.organisation_id, row.role), ())
                 if h.covers(row.project_id)]
-        if not ways:
+        if not ways or row.project_id not in triggers:
             continue
         behalf = None if any(h.delegation is None for h in ways) \
             else ways[0].delegation.delegator.full_name
         due[row.project_id] = row.due_at
+        projects[row.project_id] = ProjectLine(*(getattr(row, c.key) for c in PAGE_COLUMNS))
         for trigger in row.triggers.split():
             found = triggers[row.project_id]
             # held in one's own right anywhere: not "on behalf of"
@@ -158,7 +176,7 @@ def _tasks(ids: list[int], held: list[Holding], where: Any) -> list[Task]:
     tasks = []
     actions: dict[tuple, Any] = {}  # the page's projects share a few states: label them once
     for project_id in ids:
-        project = projects[project_id]
+        project = projects.get(project_id)
         for trigger, behalf in triggers[project_id].items():
             key = (project.workflow_name, project.workflow_version, project.state, trigger)
             if key not in actions:

@@ -24,7 +24,7 @@ from tadafur.workflow.models import UNDATED, AwaitedAction
 from tests.workflow.conftest import act, to_state
 
 pytestmark = [pytest.mark.slow, pytest.mark.alone]  # times itself
-RUNS = 30
+RUNS = 40
 CHUNK = 5000
 
 
