@@ -115,8 +115,16 @@ def test_my_tasks_of_programme_wide_roles_do_not_grow_with_the_programme(
         small, large = measured[3_000][name], measured[30_000][name]
         for _retry in range(2):
             # two cores shared with other work: more series before calling it growth
-            if statistics.median(large) <= 1.5 * statistics.median(small):
+            if _within(small, large):
                 break
             large = min(large, _timings(app, user), key=statistics.median)
         assert _p95(small) < 50 and _p95(large) < 50, (name, small, large)
-        assert statistics.median(large) <= 1.5 * statistics.median(small), (name, small, large)
+        assert _within(small, large), (name, small, large)
+
+
+def _within(small: list[float], large: list[float]) -> bool:
+    """30,000 projects within 1.5x of 3,000 (median); a panel under a millisecond (the
+    reviewer's, the admin's: no tasks, 60 communes' counts) may move by scheduler noise
+    alone, so 1 ms is always allowed."""
+    before, after = statistics.median(small), statistics.median(large)
+    return after <= max(1.5 * before, before + 1.0)
