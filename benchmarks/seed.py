@@ -174,6 +174,7 @@ def seed(url: str, scale: float = 1.0) -> dict:
     from tadafur.projects.models import Project
     from tadafur.projects.services import seed_themes
     from tadafur.testing import build_schema
+    from tadafur.workflow import awaiting
     from tadafur.workflow.models import SignOff, TransitionRecord
 
     targets = scaled_targets(scale)
@@ -322,6 +323,12 @@ def seed(url: str, scale: float = 1.0) -> dict:
         seeder.fix_sequences()
         db.session.commit()
         timings["documents and earlier sign-offs"] = time.perf_counter() - step
+
+        step = time.perf_counter()
+        # the raw inserts bypassed the session hook that keeps My tasks' table in step
+        awaiting.rebuild(db.session)
+        db.session.commit()
+        timings["My tasks' awaited_action table rebuilt"] = time.perf_counter() - step
 
         step = time.perf_counter()
         from tadafur.audit.models import AuditEvent

@@ -28,7 +28,7 @@ from tadafur.extensions import babel, csrf, db, login_manager
 from tadafur.modules import domain_submodules
 from tadafur.notifications import views as notifications_views
 from tadafur.projects import views as projects_views
-from tadafur.workflow import hooks as workflow_hooks, picture, registry
+from tadafur.workflow import awaiting, hooks as workflow_hooks, picture, registry
 
 
 def register_hooks() -> None:
@@ -83,6 +83,7 @@ def init_app(app: Flask) -> None:
 
     register_hooks()
     registry.init_app(app)  # after the hooks: the definitions name their guards
+    awaiting.install()  # My tasks' table follows every committed change of a project
     register_template_helpers(app)
     auditors.register(app)
     security_views.register(app)  # those who must have a second factor enrol first

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import request
+
 from tadafur.core.dashboard import Panel
 from tadafur.projects.services import state_counts
-from tadafur.workflow import services as workflow
+from tadafur.workflow import tasks
 
 
 @dataclass
@@ -33,8 +35,14 @@ def group_by_project(tasks: list[Any]) -> list[ProjectTasks]:
                                                    t.due_at or 0, t.project.id))
 
 
+PER_PAGE = 50  # projects per page of My tasks
+
+
 def my_tasks_panel(user: Any) -> Panel | None:
-    entries = group_by_project(workflow.awaited(user))
+    """One page of My tasks (`?tasks_page=N`, plain links), read from the awaited_action
+    table: its cost does not grow with the programme (a programme officer's scope)."""
+    page = max(request.args.get("tasks_page", 1, type=int) or 1, 1)
+    found = tasks.awaited_page(user, page, PER_PAGE)
     return Panel("projects/_my_tasks_panel.html",
-                 {"entries": entries[:50], "more_tasks": max(0, len(entries) - 50),
-                  "counts": state_counts(user)})
+                 {"entries": group_by_project(found.tasks), "page": found.page,
+                  "has_next": found.has_next, "counts": state_counts(user)})

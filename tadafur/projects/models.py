@@ -93,7 +93,9 @@ class Project(TimestampMixin, db.Model):
     objectives: Mapped[str] = mapped_column(Text, default="")
     target_groups: Mapped[str] = mapped_column(Text, default="")
     place: Mapped[str] = mapped_column(String(300), default="")
-    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True)
+    # active_history: the counts per state (tadafur.workflow.counts) need the old value
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"), index=True,
+                                            active_history=True)
     lead_association_id: Mapped[int] = mapped_column(ForeignKey("association.id"), index=True)
     start_date: Mapped[dt.date | None] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -104,7 +106,7 @@ class Project(TimestampMixin, db.Model):
 
     workflow_name: Mapped[str] = mapped_column(String(60))
     workflow_version: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(60), index=True)
+    state: Mapped[str] = mapped_column(String(60), index=True, active_history=True)
     state_entered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
     content_version: Mapped[int] = mapped_column(Integer, default=1)

@@ -29,7 +29,7 @@ from tadafur.projects.models import (
     project_theme,
 )
 from tadafur.vocabulary import list_words
-from tadafur.workflow import services as workflow
+from tadafur.workflow import awaiting, counts, services as workflow
 from tadafur.workflow.guards import missing_for_proposal as missing
 from tadafur.workflow.labels import translate
 
@@ -166,7 +166,11 @@ def audit_events_of(project: Project, limit: int = 100) -> list[AuditEvent]:
 
 
 def state_counts(user: User) -> list[tuple[str, int]]:
-    """How many projects are in each state, among those `user` may see."""
+    """How many projects are in each state, among those `user` may see: for the
+    programme-wide roles from the counts kept per commune (60 rows, not every project)."""
+    if access.sees_everything(user):
+        awaiting.refresh_pending(db.session)  # this session's own moves included
+        return sorted(counts.programme_counts(db.session), key=lambda row: (-row[1], row[0]))
     statement = access.visible_projects(
         select(Project.state, func.count(Project.id)), user).group_by(Project.state)
     return sorted(db.session.execute(statement).all(), key=lambda row: (-row[1], row[0]))

@@ -10,15 +10,11 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
 
 from tadafur.access import (
     acts_for,
-    delegated_roles,
     delegation_for,
     holds_role_for,
-    is_read_only,
-    visible_projects,
 )
 from tadafur.accounts.models import Membership, Role, User
 from tadafur.core.urls import public_url
@@ -34,7 +30,6 @@ from tadafur.workflow.queries import (
     GateFacts,
     Task,
     available_actions,
-    gate_facts,
     gate_status,
 )
 from tadafur.workflow.registry import (
@@ -43,6 +38,7 @@ from tadafur.workflow.registry import (
     registry,
 )
 from tadafur.workflow.schema import PARTY_ROLES
+from tadafur.workflow.tasks import awaited_page
 
 
 def project_link(project: Project) -> str | None:
@@ -93,59 +89,11 @@ def awaited_actions(user: Any, project: Project, facts: GateFacts | None = None
             if (action.kind == "signoff" or action.style == "primary") and not action.blocked]
 
 
-def _user_parties(user: Any, roles: set | frozenset | None = None) -> set[str]:
-    roles = user.roles if roles is None else roles
-    parties = set()
-    if roles & {Role.COMMUNE_AGENT, Role.COMMUNE_SIGNATORY}:
-        parties.add("commune")
-    if roles & {Role.ASSOCIATION_MEMBER, Role.ASSOCIATION_SIGNATORY}:
-        parties.add("association")
-    if Role.PROGRAMME_OFFICER in roles:
-        parties.add("programme")
-    return parties
-
-
-def _awaiting_states(user: Any) -> set[str]:
-    """States in which something may await `user`: a gate they sign, or a primary step."""
-    roles = {r.value for r in user.roles} | delegated_roles(user)
-    parties = _user_parties(user, {Role(r) for r in roles})
-    states: set[str] = set()
-    for definition in registry().definitions.values():
-        for name, state in definition.states.items():
-            if state.final:
-                continue
-            if state.gate and any(s.party in parties and roles & set(s.roles)
-                                  for s in state.gate.signers):
-                states.add(name)
-            for transition in definition.from_state(name):
-                if transition.style == "primary" and not transition.auto and \
-                        parties & set(transition.parties):
-                    states.add(name)
-    return states
-
-
 def awaited(user: Any) -> list[Task]:
     """The actions awaited from `user` (sign-offs and the primary next steps), most urgent
-    first. A fixed number of queries whatever the number of projects."""
-    if user is None or is_read_only(user):
-        return []
-    states = _awaiting_states(user)
-    if not states:
-        return []
-    statement = visible_projects(select(Project).where(Project.state.in_(states)), user) \
-        .options(selectinload(Project.partners), selectinload(Project.themes),
-                 selectinload(Project.budget_lines), selectinload(Project.activities),
-                 selectinload(Project.indicators))
-    projects = list(db.session.scalars(statement.order_by(Project.state_entered_at)))
-    facts = gate_facts(projects)
-    now = utcnow()
-    tasks = []
-    for project in projects:
-        due = due_at(project)
-        for action in awaited_actions(user, project, facts[project.id]):
-            behalf = behalf_of(user, project) if action.kind == "signoff" else None
-            tasks.append(Task(project, action, due, due is not None and due < now, behalf))
-    return sorted(tasks, key=lambda t: (t.due_at is None, t.due_at or now))
+    first: every page of My tasks at once (tadafur.workflow.tasks reads them from the
+    awaited_action table, a fixed number of queries whatever the number of projects)."""
+    return awaited_page(user, per_page=None).tasks
 
 
 def behalf_of(user: Any, project: Project) -> str | None:

@@ -1,4 +1,5 @@
-"""`flask --app wsgi workflow check [FILES...]` and `flask --app wsgi reminders` (for cron).
+"""`flask --app wsgi workflow check [FILES...]`, `flask --app wsgi reminders` (for cron) and
+`flask --app wsgi tasks rebuild`.
 
 The definitions are loaded and checked at app start (tadafur.wiring): an app with a broken
 definition does not start, and says which file, which key and what is wrong.
@@ -19,6 +20,7 @@ from tadafur.amendments.services import send_reminders as amendment_reminders
 from tadafur.delegations.services import expire_due
 from tadafur.extensions import db
 from tadafur.projects.models import Project
+from tadafur.workflow import awaiting
 from tadafur.workflow.definition import DefinitionError, load_directory, load_file
 from tadafur.workflow.services import DEFAULT_DIRECTORY, registry, send_reminders
 
@@ -82,6 +84,19 @@ def reminders() -> None:
         click.echo(f"{expired} delegation(s) expired")
 
 
+tasks_cli = AppGroup("tasks", help="My tasks: the awaited_action table.")
+
+
+@tasks_cli.command("rebuild")
+def rebuild_tasks() -> None:
+    """Recompute what every project awaits (after `db upgrade` to 0021, a restore, or rows
+    written without the ORM such as the benchmark's seed)."""
+    written = awaiting.rebuild(db.session)
+    db.session.commit()
+    click.echo(f"{written} awaited action row(s) written")
+
+
 def register(app: Flask) -> None:
     app.cli.add_command(workflow_cli)
     app.cli.add_command(reminders)
+    app.cli.add_command(tasks_cli)

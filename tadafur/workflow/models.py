@@ -94,3 +94,51 @@ class SignOff(db.Model):
     user: Mapped[User] = relationship(lazy="joined", foreign_keys=[user_id])
     on_behalf_of: Mapped[User | None] = relationship(lazy="joined",
                                                      foreign_keys=[on_behalf_of_id])
+
+
+# The sort key of an awaited action without a due date: after every dated one, and not NULL
+# so that one ascending index serves the ORDER BY on PostgreSQL and SQLite alike (they place
+# NULLs at opposite ends).
+UNDATED = dt.datetime(9999, 12, 31)  # naive UTC, as UTCDateTime hands back
+
+
+class AwaitedAction(db.Model):
+    """What a project awaits from whoever holds `role` for `party` in organisation
+    `organisation_id` (the commune, one of its associations; 0 for the programme): the
+    triggers of its sign-off and primary next steps, space-separated, and when it is due.
+
+    Derived data, kept in step with the project in the transaction that changes it
+    (tadafur.workflow.awaiting), so that "My tasks" is one indexed query for any scope
+    instead of evaluating the rules over every project of the programme. Users and
+    delegations are not in it: they are matched when the tasks are read.
+    """
+
+    __tablename__ = "awaited_action"
+    __table_args__ = (
+        UniqueConstraint("project_id", "party", "organisation_id", "role"),
+        Index("ix_awaited_action_holder", "party", "organisation_id", "role", "sort_at",
+              "project_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    party: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int] = mapped_column(Integer)
+    role: Mapped[str] = mapped_column(String(40))
+    triggers: Mapped[str] = mapped_column(String(400))
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    sort_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class StateCount(db.Model):
+    """How many projects of a commune are in each state: kept by deltas in the transaction
+    that creates, moves or deletes a project (tadafur.workflow.counts), so that the home
+    page's counts for the programme-wide roles read 60 communes' rows, not every project."""
+
+    __tablename__ = "project_state_count"
+    __table_args__ = (UniqueConstraint("commune_id", "state"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commune_id: Mapped[int] = mapped_column(ForeignKey("commune.id"))
+    state: Mapped[str] = mapped_column(String(60))
+    n: Mapped[int] = mapped_column(Integer, default=0)

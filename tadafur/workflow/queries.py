@@ -299,3 +299,14 @@ def available_actions(user: Any, project: Project,
 def field_types(project: Project, trigger: str) -> dict[str, str]:
     transition = definition_of(project).transition(project.state, trigger)
     return dict(transition.fields) if transition else {}
+
+
+def action_for(project: Project, trigger: str) -> Action | None:
+    """The (unblocked) action `trigger` names in the project's current state, as a button
+    would show it: for My tasks, whose rows keep only the triggers."""
+    definition = definition_of(project)
+    if trigger.startswith(SIGNOFF_PREFIX):
+        gate = definition.state(project.state).gate
+        return _signoff_action(gate) if gate and SIGNOFF_PREFIX + gate.name == trigger else None
+    transition = definition.transition(project.state, trigger)
+    return _transition_action(transition) if transition is not None else None
