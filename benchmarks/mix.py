@@ -58,6 +58,9 @@ def choose(account: Account, rng: random.Random) -> Request:
         (4, Request("project tab", "GET", f"/projects/{project}/tabs/{rng.choice(TABS)}",
                     headers={"HX-Request": "true"})),
         (2, Request("floor", "GET", f"/_bench/floor?id={project}")),
+        # the public showcase (issue 19's budget: p95 under 100 ms), as a partner browses it
+        (1, Request("public showcase", "GET", rng.choice([
+            "/showcase", "/showcase?phase=evaluation", "/showcase/feed.atom"]))),
     ]
     if account.documents:
         mix.append((1, Request("document download", "GET",
