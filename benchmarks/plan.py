@@ -63,12 +63,12 @@ def _local_account(ids, role: str, commune: int) -> Account:
         email = f"{role}-{association}@bench.tadafur.ma"
         party = "association"
     documents = ids("SELECT id FROM registered_document WHERE project_id = ANY(%s)", projects)
-    drafts = ids("SELECT p.id FROM project p WHERE p.id = ANY(%s) AND p.state = 'draft' "
-                 "AND NOT EXISTS (SELECT 1 FROM workflow_signoff s WHERE "
-                 "s.project_id = p.id AND s.gate = 'endorsement' AND s.valid AND "
-                 "s.party = %s AND s.round = (SELECT max(seq) FROM "
-                 "workflow_transition t WHERE t.project_id = p.id))",
-                 projects, party) if role in ("president", "chair") else []
+    # Drafts whose endorsement awaits this party: My tasks' table says so (a complete
+    # proposal, not yet signed by the party); an incomplete one is refused (issue 17).
+    drafts = ids("SELECT DISTINCT p.id FROM project p JOIN awaited_action a ON "
+                 "a.project_id = p.id WHERE p.id = ANY(%s) AND p.state = 'draft' "
+                 "AND a.party = %s AND a.triggers LIKE '%%signoff:endorsement%%' "
+                 "ORDER BY p.id", projects, party) if role in ("president", "chair") else []
     return Account(role, email, BENCH_PASSWORD, projects, documents, drafts, commune)
 
 
