@@ -147,6 +147,8 @@ _STORED = "tadafur.documents.stored"
 
 @event.listens_for(Session, "after_commit")
 def _keep_stored(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy calls after_commit for those too)
     session.info.pop(_STORED, None)
 
 
@@ -154,7 +156,10 @@ def _keep_stored(session: Session) -> None:
 def _discard_stored(session: Session) -> None:
     """A transaction that wrote document files and rolled back (a failed job: its second
     document failed, or its commit did) leaves no file behind: registered together or not
-    at all. A file this transaction created was referenced by no committed row."""
+    at all. A file this transaction created was referenced by no committed row. (A failed
+    savepoint's own file is discarded by `_register`.)"""
+    if session.in_nested_transaction():
+        return
     keys = session.info.pop(_STORED, None)
     if not keys or not has_app_context():
         return

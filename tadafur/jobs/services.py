@@ -76,6 +76,8 @@ def enqueue(kind: str, *, project: Any = None, actor: Any = None, **params: Any)
 
 @event.listens_for(Session, "after_commit")
 def _dispatch_after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy calls after_commit for those too)
     ids = session.info.pop(_AFTER_COMMIT, None)
     if not ids or not has_app_context():
         return
@@ -90,6 +92,8 @@ def _dispatch_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_rollback")
 def _forget_after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: its job rows are gone, run() will find nothing to claim
     session.info.pop(_AFTER_COMMIT, None)
 
 

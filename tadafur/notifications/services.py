@@ -129,7 +129,8 @@ def _send(mails: list[tuple[str, str, str]]) -> None:
 def _enqueue_pending(session: Session) -> None:
     """The e-mails of this transaction, as one job committed with it (eager mode: sent
     after the commit, below, as before jobs existed)."""
-    if not has_app_context() or jobs.mode() == "eager" or not session.info.get(_PENDING):
+    if (not has_app_context() or session.in_nested_transaction()
+            or jobs.mode() == "eager" or not session.info.get(_PENDING)):
         return
     mails = session.info.pop(_PENDING)
     jobs.enqueue("mail.send", messages=[list(mail) for mail in mails])
@@ -145,6 +146,8 @@ def send_job(job: Any) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy calls after_commit for those too)
     mails = session.info.pop(_PENDING, None)
     if not mails or not has_app_context():
         return
