@@ -13,7 +13,7 @@ import datetime as dt
 import json
 
 from procrastinate.schema import SchemaManager
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tadafur.extensions import db
@@ -81,8 +81,9 @@ def clear_procrastinate(connection) -> None:
     """Empty procrastinate's tables (tests that commit for real clean up after themselves)."""
     if connection.dialect.name != "postgresql":
         return
-    present = {row[0] for row in connection.exec_driver_sql(
-        "SELECT tablename FROM pg_tables WHERE tablename LIKE 'procrastinate_%'")}
+    present = set(connection.scalars(
+        text("SELECT tablename FROM pg_tables WHERE tablename = ANY(:names)"),
+        {"names": list(PROCRASTINATE_TABLES)}))
     names = ", ".join(t for t in PROCRASTINATE_TABLES if t in present)
     if names:
         connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
