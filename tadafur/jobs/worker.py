@@ -112,6 +112,7 @@ def worker_app(app: Flask) -> procrastinate.App:
 
     @queue.task(name=RUN_TASK, queue=QUEUE, pass_context=False,
                 retry=procrastinate.RetryStrategy(max_attempts=max(attempts - 1, 0),
+                                                  wait=int(retry_seconds),
                                                   linear_wait=int(retry_seconds),
                                                   retry_exceptions={RetryLater}))
     def run_job(job_id: int) -> None:
@@ -186,14 +187,14 @@ def init_app(app: Flask) -> None:
     chosen = services.mode(app)
     if chosen == "thread":
         jobs_thread = thread_of(app)
-        app.extensions[services.DISPATCH] = jobs_thread.wake
-        started = []
 
         @app.before_request
         def start_job_thread() -> None:
-            """Left-over jobs of a previous run are picked up with the first request."""
-            if not started:
-                started.append(True)
+            """Only a process serving requests runs the thread (a CLI command's jobs wait in
+            the table for the server's thread, which looks every JOBS_POLL_SECONDS); it
+            starts with the first request and picks up what a previous run left."""
+            if services.DISPATCH not in app.extensions:
+                app.extensions[services.DISPATCH] = jobs_thread.wake
                 jobs_thread.start()
     elif chosen == "procrastinate":
         app.extensions[services.DISPATCH] = Deferrer(app)
