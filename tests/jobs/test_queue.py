@@ -16,6 +16,7 @@ from tadafur.accounts.models import User
 from tadafur.audit.models import AuditEvent, AuditVerification
 from tadafur.documents import services as documents
 from tadafur.extensions import db
+from tadafur.jobs import worker
 from tadafur.jobs.models import Job
 from tadafur.notifications import services as notifications
 from tadafur.projects.models import Project
@@ -218,3 +219,19 @@ def test_audit_verification_runs_as_a_job(app, client, queue, officer):
     db.session.remove()
     run = db.session.get(AuditVerification, run.id)
     assert run.finished_at is not None and run.intact
+
+
+def test_a_lost_hand_over_is_found_by_the_sweep(app, dialect, queue):
+    """PostgreSQL: a committed job whose defer never happened (its app server died between
+    the commit and the hand-over) is deferred by the periodic sweep and runs."""
+    if dialect != "postgresql":
+        pytest.skip("the SQLite thread reads the table itself")
+    job = Job(kind="mail.send", state="queued",
+              params_json='{"messages": [["someone@example.org", "Perdu puis retrouvé", "x"]]}')
+    db.session.add(job)
+    db.session.commit()  # no enqueue(): nothing handed over
+    sweeper = worker.worker_app(app)
+    with sweeper.open():
+        sweeper.tasks[worker.SWEEP_TASK](timestamp=0)  # what the periodic task does
+    queue.start()
+    assert queue.wait(job.id).state == "done"
