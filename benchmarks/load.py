@@ -183,11 +183,22 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def server_env() -> dict:
+    return dict(os.environ, TADAFUR_DATABASE_URL=bench_url(), TADAFUR_BENCH_FLOOR="1",
+                TADAFUR_SECRET_KEY="bench-secret-key-not-for-production",
+                TADAFUR_DOCUMENTS_DIR=str(DATA_DIR / "documents"),
+                TADAFUR_SEAL_DIR=str(DATA_DIR / "seal"), TADAFUR_SEED_DEMO_DATA="0")
+
+
+def start_job_worker() -> subprocess.Popen:
+    """The job worker production runs beside the app servers (README, "Jobs"): the PDFs of
+    the sign-offs the run completes are rendered there, off the measured requests."""
+    return subprocess.Popen([str(Path(sys.executable).parent / "flask"), "--app", "wsgi",
+                             "worker"], cwd=ROOT, env=server_env())
+
+
 def start_server(port: int, workers: int, threads: int = 1) -> subprocess.Popen:
-    env = dict(os.environ, TADAFUR_DATABASE_URL=bench_url(), TADAFUR_BENCH_FLOOR="1",
-               TADAFUR_SECRET_KEY="bench-secret-key-not-for-production",
-               TADAFUR_DOCUMENTS_DIR=str(DATA_DIR / "documents"),
-               TADAFUR_SEAL_DIR=str(DATA_DIR / "seal"), TADAFUR_SEED_DEMO_DATA="0")
+    env = server_env()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers),
          "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
@@ -361,6 +372,7 @@ def main() -> None:
     users = plan_users(args.users)
     port = free_port()
     server = start_server(port, args.workers, args.threads)
+    job_worker = start_job_worker()
     try:
         base = f"http://127.0.0.1:{port}"
         solo_user = next(u for u in plan_users(args.users) if u.role == "president")
@@ -370,7 +382,9 @@ def main() -> None:
         rss = worker_rss(server)
     finally:
         server.terminate()
+        job_worker.terminate()
         server.wait(timeout=30)
+        job_worker.wait(timeout=30)
     roles: dict[str, int] = {}
     for user in users:
         roles[user.role] = roles.get(user.role, 0) + 1
