@@ -181,7 +181,7 @@ def seed(url: str, scale: float = 1.0) -> dict:
     timings: dict[str, float] = {}
     started = time.perf_counter()
     recreate_database(url)
-    app = bench_app(url)
+    app = bench_app(url, JOBS_MODE="eager")  # the walk signs documents as soon as they exist
     with app.app_context():
         build_schema()
         seal = DATA_DIR / "seal"

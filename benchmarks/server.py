@@ -34,6 +34,7 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
+        self.job_worker: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
         env = dict(os.environ, TADAFUR_DATABASE_URL=bench_url(), TADAFUR_BENCH_FLOOR="1",
@@ -45,6 +46,11 @@ class Server:
             [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(self.workers),
              "--threads", str(self.threads), "--bind", f"127.0.0.1:{self.port}",
              "--log-level", "warning", "wsgi:app"], cwd=ROOT, env=env)
+        # The job worker production runs beside the app servers (README, "Jobs"): the PDFs
+        # of the sign-offs the run completes are rendered there, off the measured requests.
+        self.job_worker = subprocess.Popen(
+            [str(Path(sys.executable).parent / "flask"), "--app", "wsgi", "worker"],
+            cwd=ROOT, env=env)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # the port opens before the workers load the app
             try:
@@ -58,9 +64,10 @@ class Server:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        if self.process:
-            self.process.terminate()
-            self.process.wait(timeout=30)
+        for process in (self.process, self.job_worker):
+            if process:
+                process.terminate()
+                process.wait(timeout=30)
 
     def worker_rss(self) -> list[float]:
         """Resident memory (MiB) of each gunicorn worker (the master's children)."""

@@ -162,6 +162,13 @@ def _check_integrity(user, _obj) -> bool:
     return user.has_role(Role.PROGRAMME_OFFICER, Role.ADMIN)
 
 
+@rule("jobs.manage", writes=True)
+def _manage_jobs(user, _obj) -> bool:
+    """See the background tasks of every project, start a failed one again: programme
+    officers and admins."""
+    return user.has_role(Role.PROGRAMME_OFFICER, Role.ADMIN)
+
+
 def sees_everything(user: Any) -> bool:
     """Programme officers, ministry reviewers and administrators see every commune."""
     return user.has_role(*OVERSIGHT_ROLES)

@@ -92,6 +92,9 @@ def seed(demo: bool | None) -> None:
     added["themes"] = seed_themes()
     click.echo("reference data: " + ", ".join(f"{v} {k}" for k, v in added.items()))
     if demo if demo is not None else current_app.config["SEED_DEMO_DATA"]:
+        # The demo walks projects through sign-offs of documents produced on the way: its
+        # jobs run at once, in this process, whatever the queue (tadafur.jobs).
+        current_app.config["JOBS_MODE"] = "eager"
         click.echo(f"demo data: {seed_demo()} items added")
     db.session.commit()
 

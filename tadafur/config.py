@@ -68,6 +68,16 @@ class DefaultConfig:
     S3_ENDPOINT_URL = None  # MinIO, Ceph...; unset for AWS S3
     S3_REGION = None
 
+    # Long work off the request (tadafur/jobs): "auto" runs jobs with procrastinate on
+    # PostgreSQL (`flask --app wsgi worker`) and in a thread of the app process on SQLite;
+    # "thread" and "procrastinate" force one; "eager" runs each job inside the transaction
+    # that asks for it (the tests' default: deterministic).
+    JOBS_MODE = "auto"
+    JOBS_MAX_ATTEMPTS = 3      # a failed job is retried, then marked failed
+    JOBS_RETRY_SECONDS = 10    # the n-th retry waits n times this
+    JOBS_STALE_SECONDS = 900   # a job "running" longer than this was lost with its worker
+    JOBS_POLL_SECONDS = 2.0    # how often the in-process thread looks for due jobs
+
     # The IATI export's organisations (organisation identifiers from org-id.guide).
     IATI_REPORTING_ORG_REF = "BE-BCE_KBO-0264814354"  # Enabel, Belgian enterprise number
     IATI_REPORTING_ORG_TYPE = "10"  # government
@@ -103,6 +113,7 @@ ENV_SETTINGS = {
     "TADAFUR_S3_PREFIX": "S3_PREFIX",
     "TADAFUR_S3_ENDPOINT_URL": "S3_ENDPOINT_URL",
     "TADAFUR_S3_REGION": "S3_REGION",
+    "TADAFUR_JOBS_MODE": "JOBS_MODE",
 }
 BOOLEAN_SETTINGS = {"HTMX_USE_CDN", "SESSION_COOKIE_SECURE", "SEED_DEMO_DATA", "BENCH_FLOOR",
                     "BENCH_SERVER_TIMING", "TWO_FACTOR_REQUIRED"}

@@ -8,7 +8,7 @@ from types import ModuleType
 
 DOMAINS = ("accounts", "organisations", "audit", "workflow", "projects", "execution",
            "documents", "notifications", "oversight", "reporting", "delegations", "amendments",
-           "showcase")
+           "showcase", "jobs")
 
 
 def domain_submodules(submodule: str) -> list[ModuleType]:

@@ -10,6 +10,7 @@ from sqlalchemy import inspect, text
 
 from tadafur.audit.triggers import create_audit_triggers, drop_audit_triggers, seed_chain_head
 from tadafur.extensions import db
+from tadafur.jobs.models import apply_procrastinate_schema, clear_procrastinate
 
 REFERENCE_TABLES = frozenset({"region", "province", "commune", "institution"})
 
@@ -38,6 +39,7 @@ def build_schema() -> None:
             for table in inspect(connection).get_table_names():
                 connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table}"')
         db.metadata.create_all(connection)
+        apply_procrastinate_schema(connection)  # PostgreSQL's job queue (migration 0022)
         create_audit_triggers(connection)
         seed_chain_head(connection)
 
@@ -54,6 +56,7 @@ def reset_data(keep: frozenset[str] = REFERENCE_TABLES) -> None:
         if connection.dialect.name == "postgresql":
             names = ", ".join(f'"{t.name}"' for t in tables)
             connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            clear_procrastinate(connection)
         else:
             for table in tables:
                 connection.execute(table.delete())

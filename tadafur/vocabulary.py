@@ -137,6 +137,7 @@ OBJECT_TYPES = {
     "project_replication": _l("Project started from another project"),
     "public_photo": _l("Published photo"),
     "auditor_grant": _l("Auditor access"), "audit_checkpoint": _l("Exported chain head"),
+    "job": _l("Background task"),
 }
 
 KINDS = {"role": ROLES, "state": STATES, "transition": TRANSITIONS, "gate": GATES,

@@ -74,6 +74,7 @@ ACTIONS = {
     "delegation.used": _l("Sign-off given under a delegation"),
     "audit.head_exported": _l("Chain head exported"),
     "evidence.package_built": _l("Evidence package downloaded"),
+    "job.retried": _l("Failed background task started again"),
 }
 
 FIELDS = {

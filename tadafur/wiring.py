@@ -25,6 +25,7 @@ from tadafur.core.views import blueprint as core_blueprint
 from tadafur.documents import views as documents_views
 from tadafur.execution import views as execution_views
 from tadafur.extensions import babel, csrf, db, login_manager
+from tadafur.jobs import views as jobs_views, worker as jobs_worker
 from tadafur.modules import domain_submodules
 from tadafur.notifications import views as notifications_views
 from tadafur.projects import views as projects_views
@@ -43,7 +44,7 @@ def register_template_helpers(app: Flask) -> None:
     (and i18n `template_filters()`); a name is defined once."""
     app.jinja_env.filters.update(i18n.template_filters())
     providers = [i18n, access, htmx, picture, projects_views, execution_views, documents_views,
-                 notifications_views]
+                 notifications_views, jobs_views]
     for provider in providers:
         helpers = provider.template_helpers()
         clash = set(helpers) & set(app.jinja_env.globals)
@@ -94,3 +95,4 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
     bench.register(app)
     register_commands(app)
+    jobs_worker.init_app(app)  # who runs the jobs: a thread (SQLite) or procrastinate

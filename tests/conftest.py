@@ -87,6 +87,9 @@ def make_app(url: str, **overrides) -> Flask:
         "LOGIN_LOCK_SECONDS": 900,
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "AUDIT_VERIFY_IN_BACKGROUND": False,  # threads would share the test transaction
+        # Jobs run at once, inside the transaction that asks for them (deterministic);
+        # tests/jobs run the real queue (a thread on SQLite, procrastinate on PostgreSQL).
+        "JOBS_MODE": "eager",
         "SHOWCASE_FIGURES_SECONDS": 0,  # figures recomputed per request (no cross-test cache)
     }
     config.update(overrides)

@@ -77,6 +77,7 @@ from tadafur.amendments.reminders import (  # moved; importable from here as bef
 from tadafur.audit.services import canonical_json, record
 from tadafur.documents import services as documents
 from tadafur.extensions import db
+from tadafur.jobs import services as jobs
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Activity, BudgetLine, Indicator, Project
 from tadafur.projects.rowlock import lock
@@ -318,6 +319,17 @@ def document_context(amendment: Amendment) -> dict:
 
 
 def _produce_documents(amendment: Amendment, actor: Any) -> None:
+    """The sealed amendment and the consolidated convention, rendered by a job after the
+    approval commits (amendments.hooks); in eager mode (tests) at once."""
+    try:
+        jobs.enqueue("amendments.documents", project=amendment.project, actor=actor,
+                     amendment_id=amendment.id)
+    except documents.DocumentError as error:
+        raise AmendmentError(error.message) from error
+
+
+def produce_documents(amendment: Amendment, actor: Any) -> None:
+    """The job's work: both documents registered in its one transaction, or neither."""
     project = amendment.project
     language = current_app.config.get("DOCUMENTS_CONVENTION_LANGUAGE", "bilingual")
     previous = documents.latest(project, documents.CONVENTION_SIGNED)

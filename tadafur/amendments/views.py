@@ -148,8 +148,10 @@ def sign(amendment: Amendment):
             return _page(load_amendment(amendment.id), form, status=422)
         return _page(load_amendment(amendment.id), form, refused.message, 422)
     db.session.commit()
-    message = {"approved": _("Amendment approved by all parties: the consolidated convention "
-                             "is produced."),
+    produced = _("Amendment approved by all parties: the consolidated convention is produced.") \
+        if amendment.consolidated_id else _("Amendment approved by all parties: the "
+                                            "consolidated convention is being prepared.")
+    message = {"approved": produced,
                "rejected": _("Amendment refused: nothing changes.")}.get(
         amendment.status, _("Your sign-off is recorded."))
     flash(message, "success")

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from flask import Flask
 from flask_babel import force_locale, gettext as _
@@ -28,6 +28,7 @@ from tadafur.documents import labels as document_labels
 from tadafur.exports import csv_writer
 from tadafur.extensions import db
 from tadafur.i18n import current_language, format_day, format_moment, localized
+from tadafur.jobs import services as jobs
 from tadafur.models_base import utcnow
 from tadafur.organisations.models import Commune, Province, Region
 from tadafur.projects.models import Project
@@ -262,9 +263,11 @@ def last_completed_verification() -> AuditVerification | None:
                              .order_by(AuditVerification.id.desc()).limit(1))
 
 
-def start_verification(app: Flask, started_by: str | None, background: bool = True
-                       ) -> AuditVerification:
-    """Record a run and verify the chain in a background thread, saving progress as it goes.
+def start_verification(app: Flask | None = None, started_by: str | None = None,
+                       background: bool = True) -> AuditVerification:
+    """Record a run and verify the chain in a job (tadafur.jobs), saving progress as it goes;
+    commits. `app` and `background` are kept for callers; the job queue decides where it
+    runs (the tests' eager mode: at once, in this request).
 
     A run already in progress (started less than an hour ago) is returned instead of
     starting another: verification reads the whole log, once is enough.
@@ -277,40 +280,38 @@ def start_verification(app: Flask, started_by: str | None, background: bool = Tr
     run = AuditVerification(started_at=utcnow(), started_by=started_by, total=total)
     db.session.add(run)
     db.session.flush()
-    run_id = run.id
+    jobs.enqueue("audit.verify", run_id=run.id)
     db.session.commit()
-    if background:
-        threading.Thread(target=_run, args=(app, run_id), daemon=True,
-                         name=f"audit-verify-{run_id}").start()
-    else:
-        _run(app, run_id)
     return run
 
 
-def _run(app: Flask, run_id: int) -> None:
+def verify_job(job: Any) -> None:
+    """The `audit.verify` job."""
+    verify_run(job.params["run_id"])
+
+
+def verify_run(run_id: int) -> None:
     """Verify and store the outcome. Progress commits as it goes, so any server can show it
     (events are append-only, so reading the chain across several transactions is safe).
     """
-    with app.app_context():
-        run = db.session.get(AuditVerification, run_id)
+    run = db.session.get(AuditVerification, run_id)
 
-        def progress(count: int) -> None:
-            run.checked = count
-            db.session.commit()
-
-        try:
-            result = verify_chain(progress=progress)
-        except Exception as error:  # recorded on the run and shown on the panel
-            db.session.rollback()
-            run.intact, run.reason = False, f"verification failed: {error}"[:200]
-        else:
-            run.checked, run.intact = result.count, result.intact
-            run.broken_seq, run.reason = result.broken_seq, result.reason or None
-            if result.intact:
-                run.up_to_seq, run.up_to_hash = result.count, result.last_hash
-        run.finished_at = utcnow()
+    def progress(count: int) -> None:
+        run.checked = count
         db.session.commit()
-        db.session.remove()
+
+    try:
+        result = verify_chain(progress=progress)
+    except Exception as error:  # recorded on the run and shown on the panel
+        db.session.rollback()
+        run.intact, run.reason = False, f"verification failed: {error}"[:200]
+    else:
+        run.checked, run.intact = result.count, result.intact
+        run.broken_seq, run.reason = result.broken_seq, result.reason or None
+        if result.intact:
+            run.up_to_seq, run.up_to_hash = result.count, result.last_hash
+    run.finished_at = utcnow()
+    db.session.flush()
 
 
 # ---------------------------------------------------------------- exported chain heads

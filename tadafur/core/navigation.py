@@ -31,6 +31,7 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("projects.themes", _l("Themes"), "reference.manage", 70),
     NavItem("oversight.dashboard", _l("Dashboards"), "dashboards.view", 75),
     NavItem("audit.overview", _l("Audit trail"), "audit.view", 80),
+    NavItem("jobs.index", _l("Background tasks"), "jobs.manage", 82),
     NavItem("accounts.users", _l("Users"), "users.manage", 90),
     NavItem("accounts.auditors", _l("Auditors"), "users.manage", 91),
 ]

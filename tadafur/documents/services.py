@@ -15,8 +15,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app
+from flask import current_app, has_app_context
 from flask_babel import gettext as _
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from tadafur.audit import services as audit  # audit.record read at call time (tests stop it)
 from tadafur.documents import compose, queries, rendering, sealing
@@ -117,6 +119,8 @@ def _register(project: Any, document: RegisteredDocument, pdf: bytes,
 
     store = document_store()
     stored = store.put(pdf)
+    if stored.created:  # discarded if the transaction that registers it rolls back
+        db.session().info.setdefault(_STORED, []).append(stored.key)
     try:
         document.sha256, document.size, document.storage_key = (
             stored.sha256, stored.size, stored.key)
@@ -136,6 +140,39 @@ def _register(project: Any, document: RegisteredDocument, pdf: bytes,
             store.discard(stored.key)
         raise
     return document
+
+
+_STORED = "tadafur.documents.stored"
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_stored(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy calls after_commit for those too)
+    session.info.pop(_STORED, None)
+
+
+@event.listens_for(Session, "after_rollback")
+def _discard_stored(session: Session) -> None:
+    """A transaction that wrote document files and rolled back (a failed job: its second
+    document failed, or its commit did) leaves no file behind: registered together or not
+    at all. A file this transaction created was referenced by no committed row. (A failed
+    savepoint's own file is discarded by `_register`.)"""
+    if session.in_nested_transaction():
+        return
+    keys = session.info.pop(_STORED, None)
+    if not keys or not has_app_context():
+        return
+    store = document_store()
+    for key in keys:
+        store.discard(key)
+
+
+def convention_gate(project: Any, gate: str) -> bool:
+    """Whether `gate` is the one the frozen convention is signed at (its sign-offs bind to
+    the frozen convention's hash): its completion seals the final convention."""
+    frozen = latest_frozen(project)
+    return frozen is not None and bool(gate_signoffs(project, gate, frozen.sha256))
 
 
 def freeze_convention(project: Any, actor: Any) -> RegisteredDocument:

@@ -4,7 +4,9 @@ when read, so an inbox speaks the reader's language of today.
 
 E-mails go to .eml files under instance/outbox/ (config MAIL_OUTBOX) unless MAIL_SERVER is
 set, in which case they are sent by SMTP (MAIL_PORT, MAIL_FROM). A rolled-back transaction
-sends nothing.
+sends nothing. With a worker (tadafur.jobs: not in the tests' eager mode) the e-mails of a
+transaction become one `mail.send` job committed with it, sent off the request and retried
+when the relay fails.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
 from tadafur.extensions import db
+from tadafur.jobs import services as jobs
+from tadafur.jobs.registry import JobFailure
 from tadafur.models_base import utcnow
 from tadafur.notifications.models import KINDS, Notification
 from tadafur.vocabulary import Phrase
@@ -121,8 +125,29 @@ def _send(mails: list[tuple[str, str, str]]) -> None:
         (folder / f"{uuid.uuid4().hex}.eml").write_bytes(bytes(email))
 
 
+@event.listens_for(Session, "before_commit")
+def _enqueue_pending(session: Session) -> None:
+    """The e-mails of this transaction, as one job committed with it (eager mode: sent
+    after the commit, below, as before jobs existed)."""
+    if (not has_app_context() or session.in_nested_transaction()
+            or jobs.mode() == "eager" or not session.info.get(_PENDING)):
+        return
+    mails = session.info.pop(_PENDING)
+    jobs.enqueue("mail.send", messages=[list(mail) for mail in mails])
+
+
+def send_job(job: Any) -> None:
+    """The `mail.send` job: a failing relay fails the job (retried, then shown)."""
+    try:
+        _send([tuple(mail) for mail in job.params["messages"]])
+    except (OSError, smtplib.SMTPException) as error:
+        raise JobFailure("mail_failed", error=type(error).__name__) from error
+
+
 @event.listens_for(Session, "after_commit")
 def _send_pending(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint released (SQLAlchemy calls after_commit for those too)
     mails = session.info.pop(_PENDING, None)
     if not mails or not has_app_context():
         return

@@ -18,6 +18,15 @@ from tadafur.reporting.services import (
     reports_of,
 )
 
+SIGNED_REPORTS = {"report_validation": "final_report", "joint_evaluation": "evaluation_report"}
+
+
+def signed_report_gate(project: Project, gate: str) -> bool:
+    """Whether completing `gate` seals a report (its sign-offs bind to the frozen report)."""
+    kind = SIGNED_REPORTS.get(gate)
+    frozen = documents.latest_frozen(project, kind) if kind else None
+    return frozen is not None and bool(documents.gate_signoffs(project, gate, frozen.sha256))
+
 
 def seal_signed_report(project: Project, gate: str, actor: Any):
     """GATE_COMPLETED: once the final report's (or the evaluation's) gate completes, the report

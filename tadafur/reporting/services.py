@@ -21,6 +21,7 @@ from tadafur.audit.services import canonical_json, changes, record
 from tadafur.documents import services as documents
 from tadafur.extensions import db
 from tadafur.i18n import format_day
+from tadafur.jobs import services as jobs
 from tadafur.models_base import utcnow
 from tadafur.projects.models import Project
 from tadafur.reporting import pdf
@@ -252,13 +253,13 @@ def validate_report(actor: Any, report: MonitoringReport, decision: str,
                   "comment": comment})
     if not missing_validators(report):
         report.status, report.validated_at = "validated", utcnow()
-        document = produce_monitoring_pdf(report, actor)
-        report.document_id = document.id
         db.session.flush()
         record("monitoring_report.validated", obj=report, project=project, actor=actor,
                summary=f"{report.period_start} - {report.period_end} validated",
-               before=before, after={"status": report.status, "document_id": document.id,
-                                     "document_sha256": document.sha256})
+               before=before, after={"status": report.status})
+        # its PDF is rendered by a job (reporting.hooks), registered with its own event
+        jobs.enqueue("reporting.monitoring_report", project=project, actor=actor,
+                     report_id=report.id)
         notices.send("report_validated", project, period=_period(report))
     return report
 
@@ -428,14 +429,25 @@ def produce_monitoring_pdf(report: MonitoringReport, actor: Any, language: str |
                              sections=lambda lang: pdf.monitoring_sections(report, lang))
 
 
-def produce_final_pdf(project: Project, actor: Any, language: str | None = None):
-    """DOCUMENT_PRODUCERS['final_report']: freeze the figures, render, register."""
+def freeze_final_figures(project: Project):
+    """The final report's figures as they stand when it is put to signature (in the
+    transition's transaction; its PDF is rendered from them by a job)."""
     report = final_report_of(project)
     if report is None:
         raise ReportError(_("The final report has not been written."), status=409)
     report.results_json = canonical_json(indicator_rows(project))
     report.financial_json = canonical_json(financial_statement(project))
     db.session.flush()
+    return report
+
+
+def produce_final_pdf(project: Project, actor: Any, language: str | None = None):
+    """The final report's frozen PDF, from the figures `freeze_final_figures` kept."""
+    report = final_report_of(project)
+    if report is None:
+        raise ReportError(_("The final report has not been written."), status=409)
+    if report.results_json is None:
+        freeze_final_figures(project)
     language = language or report_language()
     return documents.produce(project, "final_report", actor, language, frozen=True,
                              sections=lambda lang: pdf.final_sections(project, report, lang))

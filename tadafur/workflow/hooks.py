@@ -1,12 +1,13 @@
 """Where other modules plug into the workflow (the documents and reporting modules register
 here from their hooks modules, which tadafur.wiring calls before loading the definitions).
 
-- DOCUMENT_PRODUCERS[kind](project, actor) -> DocumentRef: called, in the same transaction,
-  when a project enters a state that lists `documents: [kind]`.
+- DOCUMENT_PRODUCERS[kind](project, actor): called, in the same transaction, when a project
+  enters a state that lists `documents: [kind]`; it queues the job that renders it
+  (tadafur.jobs; a gate signing that document waits until the job has registered it).
 - DOCUMENT_LOOKUP: each callable(project, kind) returns the latest registered document of that
   kind or None; gates with `subject: document:<kind>` bind sign-offs to its sha256.
 - GATE_COMPLETED: each callable(project, gate, actor) runs, in the same transaction, when the
-  last sign-off completes a gate (e.g. seal the convention with the sign-off record).
+  last sign-off completes a gate (e.g. queue the job sealing the convention with its record).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ class DocumentRef(Protocol):
     sha256: str
 
 
-DOCUMENT_PRODUCERS: dict[str, Callable[[Any, Any], DocumentRef]] = {}
+DOCUMENT_PRODUCERS: dict[str, Callable[[Any, Any], Any]] = {}
 DOCUMENT_LOOKUP: list[Callable[[Any, str], DocumentRef | None]] = []
 # The same for many projects in one query (pages listing many projects' tasks).
 DOCUMENT_LOOKUP_MANY: list[Callable[[list, str], dict[int, DocumentRef]]] = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +21,7 @@ from tadafur.access import (
 )
 from tadafur.audit.services import canonical_json
 from tadafur.extensions import db
+from tadafur.jobs.services import preparing
 from tadafur.projects.models import Project
 from tadafur.workflow import hooks
 from tadafur.workflow.guards import unmet
@@ -49,10 +50,13 @@ class Action:
     # What keeps it from succeeding now (guards.Missing items): shown disabled with this
     # checklist, each item linking to where it is fixed; never listed in My tasks.
     missing: tuple[Any, ...] = ()
+    # A sign-off on a document that a job is still preparing: not offered (the panel says
+    # so), never listed in My tasks.
+    preparing: bool = False
 
     @property
     def blocked(self) -> bool:
-        return bool(self.missing)
+        return bool(self.missing) or self.preparing
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,9 @@ def gate_facts(projects: list[Project]) -> dict[int, GateFacts]:
              if (gate := definition_of(p).state(p.state).gate) is not None
              and gate.document_kind}
     documents = {kind: hooks.latest_documents(projects, kind) for kind in kinds}
+    for kind in kinds:  # a document a job is still preparing is not there yet
+        for project_id in preparing(ids, kind):
+            documents[kind].pop(project_id, None)
     return {p.id: GateFacts(rounds.get(p.id, 0), entered.get(p.id),
                             tuple(signoffs.get(p.id, ())),
                             {kind: found.get(p.id) for kind, found in documents.items()})
@@ -185,6 +192,8 @@ def _subject_hash(project: Project, gate: Gate, round_: int,
                         "comment": entered.comment, "data": entered.data})
     if facts is not None:
         document = facts.documents.get(gate.document_kind)
+    elif preparing([project.id], gate.document_kind):
+        document = None  # the latest is an older round's; the new one is being prepared
     else:
         document = hooks.latest_document(project, gate.document_kind)
     return document.sha256 if document is not None else None
@@ -284,8 +293,11 @@ def available_actions(user: Any, project: Project,
     if status is not None:
         parties = signing_parties(user, project, status.gate)
         if any(p not in status.approvals for p in parties):
-            actions.append(_signoff_action(
-                status.gate, unmet_for_gate(project, definition, status.gate)))
+            action = _signoff_action(status.gate,
+                                     unmet_for_gate(project, definition, status.gate))
+            if status.gate.document_kind and status.subject_hash is None:
+                action = replace(action, preparing=True)
+            actions.append(action)
     for transition in definition.from_state(state.name):
         if not may_fire(user, project, transition):
             continue

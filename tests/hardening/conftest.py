@@ -10,6 +10,7 @@ from tadafur.audit.models import AuditEvent
 from tadafur.documents.models import RegisteredDocument
 from tadafur.documents.store import document_store
 from tadafur.extensions import db
+from tadafur.jobs.models import Job
 from tests.projects.conftest import complete, make_project
 
 
@@ -42,12 +43,16 @@ def world(agent, commune, association, outsider_agent, other_commune, other_asso
         db.session.flush()
         seq = db.session.scalar(select(func.max(AuditEvent.seq))
                                 .where(AuditEvent.project_id == project.id))
+        job = Job(kind="mail.send", project_id=project.id, state="done",
+                  params_json='{"messages": []}')  # done: starting it again answers 409
+        db.session.add(job)
+        db.session.flush()
         objects[side] = {
             "project_id": project.id, "activity_id": project.activities[0].id,
             "line_id": project.budget_lines[0].id, "indicator_id": project.indicators[0].id,
             "document_id": _document(project).id, "seq": seq,
             "commune_id": owner_commune.id, "association_id": owner_association.id,
-            "user_id": actor.id, "theme_id": theme_id, "project": project,
+            "user_id": actor.id, "theme_id": theme_id, "project": project, "job_id": job.id,
         }
     return objects
 

@@ -39,6 +39,7 @@ POLICY: dict[str, tuple[set[str], set[str]]] = {
     "associations.manage": ({"admin", "officer"}, {"admin", "officer"}),
     "audit.view": (COMMUNE | OVERSIGHT | AUDITOR, COMMUNE | OVERSIGHT | AUDITOR),  # scoped
     "audit.integrity": ({"officer", "admin"}, {"officer", "admin"}),
+    "jobs.manage": ({"officer", "admin"}, {"officer", "admin"}),
     "project.list": (ALL, ALL),
     "project.view": (ALL, OVERSIGHT),
     "project.create": ({"agent", "member"}, {"agent", "member"}),
@@ -105,6 +106,9 @@ ROUTES: dict[str, str] = {
     "core.dashboard": "authenticated",
     "core.health": "public",
     "documents.download": "document.view",
+    "jobs.index": "jobs.manage",
+    "jobs.project_status": "project.view",
+    "jobs.retry": "jobs.manage",
     "documents.generate": "document.generate",
     "documents.project_documents": "project.view",
     "documents.verify": "public",
