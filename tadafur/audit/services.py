@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -62,7 +63,9 @@ def canonical_json(values: Any) -> str | None:
 def _timestamp(value: dt.datetime) -> str:
     """`%Y-%m-%dT%H:%M:%S.%fZ`, written with isoformat: the same text, several times faster
     than strftime (verifying the chain computes it once per event)."""
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if value.tzinfo is not None:  # stored naive (UTC); an aware value is the same instant
+        value = value.replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds") + "Z"
 
 
 # json.dumps builds a new encoder at every call when given options; verify_chain hashes every
@@ -71,26 +74,23 @@ def _timestamp(value: dt.datetime) -> str:
 _HASH_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+# The fields a hash covers, in one order: verify_chain reads them as plain tuples in this
+# order (a Row's attribute lookups cost more than the hashing itself at 300,000 events).
+HASHED_FIELDS = ("seq", "occurred_at", "actor_id", "actor_name", "actor_role", "action",
+                 "object_type", "object_id", "project_id", "commune_id", "summary", "before",
+                 "after", "address", "request_id", "prev_hash")
+
+
 def compute_hash(event: Any) -> str:
     """SHA-256 over the canonical form of every field but the hash itself."""
-    fields = {
-        "seq": event.seq,
-        "occurred_at": _timestamp(event.occurred_at),
-        "actor_id": event.actor_id,
-        "actor_name": event.actor_name,
-        "actor_role": event.actor_role,
-        "action": event.action,
-        "object_type": event.object_type,
-        "object_id": event.object_id,
-        "project_id": event.project_id,
-        "commune_id": event.commune_id,
-        "summary": event.summary,
-        "before": event.before,
-        "after": event.after,
-        "address": event.address,
-        "request_id": event.request_id,
-        "prev_hash": event.prev_hash,
-    }
+    return _digest(tuple(getattr(event, name) for name in HASHED_FIELDS))
+
+
+def _digest(values: tuple) -> str:
+    """The hash of an event given as its HASHED_FIELDS values (sorted keys, so the order here
+    does not change the bytes)."""
+    fields = dict(zip(HASHED_FIELDS, values, strict=True))
+    fields["occurred_at"] = _timestamp(fields["occurred_at"])
     return hashlib.sha256(_HASH_ENCODER.encode(fields).encode("utf-8")).hexdigest()
 
 
@@ -189,18 +189,45 @@ class VerifyResult:
         return f"broken at event {self.broken_seq}: {self.reason}"
 
 
-def _events_in_order(batch: int = 5000) -> Iterator[Any]:
-    """Plain rows in batches (keyset on seq): no ORM identity map to fill or to clear."""
+def _batches_in_order(batch: int = 10_000) -> Iterator[list]:
+    """Lists of (HASHED_FIELDS values..., hash) rows in seq order, by keyset: no ORM identity
+    map to fill, no Row attribute lookups."""
     table = AuditEvent.__table__
+    columns = [table.c[name] for name in HASHED_FIELDS] + [table.c.hash]
     last_seq = 0
     while True:
         rows = db.session.execute(
-            select(table).where(table.c.seq > last_seq).order_by(table.c.seq).limit(batch)
+            select(*columns).where(table.c.seq > last_seq).order_by(table.c.seq).limit(batch)
         ).all()
         if not rows:
             return
-        yield from rows
-        last_seq = rows[-1].seq
+        yield rows
+        last_seq = rows[-1][0]
+
+
+@dataclass(frozen=True)
+class _BatchCheck:
+    checked: int  # events found sound before `broken_at` (all of them when it is None)
+    broken_at: int | None = None
+    reason: str = ""
+
+
+def _check_batch(rows: list, expected_seq: int, previous_hash: str,
+                 heads: Mapping[int, str]) -> _BatchCheck:
+    """One batch of the chain, given where the batch before it ended."""
+    for checked, row in enumerate(rows):
+        seq, prev_hash, stored_hash = row[0], row[-2], row[-1]
+        if seq != expected_seq:
+            return _BatchCheck(checked, expected_seq, "event missing or out of order")
+        if prev_hash != previous_hash:
+            return _BatchCheck(checked, seq, "does not follow the previous event")
+        if _digest(tuple(row[:-1])) != stored_hash:
+            return _BatchCheck(checked, seq, "content altered (hash mismatch)")
+        if heads.get(seq, stored_hash) != stored_hash:
+            return _BatchCheck(checked, seq,
+                               "differs from an exported chain head (history rewritten)")
+        previous_hash, expected_seq = stored_hash, expected_seq + 1
+    return _BatchCheck(len(rows))
 
 
 def verify_chain(
@@ -212,23 +239,30 @@ def verify_chain(
     and every exported head (stored checkpoints plus `checkpoints` given by the caller).
 
     Also compares the end with the head row, so deleting the newest events is found too.
+    Each batch is checked in a helper thread while this one reads the next batch from the
+    database (the driver waits without the GIL): at 300,000 events the reading was a third
+    of the time. Batches are judged in order, so the first break reported is the first one.
     """
     heads = stored_checkpoints()
     heads.update(checkpoints or {})
-    expected_seq, previous_hash, count = 1, GENESIS_HASH, 0
-    for event in _events_in_order():
-        if event.seq != expected_seq:
-            return VerifyResult(False, count, expected_seq, "event missing or out of order")
-        if event.prev_hash != previous_hash:
-            return VerifyResult(False, count, event.seq, "does not follow the previous event")
-        if compute_hash(event) != event.hash:
-            return VerifyResult(False, count, event.seq, "content altered (hash mismatch)")
-        if heads.get(event.seq, event.hash) != event.hash:
-            return VerifyResult(False, count, event.seq,
-                                "differs from an exported chain head (history rewritten)")
-        previous_hash, expected_seq, count = event.hash, expected_seq + 1, count + 1
-        if progress is not None and count % progress_every == 0:
-            progress(count)
+    count, previous_hash = 0, GENESIS_HASH
+    pending: list[tuple[Future, str]] = []
+    with ThreadPoolExecutor(max_workers=1) as hasher:
+        expected_seq, link = 1, GENESIS_HASH
+        for rows in _batches_in_order():
+            pending.append((hasher.submit(_check_batch, rows, expected_seq, link, heads),
+                            rows[-1][-1]))
+            expected_seq, link = rows[-1][0] + 1, rows[-1][-1]
+            while pending and (pending[0][0].done() or len(pending) > 2):
+                failure, count, previous_hash = _judge(pending.pop(0), count, previous_hash,
+                                                       progress, progress_every)
+                if failure is not None:
+                    return failure
+        while pending:
+            failure, count, previous_hash = _judge(pending.pop(0), count, previous_hash,
+                                                   progress, progress_every)
+            if failure is not None:
+                return failure
     beyond = [seq for seq in heads if seq > count]
     if beyond:
         return VerifyResult(False, count, min(beyond),
@@ -239,6 +273,21 @@ def verify_chain(
     if head is not None and (head.seq != count or head.hash != previous_hash):
         return VerifyResult(False, count, count + 1, "newest events missing (head mismatch)")
     return VerifyResult(True, count, last_hash=previous_hash)
+
+
+def _judge(entry: tuple[Future, str], count: int, previous_hash: str,
+           progress: Callable[[int], None] | None, progress_every: int
+           ) -> tuple[VerifyResult | None, int, str]:
+    """Fold one checked batch into the running count; the failure if it broke."""
+    future, last_hash = entry
+    checked = future.result()
+    before, count = count, count + checked.checked
+    if checked.broken_at is not None:
+        return VerifyResult(False, count, checked.broken_at, checked.reason), count, previous_hash
+    if progress is not None:
+        for multiple in range(before // progress_every + 1, count // progress_every + 1):
+            progress(multiple * progress_every)
+    return None, count, last_hash
 
 
 def event_count() -> int:
