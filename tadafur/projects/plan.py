@@ -16,8 +16,8 @@ def check_activity_dates(start: dt.date | None, end: dt.date | None,
                          period_start: dt.date | None, period_end: dt.date | None,
                          prefix: str = "") -> None:
     """Refuse (ProjectError naming `prefix`planned_start/_end) an end before the start or a
-    date outside the project's period; a bound the project does not have yet (a draft with
-    no dates) is not checked, so drafting stays possible before the period is known."""
+    date outside the period given; a bound that is None is not checked (the plan tab of a
+    draft passes none: its period may still move; an amendment passes the signed one)."""
     if start and end and end < start:
         raise ProjectError(_("The end date must not be before the start date."),
                            f"{prefix}planned_end")

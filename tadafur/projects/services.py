@@ -366,7 +366,9 @@ def add_activity(actor: User, project: Project, values: dict) -> Activity:
     project = lock(project)
     ensure_editable(project)
     start, end = values.get("planned_start"), values.get("planned_end")
-    check_activity_dates(start, end, project.start_date, project.end_date)
+    # The period is not enforced while drafting (the demo and replicated drafts plan
+    # before their dates settle); an amendment, on a signed project, passes it.
+    check_activity_dates(start, end, None, None)
     activity = Activity(project=project, position=_next_position(Activity, project),
                         title=values["title"], planned_start=start, planned_end=end)
     db.session.add(activity)
