@@ -79,6 +79,13 @@ def new_line(wanted: dict, parse_decimal: Any) -> dict | None:
             "in_kind": bool(wanted.get("in_kind")), "changed": True}
 
 
+def recheck(project: Project, rows: list[dict]) -> None:
+    """The same refusals again when the last party approves: execution goes on while the
+    amendment awaits its sign-offs, and an expense recorded on a line meanwhile would
+    otherwise be deleted with it (or a tranche paid leave its funder's lines short)."""
+    _respect_what_happened(project, rows)
+
+
 def _field_of(row: dict) -> str:
     if row.get("new"):
         return "new-line-amount"

@@ -23,7 +23,7 @@ from tadafur.documents.services import convention_facts
 from tadafur.execution.models import ActivityProgress, Attachment, IndicatorValue
 from tadafur.extensions import db
 from tadafur.projects.errors import ProjectError
-from tadafur.projects.models import Activity, Project
+from tadafur.projects.models import Activity, Indicator, Project
 from tadafur.projects.plan import check_activity_dates
 
 from .models import APPROVED, Amendment
@@ -177,6 +177,20 @@ def activity_changes(project: Project, proposal: Proposal) -> list[dict]:
         rows.append({"id": None, "new": True, "title": [None, title],
                      "planned_start": [None, iso(start)], "planned_end": [None, iso(end)]})
     return rows
+
+
+def recheck_removals(project: Project, changes: dict) -> None:
+    """When the last party approves, refuse again to remove an activity or an indicator on
+    which execution recorded something since the proposal: deleting it would take the
+    records with it."""
+    for kind, model in (("activities", Activity), ("indicators", Indicator)):
+        for row in changes.get(kind, []):
+            item = db.session.get(model, row["id"]) if row.get("removed") else None
+            if item is not None and item.project_id == project.id and _has_records(item):
+                raise AmendmentError(_(
+                    "Something was recorded on “%(name)s” since this amendment was proposed: "
+                    "it can no longer be removed. Refuse this amendment and propose another.",
+                    name=item.title if kind == "activities" else item.name))
 
 
 def _has_records(item: Any) -> bool:

@@ -31,6 +31,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tadafur.access import acts_for
+from tadafur.amendments.budget import recheck as recheck_budget
 from tadafur.amendments.changes import (  # moved; importable from here as before
     SIGNATORY_ROLES as SIGNATORY_ROLES,
     Proposal as Proposal,
@@ -43,6 +44,7 @@ from tadafur.amendments.changes import (  # moved; importable from here as befor
     lock_keys,
     officer_needed as officer_needed,
     parse_date,
+    recheck_removals,
     signatory_changes,
     signatory_choices as signatory_choices,
 )
@@ -244,6 +246,9 @@ def _close(amendment: Amendment, status: str, actor: Any) -> None:
 def _apply_changes(amendment: Amendment) -> dict:
     """Write the approved values; return the before/after of what was written."""
     project, changes = amendment.project, amendment.changes
+    if changes.get("budget"):
+        recheck_budget(project, changes["budget"])
+    recheck_removals(project, changes)
     for row in changes.get("budget", []):
         if row.get("new"):
             project.budget_lines.append(BudgetLine(

@@ -201,3 +201,38 @@ def test_an_activity_outside_the_period_comes_back_beside_its_field(client, runn
     assert response.status_code == 422
     assert 'id="new-activity-planned_end-error"' in response.text
     assert db.session.scalar(select(Amendment)) is None
+
+
+def test_an_expense_recorded_while_the_removal_awaits_stops_the_last_approval(running,
+                                                                             people):
+    works = line(running, "commune")
+    amendment = _propose(people["agent"], running, removed_lines={works.id})
+    for signer in ("president", "chair"):
+        sign(people[signer], amendment)
+    execution.record_expense(people["member"], running, {
+        "budget_line_id": works.id, "amount": Decimal("1500"), "spent_on": today(),
+        "description": "Travaux"})
+    db.session.commit()
+    with pytest.raises(services.AmendmentError) as refused:
+        services.sign(people["officer"], amendment, decision="approve", comment=None,
+                      password=PASSWORD)
+    db.session.rollback()
+    assert "1,500.00" in refused.value.message
+    db.session.expire_all()
+    assert amendment.status == OPEN and db.session.get(BudgetLine, works.id) is not None
+
+
+def test_progress_recorded_while_an_activity_removal_awaits_stops_the_last_approval(
+        running, people):
+    _first, second = running.activities
+    amendment = _propose(people["agent"], running, removed_activities={second.id})
+    sign(people["president"], amendment)
+    execution.record_progress(people["member"], running, {"activity_id": second.id,
+                                                          "percent": 10})
+    db.session.commit()
+    with pytest.raises(services.AmendmentError):
+        services.sign(people["chair"], amendment, decision="approve", comment=None,
+                      password=PASSWORD)
+    db.session.rollback()
+    db.session.expire_all()
+    assert amendment.status == OPEN and len(running.activities) == 2
