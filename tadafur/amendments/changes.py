@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tadafur.accounts.models import Membership, User
+from tadafur.amendments.budget import budget_changes as _budget_changes, money
 from tadafur.amendments.queries import (
     CENT,
     TEXT_MAX,
@@ -20,10 +21,10 @@ from tadafur.amendments.queries import (
 )
 from tadafur.documents.services import convention_facts
 from tadafur.execution.models import ActivityProgress, Attachment, IndicatorValue
-from tadafur.execution.statements import spent_by_line, tranches_by_funder
 from tadafur.extensions import db
-from tadafur.i18n import format_amount
-from tadafur.projects.models import Activity, Funder, Project
+from tadafur.projects.errors import ProjectError
+from tadafur.projects.models import Activity, Indicator, Project
+from tadafur.projects.plan import check_activity_dates
 
 from .models import APPROVED, Amendment
 
@@ -54,10 +55,6 @@ def iso(value: dt.date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def money(value: Any) -> str:
-    return f"{Decimal(str(value or 0)).quantize(CENT):.2f}"
-
-
 @dataclass
 class Proposal:
     """What the proposal form asks, by item id (strings as typed, or parsed values)."""
@@ -68,6 +65,8 @@ class Proposal:
     indicators: dict[int, dict] = field(default_factory=dict)
     signatories: dict[str, Any] = field(default_factory=dict)  # party -> user id
     new_activity: dict | None = None  # title, planned_start, planned_end
+    new_line: dict | None = None  # category, description, funder, amount, in_kind
+    removed_lines: set[int] = field(default_factory=set)
     new_indicator: dict | None = None  # level, name, unit, baseline, target
     removed_activities: set[int] = field(default_factory=set)
     removed_indicators: set[int] = field(default_factory=set)
@@ -128,47 +127,9 @@ def signatory_changes(project: Project, proposal: Proposal) -> list[dict]:
 
 
 def budget_changes(project: Project, proposal: Proposal) -> tuple[list[dict], bool]:
-    """Every line with its amount and funder before and after; whether one changed."""
-    rows, changed = [], False
-    for line in project.budget_lines:
-        wanted = proposal.lines.get(line.id) or {}
-        amount = (parse_decimal(wanted["amount"], f"line-{line.id}-amount")
-                  if wanted.get("amount") not in (None, "") else line.amount)
-        funder = wanted.get("funder") or line.funder
-        if funder not in {f.value for f in Funder}:
-            raise AmendmentError(_("Choose a funder from the list."), f"line-{line.id}-funder")
-        row = {"id": line.id, "category": line.category, "description": line.description,
-               "amount": [money(line.amount), money(amount)],
-               "funder": [line.funder, funder], "in_kind": bool(line.in_kind)}
-        row["changed"] = row["amount"][0] != row["amount"][1] or line.funder != funder
-        changed = changed or row["changed"]
-        rows.append(row)
-    if changed:
-        _respect_what_happened(project, rows)
-    return rows, changed
-
-
-def _respect_what_happened(project: Project, rows: list[dict]) -> None:
-    """No line below what was spent on it; no funder's lines below what it disbursed.
-    Refused beside the changed field, with both figures."""
-    spent = spent_by_line(project)
-    for row in rows:
-        amount = Decimal(row["amount"][1])
-        if row["changed"] and amount < spent.get(row["id"], Decimal("0")):
-            raise AmendmentError(_(
-                "%(spent)s was already spent on this line: it cannot go down to %(amount)s.",
-                spent=format_amount(spent[row["id"]]), amount=format_amount(amount)),
-                f"line-{row['id']}-amount")
-    for funder, (disbursed, _scheduled) in tranches_by_funder(project).items():
-        total = sum((Decimal(r["amount"][1]) for r in rows
-                     if r["funder"][1] == funder and not r["in_kind"]), Decimal("0"))
-        if total < disbursed:
-            changed = next((r for r in rows if r["changed"] and funder in r["funder"]), None)
-            raise AmendmentError(_(
-                "%(disbursed)s was already disbursed by this funder: its lines cannot total "
-                "less (%(total)s).", disbursed=format_amount(disbursed),
-                total=format_amount(total)),
-                f"line-{changed['id']}-amount" if changed else None)
+    """Every line with its amount and funder before and after; whether one changed
+    (`amendments.budget`, with the lines added and removed)."""
+    return _budget_changes(project, proposal, parse_decimal)
 
 
 def activity_changes(project: Project, proposal: Proposal) -> list[dict]:
@@ -207,12 +168,29 @@ def activity_changes(project: Project, proposal: Proposal) -> list[dict]:
                                  "new-activity-title")
         start = parse_date(wanted.get("planned_start"), "new-activity-planned_start")
         end = parse_date(wanted.get("planned_end"), "new-activity-planned_end")
-        if start and end and end < start:
-            raise AmendmentError(_("The end date must not be before the start date."),
-                                 "new-activity-planned_end")
+        period_end = parse_date(proposal.end_date, "end_date") or project.end_date
+        try:
+            check_activity_dates(start, end, project.start_date, period_end,
+                                 prefix="new-activity-")
+        except ProjectError as refused:
+            raise AmendmentError(refused.message, refused.field) from None
         rows.append({"id": None, "new": True, "title": [None, title],
                      "planned_start": [None, iso(start)], "planned_end": [None, iso(end)]})
     return rows
+
+
+def recheck_removals(project: Project, changes: dict) -> None:
+    """When the last party approves, refuse again to remove an activity or an indicator on
+    which execution recorded something since the proposal: deleting it would take the
+    records with it."""
+    for kind, model in (("activities", Activity), ("indicators", Indicator)):
+        for row in changes.get(kind, []):
+            item = db.session.get(model, row["id"]) if row.get("removed") else None
+            if item is not None and item.project_id == project.id and _has_records(item):
+                raise AmendmentError(_(
+                    "Something was recorded on “%(name)s” since this amendment was proposed: "
+                    "it can no longer be removed. Refuse this amendment and propose another.",
+                    name=item.title if kind == "activities" else item.name))
 
 
 def _has_records(item: Any) -> bool:
@@ -275,7 +253,9 @@ def indicator_changes(project: Project, proposal: Proposal) -> list[dict]:
 
 
 def officer_needed(budget: list[dict], share: int) -> bool:
-    """A line moving by more than `share` percent of its amount, or to another funder."""
+    """A line moving by more than `share` percent of its amount, or to another funder. A
+    line added (from 0.00) or removed (to 0.00) moves by all of it: the programme officer
+    signs too, as the convention's budget changes shape."""
     for row in budget:
         if not row["changed"]:
             continue
@@ -288,7 +268,8 @@ def officer_needed(budget: list[dict], share: int) -> bool:
 
 
 def lock_keys(changes: dict) -> list[str]:
-    keys = [f"budget_line:{row['id']}" for row in changes.get("budget", []) if row["changed"]]
+    keys = [f"budget_line:{row['id']}" for row in changes.get("budget", [])
+            if row["changed"] and row["id"]]  # an added line has nothing to hold yet
     if "end_date" in changes:
         keys.append("end_date")
     keys += [f"activity:{row['id']}" for row in changes.get("activities", []) if row["id"]]

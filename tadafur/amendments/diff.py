@@ -32,6 +32,7 @@ class BudgetRow:
     share_before: Decimal
     share_after: Decimal
     changed: bool
+    mark: str = ""  # "added", "removed" or "changed" (a code: the templates word it)
 
     @property
     def delta(self) -> Decimal:
@@ -85,7 +86,7 @@ def diff(amendment: Amendment, format_date: Any = None) -> Diff:
                 row["description"], str(FUNDER_LABELS.get(Funder(row["funder"][0]))),
                 str(FUNDER_LABELS.get(Funder(row["funder"][1]))), before, after,
                 _share(before, result.total_before), _share(after, result.total_after),
-                row["changed"]))
+                row["changed"], _mark(row)))
         for funder in Funder:
             before = sum((Decimal(r["amount"][0]) for r in budget
                           if r["funder"][0] == funder.value), Decimal("0"))
@@ -134,6 +135,14 @@ def diff(amendment: Amendment, format_date: Any = None) -> Diff:
             _("Signatory for the party: %(party)s", party=party_label(row["party"])),
             row["name"][0] or "—", row["name"][1]))
     return result
+
+
+def _mark(row: dict) -> str:
+    if row.get("new"):
+        return "added"
+    if row.get("removed"):
+        return "removed"
+    return "changed" if row["changed"] else ""
 
 
 def party_labels(amendment: Amendment) -> list[str]:

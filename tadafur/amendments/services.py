@@ -1,13 +1,14 @@
 """Amendments: propose a change to a running project, sign it off, apply it.
 
 - `propose` compares what the form asks with the values in force and keeps what differs:
-  budget lines (amount, funder), the end date, activities (title, planned dates),
-  indicators' targets. Each kind of change needs the parties the workflow definition's
-  `amendments:` section names; moving a budget line by more than
-  `reallocation_officer_share` percent of its amount also needs the programme officer; an end
-  date beyond `programme_end_date` is refused. The project row is locked and what the
-  amendment touches is reserved (`amendment_lock`): a second open amendment on the same line
-  is refused, and the normal edit services refuse to change it (`ensure_not_locked`).
+  budget lines (amount, funder; lines added and removed), the end date, activities (title,
+  planned dates; added, removed), indicators (targets; added, removed). Each kind of change
+  needs the parties the workflow definition's `amendments:` section names; moving a budget
+  line by more than `reallocation_officer_share` percent of its amount (adding or removing
+  one moves all of it) also needs the programme officer; an end date beyond
+  `programme_end_date` is refused. The project row is locked and what the amendment touches
+  is reserved (`amendment_lock`): a second open amendment on the same line is refused, and
+  the normal edit services refuse to change it (`ensure_not_locked`).
 - `sign` uses the workflow's gate sign-off (`sign_gate`: password again, audited, delegation
   recorded). A refusal by any party rejects the amendment and changes nothing; the last
   approval applies the changes, seals the amendment PDF and produces the consolidated
@@ -30,6 +31,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from tadafur.access import acts_for
+from tadafur.amendments.budget import recheck as recheck_budget
 from tadafur.amendments.changes import (  # moved; importable from here as before
     SIGNATORY_ROLES as SIGNATORY_ROLES,
     Proposal as Proposal,
@@ -42,6 +44,7 @@ from tadafur.amendments.changes import (  # moved; importable from here as befor
     lock_keys,
     officer_needed as officer_needed,
     parse_date,
+    recheck_removals,
     signatory_changes,
     signatory_choices as signatory_choices,
 )
@@ -244,10 +247,24 @@ def _close(amendment: Amendment, status: str, actor: Any) -> None:
 def _apply_changes(amendment: Amendment) -> dict:
     """Write the approved values; return the before/after of what was written."""
     project, changes = amendment.project, amendment.changes
+    if changes.get("budget"):
+        recheck_budget(project, changes["budget"])
+    recheck_removals(project, changes)
     for row in changes.get("budget", []):
-        if row["changed"]:
+        if row.get("new"):
+            project.budget_lines.append(BudgetLine(
+                position=max((x.position for x in project.budget_lines), default=0) + 1,
+                category=row["category"], description=row["description"],
+                amount=Decimal(row["amount"][1]), funder=row["funder"][1],
+                in_kind=row["in_kind"]))
+        elif row["changed"]:
             line = db.session.get(BudgetLine, row["id"])
-            if line is not None and line.project_id == project.id:
+            if line is None or line.project_id != project.id:
+                continue
+            if row.get("removed"):
+                project.budget_lines.remove(line)
+                db.session.delete(line)
+            else:
                 line.amount, line.funder = Decimal(row["amount"][1]), row["funder"][1]
     if "end_date" in changes:
         project.end_date = dt.date.fromisoformat(changes["end_date"][1])

@@ -55,6 +55,11 @@ def _proposal_from(form_data, project: Project) -> services.Proposal:
                      for party in services.SIGNATORY_ROLES},
         new_activity={k: value(f"new-activity-{k}")
                       for k in ("title", "planned_start", "planned_end")},
+        new_line={**{k: value(f"new-line-{k}")
+                      for k in ("category", "description", "funder", "amount")},
+                  "in_kind": bool(form_data.get("new-line-in_kind"))},
+        removed_lines={x.id for x in project.budget_lines
+                       if form_data.get(f"line-{x.id}-remove")},
         new_indicator={k: value(f"new-indicator-{k}")
                        for k in ("level", "name", "unit", "baseline", "target")},
         removed_activities={a.id for a in project.activities

@@ -62,6 +62,7 @@ from tadafur.projects.models import (
     Project,
     Theme,
 )
+from tadafur.projects.plan import check_activity_dates
 from tadafur.projects.queries import (  # moved; importable from here as before
     DOCUMENTS_TEMPLATE as DOCUMENTS_TEMPLATE,
     ProjectFilter as ProjectFilter,
@@ -365,8 +366,9 @@ def add_activity(actor: User, project: Project, values: dict) -> Activity:
     project = lock(project)
     ensure_editable(project)
     start, end = values.get("planned_start"), values.get("planned_end")
-    if start and end and end < start:
-        raise ProjectError(_("The end date must not be before the start date."), "planned_end")
+    # The period is not enforced while drafting (the demo and replicated drafts plan
+    # before their dates settle); an amendment, on a signed project, passes it.
+    check_activity_dates(start, end, None, None)
     activity = Activity(project=project, position=_next_position(Activity, project),
                         title=values["title"], planned_start=start, planned_end=end)
     db.session.add(activity)
