@@ -191,16 +191,25 @@ class VerifyResult:
 
 def _batches_in_order(batch: int = 10_000) -> Iterator[list]:
     """Lists of (HASHED_FIELDS values..., hash) rows in seq order, by keyset: no ORM identity
-    map to fill, no Row attribute lookups."""
-    table = AuditEvent.__table__
-    columns = [table.c[name] for name in HASHED_FIELDS] + [table.c.hash]
+    map to fill. On PostgreSQL the driver's own cursor, on the session's connection (the same
+    transaction), hands plain tuples: building a Row per event cost a seventh of the verify."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        cursor = connection.connection.driver_connection.cursor()
+        query = (f"SELECT {', '.join(HASHED_FIELDS)}, hash FROM audit_event WHERE seq > %s "
+                 "ORDER BY seq LIMIT %s")
+
+        def read(after: int) -> list:
+            return cursor.execute(query, (after, batch)).fetchall()
+    else:
+        table = AuditEvent.__table__
+        columns = [table.c[name] for name in HASHED_FIELDS] + [table.c.hash]
+
+        def read(after: int) -> list:
+            return db.session.execute(select(*columns).where(table.c.seq > after)
+                                      .order_by(table.c.seq).limit(batch)).all()
     last_seq = 0
-    while True:
-        rows = db.session.execute(
-            select(*columns).where(table.c.seq > last_seq).order_by(table.c.seq).limit(batch)
-        ).all()
-        if not rows:
-            return
+    while rows := read(last_seq):
         yield rows
         last_seq = rows[-1][0]
 
