@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tadafur.extensions import db
-from tadafur.workflow import services as workflow
+from tadafur.workflow import hooks, services as workflow
 from tests.factories import login
 from tests.hardening import forms as crawl
 from tests.hardening.test_attacks import PAYLOADS, RAW_MARKERS, TEXT
@@ -33,6 +33,10 @@ def by_state(agent, commune, association):
         project = complete(make_project(agent, commune, association), agent)
         project.state = state
         projects[state] = project
+    db.session.flush()
+    # A sign-off is offered only on a document that is there (issue 18): the convention's
+    # signatories get their forms once it is produced, as the workflow's move there does.
+    hooks.DOCUMENT_PRODUCERS["convention"](projects["convention_signature"], agent)
     db.session.flush()
     return projects
 

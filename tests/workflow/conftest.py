@@ -118,6 +118,7 @@ def document_doubles(monkeypatch):
     doubles.FAKE_DOCUMENTS.clear()
     monkeypatch.setattr(hooks, "DOCUMENT_PRODUCERS", dict(doubles.FAKE_PRODUCERS))
     monkeypatch.setattr(hooks, "DOCUMENT_LOOKUP", [doubles.fake_lookup])
+    monkeypatch.setattr(hooks, "DOCUMENT_LOOKUP_MANY", [])  # the bulk lookup reads real rows
     monkeypatch.setattr(hooks, "GATE_COMPLETED", [])
     yield
     doubles.FAKE_DOCUMENTS.clear()
