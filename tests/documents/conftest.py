@@ -141,3 +141,21 @@ def first_page_png(pdf: bytes, name: str, workdir: Path) -> Path:
     shutil.copyfile(png, ARTIFACTS / png.name)
     shutil.copyfile(source, ARTIFACTS / source.name)
     return png
+
+
+def seal_convention(project, president, chair, officer):
+    """The convention frozen, signed by the three parties and sealed with its sign-off
+    record (the gate's completion, as the workflow calls it); committed."""
+    from tadafur.documents import hooks, services
+    from tadafur.workflow.models import SignOff
+
+    frozen = services.freeze_convention(project, None)
+    for party, user in (("commune", president), ("association", chair),
+                        ("programme", officer)):
+        db.session.add(SignOff(project_id=project.id, gate="convention", round=3, party=party,
+                               user_id=user.id, decision="approve", subject="document:convention",
+                               signed_hash=frozen.sha256))
+    db.session.flush()
+    hooks.gate_completed(project, "convention", officer)
+    db.session.commit()
+    return services.latest(project, "convention_signed")

@@ -7,30 +7,17 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from tadafur.documents import hooks, services
+from tadafur.documents import services
 from tadafur.extensions import db
-from tadafur.workflow.models import SignOff
+from tests.documents.conftest import seal_convention
 from tests.factories import login
-
-
-def _sealed_convention(project, president, chair, officer):
-    frozen = services.freeze_convention(project, None)
-    for party, user in (("commune", president), ("association", chair),
-                        ("programme", officer)):
-        db.session.add(SignOff(project_id=project.id, gate="convention", round=3, party=party,
-                               user_id=user.id, decision="approve", subject="document:convention",
-                               signed_hash=frozen.sha256))
-    db.session.flush()
-    hooks.gate_completed(project, "convention", officer)
-    db.session.commit()
-    return services.latest(project, "convention_signed")
 
 
 def test_sealed_document_in_the_bucket_downloads_and_verifies(
         app, client, s3_storage, project, party_member, president, chair, officer):
     local = Path(app.config["INSTANCE_DOCUMENTS"])
     on_disk = set(local.rglob("*.pdf"))
-    final = _sealed_convention(project, president, chair, officer)
+    final = seal_convention(project, president, chair, officer)
     assert final.sealed
     assert f"tadafur/documents/{final.storage_key}" in s3_storage.names()
     assert set(local.rglob("*.pdf")) == on_disk

@@ -7,6 +7,7 @@ import io
 from tadafur.documents import rendering, services
 from tadafur.documents.models import RegisteredDocument
 from tadafur.extensions import db
+from tests.documents.conftest import seal_convention
 from tests.factories import login
 
 
@@ -146,19 +147,7 @@ def test_verify_without_input_is_a_422(client):
 
 def test_verify_reports_the_seal_and_signers_of_a_final_convention(
         client, project, president, chair, officer):
-    from tadafur.documents import hooks
-    from tadafur.workflow.models import SignOff
-
-    frozen = services.freeze_convention(project, None)
-    for party, user in (("commune", president), ("association", chair),
-                        ("programme", officer)):
-        db.session.add(SignOff(project_id=project.id, gate="convention", round=3, party=party,
-                               user_id=user.id, decision="approve", subject="document:convention",
-                               signed_hash=frozen.sha256))
-    db.session.flush()
-    hooks.gate_completed(project, "convention", officer)
-    db.session.commit()
-    final = services.latest(project, "convention_signed")
+    final = seal_convention(project, president, chair, officer)
     html = _upload(client, services.stored_bytes(final)).get_data(as_text=True)
     assert 'data-authentic="true"' in html
     assert "verify-signoffs" in html
