@@ -188,6 +188,8 @@ def _before_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint (an eager job's): the projects touched before it still count
     session.info.pop(PENDING, None)
 
 
