@@ -44,7 +44,24 @@ def _forget_session() -> None:
         log.debug("rollback on a dead connection", exc_info=True)
 
 
+def _remove_session(_error: BaseException | None) -> None:
+    """End the request's session even when its connection died after the answer was made.
+
+    Flask-SQLAlchemy's own teardown rolls back on close; with the database gone that raises
+    after the view (or the 503 page) has answered, and the server would replace the answer
+    with its bare 500 page. Registered after Flask-SQLAlchemy, so Flask runs it first; the
+    pool discards the dead connection, and the next request gets a fresh one.
+    """
+    try:
+        db.session.remove()
+    except DBAPIError:
+        log.warning("the database connection died at the end of a request", exc_info=True)
+        db.session.registry.clear()
+
+
 def register(app: Flask) -> None:
+    app.teardown_appcontext(_remove_session)
+
     @app.errorhandler(CSRFError)
     def csrf_error(_error):
         db.session.rollback()

@@ -11,6 +11,7 @@ from tadafur.amendments import services
 from tadafur.extensions import db
 from tadafur.projects.models import Indicator
 from tests.factories import PASSWORD
+from tests.pdfs import cheap_pdfs
 from tests.workflow.conftest import build_project, to_state
 
 
@@ -28,7 +29,10 @@ def running_project(commune, association, people):
                                     unit="personnes", baseline=Decimal("0"),
                                     target=Decimal("120"))]
     db.session.flush()
-    to_state(project, "in_execution", **people)
+    # The first convention's pages are not what these tests read (they read the amendment's
+    # and the consolidated convention's, laid out for real on approval).
+    with cheap_pdfs():
+        to_state(project, "in_execution", **people)
     return project
 
 

@@ -21,7 +21,7 @@ from tadafur.extensions import db
 from tadafur.projects.models import Project
 from tadafur.projects.views import TABS
 from tests.browser.conftest import LiveUser
-from tests.core.test_language_sweep import cheap_pdfs
+from tests.pdfs import cheap_pdfs
 
 PHONE = {"width": 390, "height": 844}
 MEASURE = """() => {

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from contextlib import contextmanager
 
 import pytest
 from flask_babel import get_translations
@@ -34,6 +33,7 @@ from tadafur.projects.views import TABS
 from tadafur.reporting.models import MonitoringReport
 from tests.core.language_checks import problems
 from tests.factories import PASSWORD, login
+from tests.pdfs import cheap_pdfs
 
 LANGUAGES = ("ar", "fr")
 ROLES = {"admin": "admin@demo.tadafur.ma", "officer": "officer@demo.tadafur.ma",
@@ -52,25 +52,6 @@ SKIPPED_CONTENT = ("application/pdf", "application/zip", "text/csv", "applicatio
                    "text/plain", "application/xml", "text/xml", "image/",
                    "application/vnd.openxmlformats")
 ALL_PROJECTS = {"officer"}
-
-
-@contextmanager
-def cheap_pdfs():
-    """The demo seeds 24 sealed PDFs; WeasyPrint would take most of a minute to lay them out,
-    and the sweep reads pages, not documents: a one-line real PDF stands for each (still
-    sealed and registered by the real services)."""
-    from tadafur.documents import rendering
-
-    pipeline = rendering.pipeline()
-    original = pipeline.render
-    counter = iter(range(1_000_000))
-    pipeline.render = lambda html: original(f"<p>demo {next(counter)}</p>")  # unique bytes
-    try:
-        yield
-    finally:
-        # Remove the instance attribute (assigning `original` back would keep shadowing the
-        # class's method, and later tests that patch Pipeline.render would not reach it).
-        del pipeline.render
 
 
 @pytest.fixture

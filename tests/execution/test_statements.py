@@ -9,6 +9,7 @@ import pytest
 
 from tadafur.execution import services
 from tests.execution.conftest import TODAY_IN_PERIOD
+from tests.pdfs import cheap_pdfs
 
 
 def test_budget_statement_per_line_and_funder(running, agent, officer, chair):
@@ -117,7 +118,8 @@ def test_demo_projects_in_execution_have_execution_records(app):
     from tadafur.extensions import db
     from tadafur.projects.models import Project
 
-    seed_demo()
+    with cheap_pdfs():  # the conventions' pages are not read here (tests/projects/test_demo.py)
+        seed_demo()
     running = db.session.scalar(select(Project).where(Project.state == "in_execution"))
     statement = services.budget_statement(running)
     assert statement.disbursed > 0 and statement.spent > 0

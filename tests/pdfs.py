@@ -1,0 +1,29 @@
+"""A stand-in layout for tests that need documents registered but never read their pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tadafur.documents import rendering
+
+
+@contextmanager
+def cheap_pdfs() -> Iterator[None]:
+    """Lay out a one-line real PDF instead of the document's HTML.
+
+    WeasyPrint takes 1-2 s per convention; the demo seeds 24 sealed PDFs and an amendment's
+    running project two. Everything around the layout stays real: the HTML is still composed
+    from the templates, the PDF still sealed, stored and registered by the real services. The
+    documents' pages are checked where they are the subject (tests/documents, the gallery).
+    """
+    pipeline = rendering.pipeline()
+    original = pipeline.render
+    counter = iter(range(1_000_000))
+    pipeline.render = lambda html: original(f"<p>demo {next(counter)}</p>")  # unique bytes
+    try:
+        yield
+    finally:
+        # Remove the instance attribute (assigning `original` back would keep shadowing the
+        # class's method, and later tests that patch Pipeline.render would not reach it).
+        del pipeline.render
