@@ -13,14 +13,12 @@ from tadafur.audit.models import AuditEvent
 from tadafur.delegations import services
 from tadafur.delegations.models import Delegation
 from tadafur.extensions import db
-from tadafur.models_base import utcnow
+from tadafur.models_base import today
 from tadafur.notifications.models import Notification
 from tadafur.workflow import services as workflow
 from tadafur.workflow.models import SignOff
 from tests.factories import PASSWORD, make_user
 from tests.workflow.conftest import act, build_project, to_state
-
-TODAY = utcnow().date()
 
 
 @pytest.fixture(autouse=True)
@@ -47,10 +45,10 @@ def project(commune, association, agent):
     return build_project(commune, association, agent)
 
 
-def _grant(delegator, delegate, *, start=TODAY, end=None, projects=None, reason="Congé"):
+def _grant(delegator, delegate, *, start=None, end=None, projects=None, reason="Congé"):
     delegation = services.grant(
         delegator, membership_id=delegator.memberships[0].id, delegate_id=delegate.id,
-        starts_on=start, ends_on=end or TODAY + dt.timedelta(days=10), reason=reason,
+        starts_on=start or today(), ends_on=end or today() + dt.timedelta(days=10), reason=reason,
         project_ids=projects)
     db.session.commit()
     return delegation
@@ -77,8 +75,8 @@ def test_a_delegate_signs_within_the_mandate_and_both_names_are_recorded(project
 
 def test_a_delegate_cannot_sign_after_the_mandate_expired(project, chair, member):
     delegation = _grant(chair, member)
-    delegation.ends_on = TODAY - dt.timedelta(days=1)  # time passed
-    delegation.starts_on = TODAY - dt.timedelta(days=5)
+    delegation.ends_on = today() - dt.timedelta(days=1)  # time passed
+    delegation.starts_on = today() - dt.timedelta(days=5)
     db.session.commit()
     db.session.expire(member, ["received_delegations"])
     assert workflow.available_actions(member, project) == [] or all(
@@ -112,15 +110,15 @@ def test_a_delegate_cannot_delegate_again(chair, member, association):
     colleague = make_user(Role.ASSOCIATION_MEMBER, association)
     with pytest.raises(services.DelegationError, match="cannot be delegated again"):
         services.grant(member, membership_id=member.memberships[0].id,
-                       delegate_id=colleague.id, starts_on=TODAY,
-                       ends_on=TODAY + dt.timedelta(days=3), reason="x")
+                       delegate_id=colleague.id, starts_on=today(),
+                       ends_on=today() + dt.timedelta(days=3), reason="x")
 
 
 def test_only_members_of_the_same_organisation_can_be_delegates(chair, outsider_member):
     with pytest.raises(services.DelegationError, match="same organisation") as refused:
         services.grant(chair, membership_id=chair.memberships[0].id,
-                       delegate_id=outsider_member.id, starts_on=TODAY,
-                       ends_on=TODAY + dt.timedelta(days=3), reason="x")
+                       delegate_id=outsider_member.id, starts_on=today(),
+                       ends_on=today() + dt.timedelta(days=3), reason="x")
     assert refused.value.field == "delegate_id"
 
 
@@ -132,8 +130,8 @@ def test_bad_periods_and_missing_reasons_are_refused(chair, member, start, end, 
                                                      field):
     with pytest.raises(services.DelegationError) as refused:
         services.grant(chair, membership_id=chair.memberships[0].id, delegate_id=member.id,
-                       starts_on=TODAY + dt.timedelta(days=start),
-                       ends_on=TODAY + dt.timedelta(days=end), reason=reason)
+                       starts_on=today() + dt.timedelta(days=start),
+                       ends_on=today() + dt.timedelta(days=end), reason=reason)
     assert refused.value.field == field
     assert db.session.scalar(select(func.count()).select_from(Delegation)) == 0
 
@@ -149,8 +147,8 @@ def test_grant_is_audited_and_the_delegate_told(chair, member):
 
 def test_expiry_is_audited_once(app, chair, member):
     delegation = _grant(chair, member)
-    delegation.starts_on, delegation.ends_on = (TODAY - dt.timedelta(days=9),
-                                                TODAY - dt.timedelta(days=1))
+    delegation.starts_on, delegation.ends_on = (today() - dt.timedelta(days=9),
+                                                today() - dt.timedelta(days=1))
     db.session.commit()
     runner = app.test_cli_runner()
     first = runner.invoke(args=["delegations", "expire"])

@@ -8,16 +8,14 @@ from sqlalchemy import select
 
 from tadafur.delegations.models import Delegation
 from tadafur.extensions import db
-from tadafur.models_base import utcnow
+from tadafur.models_base import today
 from tests.factories import PASSWORD, login
-
-TODAY = utcnow().date()
 
 
 def _data(chair, member, **extra):
     data = {"membership_id": chair.memberships[0].id, "delegate_id": member.id,
-            "starts_on": TODAY.isoformat(),
-            "ends_on": (TODAY + dt.timedelta(days=14)).isoformat(),
+            "starts_on": today().isoformat(),
+            "ends_on": (today() + dt.timedelta(days=14)).isoformat(),
             "scope": "all", "reason": "Mission à Rabat", "password": PASSWORD}
     data.update(extra)
     return data
@@ -42,7 +40,7 @@ def test_grant_and_revoke_with_plain_posts(client, chair, member):
 def test_a_bad_period_comes_back_beside_the_field_with_422(client, chair, member):
     login(client, chair)
     response = client.post("/delegations", data=_data(
-        chair, member, ends_on=(TODAY - dt.timedelta(days=3)).isoformat()))
+        chair, member, ends_on=(today() - dt.timedelta(days=3)).isoformat()))
     assert response.status_code == 422
     assert 'id="ends_on-error"' in response.text
     assert db.session.scalar(select(Delegation)) is None

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from tadafur.extensions import db
+from tadafur.models_base import today
 from tadafur.projects.models import Activity, BudgetLine, Indicator, Project
 from tadafur.workflow import services
 from tests.factories import PASSWORD
@@ -77,12 +78,24 @@ def project(make_project):
 
 
 # Recorded dates may not lie in the future nor before the project was created (the
-# workflow's `dates:` rules): the walk records them on the day it runs.
-TODAY = dt.date.today().isoformat()
-DELIBERATION = {"session_date": TODAY, "session_number": "12/2026", "vote_for": "21",
-                "vote_against": "2", "vote_abstain": "1"}
-SELECTION = {"committee_date": TODAY, "score": "78.5"}
-VISA = {"visa_date": TODAY, "visa_reference": "V-2026-113"}
+# workflow's `dates:` rules): the walk records them on the day it runs, read from the app's
+# clock when used. Module constants kept the day the suite was collected: a run that crossed
+# midnight (UTC) had every project created "tomorrow" and its dates refused.
+def today_iso() -> str:
+    return today().isoformat()
+
+
+def deliberation() -> dict[str, str]:
+    return {"session_date": today_iso(), "session_number": "12/2026", "vote_for": "21",
+            "vote_against": "2", "vote_abstain": "1"}
+
+
+def selection() -> dict[str, str]:
+    return {"committee_date": today_iso(), "score": "78.5"}
+
+
+def visa() -> dict[str, str]:
+    return {"visa_date": today_iso(), "visa_reference": "V-2026-113"}
 
 
 def to_state(project, target, *, agent, president, chair, officer, member):
@@ -92,9 +105,9 @@ def to_state(project, target, *, agent, president, chair, officer, member):
         ("draft", chair, "signoff:endorsement", {}),
         ("draft", agent, "submit", {}),
         ("submitted", officer, "declare_eligible", {}),
-        ("selection", officer, "record_selection", {"data": SELECTION}),
-        ("council_deliberation", agent, "record_deliberation", {"data": DELIBERATION}),
-        ("governor_visa", agent, "record_visa", {"data": VISA}),
+        ("selection", officer, "record_selection", {"data": selection()}),
+        ("council_deliberation", agent, "record_deliberation", {"data": deliberation()}),
+        ("governor_visa", agent, "record_visa", {"data": visa()}),
         ("decision", officer, "prepare_convention", {}),
         ("convention_signature", president, "signoff:convention", {}),
         ("convention_signature", chair, "signoff:convention", {}),

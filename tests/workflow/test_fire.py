@@ -16,7 +16,7 @@ from tadafur.workflow import services
 from tadafur.workflow.models import SignOff, TransitionRecord
 from tadafur.workflow.services import WorkflowError
 from tests.factories import PASSWORD
-from tests.workflow.conftest import DELIBERATION, TODAY, act, to_state
+from tests.workflow.conftest import act, deliberation, to_state, today_iso
 
 
 def _snapshot(project):
@@ -89,7 +89,7 @@ def test_outsiders_cannot_act(project, people, outsider_agent, outsider_member):
     for outsider in (outsider_agent, outsider_member):
         assert services.available_actions(outsider, project) == []
         with pytest.raises(WorkflowError):
-            services.fire(outsider, project, "record_deliberation", data=DELIBERATION)
+            services.fire(outsider, project, "record_deliberation", data=deliberation())
 
 
 def test_request_changes_needs_a_comment_and_goes_back_to_draft(project, people):
@@ -145,17 +145,17 @@ def test_an_incomplete_proposal_cannot_be_endorsed_and_says_what_is_missing(
 
 def test_recorded_fields_are_validated_and_stored(project, people):
     to_state(project, "council_deliberation", **people)
-    bad = dict(DELIBERATION, vote_for="many")
+    bad = dict(deliberation(), vote_for="many")
     with pytest.raises(WorkflowError) as refused:
         services.fire(people["agent"], project, "record_deliberation", data=bad)
     assert refused.value.field == "vote_for"
-    missing = {k: v for k, v in DELIBERATION.items() if k != "session_date"}
+    missing = {k: v for k, v in deliberation().items() if k != "session_date"}
     with pytest.raises(WorkflowError) as refused:
         services.fire(people["agent"], project, "record_deliberation", data=missing)
     assert refused.value.field == "session_date"
-    act(people["agent"], project, "record_deliberation", data=DELIBERATION)
+    act(people["agent"], project, "record_deliberation", data=deliberation())
     assert services.history(project)[-1].data == {
-        "session_date": TODAY, "session_number": "12/2026", "vote_for": 21,
+        "session_date": today_iso(), "session_number": "12/2026", "vote_for": 21,
         "vote_against": 2, "vote_abstain": 1}
 
 

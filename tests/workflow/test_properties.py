@@ -17,11 +17,11 @@ from tadafur.extensions import db
 from tadafur.workflow import services
 from tadafur.workflow.services import WorkflowError
 from tests.factories import PASSWORD
-from tests.workflow.conftest import DELIBERATION, SELECTION, VISA, build_project, to_state
+from tests.workflow.conftest import build_project, deliberation, selection, to_state, visa
 
 DEFAULT = Path(__file__).resolve().parents[2] / "workflows" / "co_creation.yaml"
 USERS = ("agent", "president", "member", "chair", "officer", "reviewer", "outsider_agent")
-DATA = {**SELECTION, **DELIBERATION, **VISA, "report": "Rapport", "findings": "Constats"}
+DATA = {**selection(), **deliberation(), **visa(), "report": "Rapport", "findings": "Constats"}
 
 
 def _triggers() -> list[str]:

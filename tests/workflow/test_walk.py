@@ -15,7 +15,7 @@ from tadafur.extensions import db
 from tadafur.workflow import services
 from tadafur.workflow.definition import load_directory
 from tadafur.workflow.services import WorkflowError
-from tests.workflow.conftest import DELIBERATION, SELECTION, VISA, act
+from tests.workflow.conftest import act, deliberation, selection, visa
 
 DEFAULT = Path(__file__).resolve().parents[2] / "workflows" / "co_creation.yaml"
 
@@ -57,11 +57,11 @@ def test_default_workflow_walks_from_draft_to_closed(
     assert services.phase_of(project) == "approval"
     assert actions(officer) == {"declare_eligible", "request_changes", "reject"}
     act(officer, project, "declare_eligible")
-    act(officer, project, "record_selection", data=SELECTION)
+    act(officer, project, "record_selection", data=selection())
     assert actions(agent) == {"record_deliberation"}
     assert actions(member) == set()
-    act(agent, project, "record_deliberation", data=DELIBERATION)
-    act(president, project, "record_visa", data=VISA)
+    act(agent, project, "record_deliberation", data=deliberation())
+    act(president, project, "record_visa", data=visa())
     assert actions(officer) == {"prepare_convention", "approve_by_decision"}
     act(officer, project, "prepare_convention")
     assert project.state == "convention_signature"
@@ -146,8 +146,8 @@ def test_without_governor_visa_the_deliberation_leads_to_the_decision(
         act(chair, project, "signoff:endorsement")
         act(agent, project, "submit")
         act(officer, project, "declare_eligible")
-        act(officer, project, "record_selection", data=SELECTION)
-        act(agent, project, "record_deliberation", data=DELIBERATION)
+        act(officer, project, "record_selection", data=selection())
+        act(agent, project, "record_deliberation", data=deliberation())
         assert project.state == "decision"
     finally:
         app.extensions[services.EXTENSION] = original
