@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from tadafur.accounts.models import Role
 from tadafur.extensions import db
+from tadafur.models_base import today
 from tadafur.organisations.models import Commune
 from tadafur.projects import services
 from tests.factories import make_association, make_user
-from tests.workflow.conftest import today_iso  # recorded dates: today, not before the project
 
 
 def _mark_page(page: Page) -> None:
@@ -184,16 +184,16 @@ def test_arabic_journey_from_draft_to_the_signed_convention(page, live_server, b
     _switch_user(page, log_in, officer, project_id)
     _act(page, "declare_eligible", comment="الملف كامل")
     _expect_state(page, "selection")
-    _act(page, "record_selection", fields={"committee_date": today_iso(), "score": "84"})
+    _act(page, "record_selection", fields={"committee_date": today().isoformat(), "score": "84"})
     _expect_state(page, "council_deliberation")
 
     # 5. The commune records the council's deliberation (and the governor's visa).
     _switch_user(page, log_in, agent, project_id)
     _act(page, "record_deliberation", fields={
-        "session_date": today_iso(), "session_number": "07/2026", "vote_for": "21",
+        "session_date": today().isoformat(), "session_number": "07/2026", "vote_for": "21",
         "vote_against": "2", "vote_abstain": "1"})
     _expect_state(page, "governor_visa")
-    _act(page, "record_visa", fields={"visa_date": today_iso(), "visa_reference": "V-114"})
+    _act(page, "record_visa", fields={"visa_date": today().isoformat(), "visa_reference": "V-114"})
     _expect_state(page, "decision")
 
     # 6. The convention is produced, then signed by the three parties.

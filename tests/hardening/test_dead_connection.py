@@ -34,6 +34,10 @@ def test_a_dead_connection_at_teardown_is_logged_and_forgotten(app, monkeypatch,
 
 def test_other_errors_at_teardown_are_not_hidden(app, monkeypatch):
     session = db.session()
-    monkeypatch.setattr(session, "close", lambda: (_ for _ in ()).throw(ValueError("bug")))
+
+    def fail() -> None:
+        raise ValueError("bug")
+
+    monkeypatch.setattr(session, "close", fail)
     with pytest.raises(ValueError):
         errors._remove_session(None)

@@ -4,10 +4,10 @@ updates of the badge and the timeline) and without (POST, then 303)."""
 from __future__ import annotations
 
 from tadafur.extensions import db
+from tadafur.models_base import today
 from tadafur.workflow import services as workflow
 from tests.factories import PASSWORD, login
 from tests.projects.conftest import complete
-from tests.workflow.conftest import today_iso
 
 HX = {"HX-Request": "true"}
 
@@ -95,12 +95,12 @@ def test_recorded_fields_are_asked_in_the_dialog(client, agent, project):
     panel = client.get(f"/projects/{project.id}/actions", headers=HX).get_data(as_text=True)
     assert 'name="data-session_date"' in panel and 'type="date"' in panel
     response = _act(client, project, "record_deliberation", **{
-        "data-session_date": today_iso(), "data-session_number": "12/2026",
+        "data-session_date": today().isoformat(), "data-session_number": "12/2026",
         "data-vote_for": "18", "data-vote_against": "2", "data-vote_abstain": "x"})
     assert response.status_code == 422
     assert 'value="12/2026"' in response.get_data(as_text=True)
     response = _act(client, project, "record_deliberation", **{
-        "data-session_date": today_iso(), "data-session_number": "12/2026",
+        "data-session_date": today().isoformat(), "data-session_number": "12/2026",
         "data-vote_for": "18", "data-vote_against": "2", "data-vote_abstain": "1"})
     assert response.status_code == 200
     db.session.expire_all()

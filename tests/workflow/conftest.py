@@ -81,21 +81,17 @@ def project(make_project):
 # workflow's `dates:` rules): the walk records them on the day it runs, read from the app's
 # clock when used. Module constants kept the day the suite was collected: a run that crossed
 # midnight (UTC) had every project created "tomorrow" and its dates refused.
-def today_iso() -> str:
-    return today().isoformat()
-
-
 def deliberation() -> dict[str, str]:
-    return {"session_date": today_iso(), "session_number": "12/2026", "vote_for": "21",
+    return {"session_date": today().isoformat(), "session_number": "12/2026", "vote_for": "21",
             "vote_against": "2", "vote_abstain": "1"}
 
 
 def selection() -> dict[str, str]:
-    return {"committee_date": today_iso(), "score": "78.5"}
+    return {"committee_date": today().isoformat(), "score": "78.5"}
 
 
 def visa() -> dict[str, str]:
-    return {"visa_date": today_iso(), "visa_reference": "V-2026-113"}
+    return {"visa_date": today().isoformat(), "visa_reference": "V-2026-113"}
 
 
 def to_state(project, target, *, agent, president, chair, officer, member):

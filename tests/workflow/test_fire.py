@@ -11,12 +11,13 @@ from sqlalchemy import func, select
 from tadafur.audit.models import AuditEvent
 from tadafur.audit.services import verify_chain
 from tadafur.extensions import db
+from tadafur.models_base import today
 from tadafur.notifications.models import Notification
 from tadafur.workflow import services
 from tadafur.workflow.models import SignOff, TransitionRecord
 from tadafur.workflow.services import WorkflowError
 from tests.factories import PASSWORD
-from tests.workflow.conftest import act, deliberation, to_state, today_iso
+from tests.workflow.conftest import act, deliberation, to_state
 
 
 def _snapshot(project):
@@ -155,7 +156,7 @@ def test_recorded_fields_are_validated_and_stored(project, people):
     assert refused.value.field == "session_date"
     act(people["agent"], project, "record_deliberation", data=deliberation())
     assert services.history(project)[-1].data == {
-        "session_date": today_iso(), "session_number": "12/2026", "vote_for": 21,
+        "session_date": today().isoformat(), "session_number": "12/2026", "vote_for": 21,
         "vote_against": 2, "vote_abstain": 1}
 
 
