@@ -6,6 +6,7 @@ tests about languages set the locale they need. Personas are the programme's rol
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 
 import pytest
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from tadafur.accounts.models import Membership, Role, User
 from tadafur.accounts.services import hash_password
 from tadafur.extensions import db
+from tadafur.models_base import today
 from tadafur.organisations.models import Association, Commune, Institution
 
 PASSWORD = "correct horse battery"
@@ -24,6 +26,22 @@ __all__ = [
     "make_user", "member", "officer", "other_association", "other_commune", "outsider_agent",
     "outsider_member", "president", "reviewer",
 ]
+
+
+# A date typed "in the future" by a test: read when the test runs, from the app's clock (a
+# fixed date in a test becomes a past one as the calendar moves on; a date computed at
+# collection becomes one when a run crosses midnight).
+TOMORROW = "<tomorrow>"
+
+
+def tomorrow() -> dt.date:
+    return today() + dt.timedelta(days=1)
+
+
+def dated(values: dict) -> dict:
+    """`values` with TOMORROW (in a value or an ISO date string) replaced by tomorrow's date."""
+    return {key: (tomorrow().isoformat() if value == TOMORROW else value)
+            for key, value in values.items()}
 
 
 def _partner_communes() -> list[Commune]:

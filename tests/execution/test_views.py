@@ -14,7 +14,7 @@ from tadafur.execution import services
 from tadafur.execution.models import ActivityProgress, Expense, IndicatorValue, Tranche
 from tadafur.extensions import db
 from tests.execution.conftest import in_execution
-from tests.factories import login
+from tests.factories import TOMORROW, dated, login, tomorrow
 
 
 def _count(model) -> int:
@@ -124,7 +124,7 @@ def test_officer_does_not_record_expenses(client, running, officer):
     ({"amount": "0"}, "amount", "greater than zero"),
     ({"amount": "NaN"}, "amount", "Enter a number"),
     ({"planned_on": "2025-12-31"}, "planned_on", "(the signature of the convention)"),
-    ({"paid_on": "2027-01-01"}, "paid_on", "(today)"),
+    ({"paid_on": TOMORROW}, "paid_on", "(today)"),
     ({"planned_on": "2026-02-31"}, "planned_on", "Not a valid date"),
     ({"amount": "30000.01"}, "justification", "explain why"),
 ])
@@ -132,7 +132,7 @@ def test_bad_tranches_are_refused_beside_the_field(client, running, officer, val
                                                    message):
     login(client, officer)
     response = client.post(f"/projects/{running.id}/execution/tranches",
-                           data=_tranche(**values))
+                           data=_tranche(**dated(values)))
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert f'id="tranche-{field}-error"' in body and message in body
@@ -156,7 +156,7 @@ def test_paying_a_planned_tranche_later(client, running, officer):
     tranche = db.session.scalar(select(Tranche))
     assert tranche.paid_on is None
     url = f"/projects/{running.id}/execution/tranches/{tranche.id}/pay"
-    refused = client.post(url, data={"pay-paid_on": "2027-02-01"})
+    refused = client.post(url, data={"pay-paid_on": tomorrow().isoformat()})
     assert refused.status_code == 422
     assert f'id="pay-{tranche.id}-error"' in refused.get_data(as_text=True)
     assert client.post(url, data={"pay-paid_on": "2026-04-02"}).status_code == 303
@@ -167,7 +167,7 @@ def test_paying_a_planned_tranche_later(client, running, officer):
 
 @pytest.mark.parametrize("values, field", [
     ({"amount": "-1"}, "amount"), ({"amount": "abc"}, "amount"),
-    ({"spent_on": "2027-03-01"}, "spent_on"), ({"spent_on": ""}, "spent_on"),
+    ({"spent_on": TOMORROW}, "spent_on"), ({"spent_on": ""}, "spent_on"),
     ({"budget_line_id": "999999"}, "budget_line_id"), ({"description": ""}, "description"),
 ])
 def test_bad_expenses_are_refused(client, running, chair, values, field):
@@ -175,7 +175,7 @@ def test_bad_expenses_are_refused(client, running, chair, values, field):
     data = {"budget_line_id": running.budget_lines[0].id, "amount": "500",
             "spent_on": "2026-05-01", "description": "Location de salle", **values}
     response = client.post(f"/projects/{running.id}/execution/expenses",
-                           data={f"expense-{k}": v for k, v in data.items()})
+                           data={f"expense-{k}": v for k, v in dated(data).items()})
     assert response.status_code == 422
     assert f'id="expense-{field}-error"' in response.get_data(as_text=True)
     assert _count(Expense) == 0
@@ -216,10 +216,10 @@ def test_indicator_values_and_bad_values(client, running, chair):
             "period_end": "2026-03-31"}
     bad = [({"women_youth": "-3"}, "women_youth"), ({"women_youth": "x"}, "women_youth"),
            ({}, "women_youth"), ({"women_youth": "3", "total": "4"}, "total"),
-           ({"women_youth": "3", "period_end": "2027-01-31"}, "period_end"),
+           ({"women_youth": "3", "period_end": TOMORROW}, "period_end"),
            ({"women_youth": "3", "period_start": "2026-04-01"}, "period_end")]
     for values, field in bad:
-        data = {f"value-{k}": v for k, v in {**base, **values}.items()}
+        data = {f"value-{k}": v for k, v in dated({**base, **values}).items()}
         response = client.post(url, data=data)
         assert response.status_code == 422, values
         assert f'id="value-{field}-error"' in response.get_data(as_text=True), values

@@ -16,6 +16,7 @@ from tadafur.extensions import db
 from tadafur.reporting import services
 from tadafur.reporting.models import EvaluationEntry, MonitoringReport
 from tadafur.reporting.services import ReportError
+from tests.factories import TOMORROW, tomorrow
 from tests.reporting.conftest import FINAL, Q1, Q2, TEXTS, scores, validate_all, write_report
 
 
@@ -47,10 +48,11 @@ def test_the_association_writes_a_draft_and_it_is_audited(running, member):
 
 @pytest.mark.parametrize("period, field", [
     ((dt.date(2025, 12, 1), dt.date(2026, 1, 31)), "period_start"),  # before the project
-    ((dt.date(2026, 11, 1), dt.date(2027, 1, 31)), "period_end"),    # ends in the future
+    ((dt.date(2026, 11, 1), TOMORROW), "period_end"),                # ends in the future
     ((dt.date(2026, 3, 1), dt.date(2026, 2, 1)), "period_end"),      # ends before it starts
 ])
 def test_a_period_outside_the_project_is_refused(running, member, period, field):
+    period = (period[0], tomorrow() if period[1] == TOMORROW else period[1])
     with pytest.raises(ReportError) as refused:
         write_report(member, running, period)
     assert refused.value.field == field and refused.value.status == 422

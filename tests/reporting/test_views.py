@@ -17,7 +17,7 @@ from tadafur.reporting.models import (
     MonitoringReport,
     ReportValidation,
 )
-from tests.factories import PASSWORD, login
+from tests.factories import PASSWORD, TOMORROW, dated, login
 from tests.reporting.conftest import FINAL, Q1, TEXTS, scores, validate_all, write_report
 
 
@@ -47,7 +47,7 @@ def test_the_association_writes_and_submits_a_report(client, running, member):
 
 @pytest.mark.parametrize("values, message", [
     ({"period_start": "2025-11-01"}, "(the signature of the convention)"),
-    ({"period_end": "2027-02-01"}, "(today)"),
+    ({"period_end": TOMORROW}, "(today)"),
     ({"narrative": ""}, "This field is required."),
     ({"period_start": ""}, "Enter the first day of the period."),
 ])
@@ -56,7 +56,7 @@ def test_bad_input_is_shown_beside_the_field_and_nothing_is_stored(
     db.session.commit()
     login(client, member)
     response = client.post(f"/projects/{running.id}/reports/new",
-                           data=_report_form(**values))
+                           data=_report_form(**dated(values)))
     assert response.status_code == 422
     body = response.get_data(as_text=True)
     assert message in body and 'class="field-error"' in body
