@@ -25,16 +25,21 @@ from typing import Any
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from tadafur.accounts.models import ASSOCIATION_ROLES, COMMUNE_ROLES, Role
 from tadafur.projects.models import Project
 from tadafur.workflow import counts
 from tadafur.workflow.models import UNDATED, AwaitedAction
-from tadafur.workflow.queries import GateFacts, available_actions, gate_facts
+from tadafur.workflow.queries import GateFacts, available_actions, gate_facts, gate_status
 from tadafur.workflow.registry import definition_of, due_at, registry
 
 PENDING = "awaited_action.pending"  # session.info key: ids of projects touched, to recompute
 CHUNK = 500  # projects loaded at once by a rebuild (memory stays flat at any size)
+# What the rules read of a project besides its columns (tadafur.workflow.guards, the content
+# hash, the holders): a project whose copy has all of them loaded is not read again.
+_COLLECTIONS = ("partners", "themes", "budget_lines", "activities", "indicators")
+_READ = frozenset(_COLLECTIONS) | {"state", "workflow_name", "workflow_version"}
 
 
 @dataclass(frozen=True)
@@ -84,13 +89,17 @@ def holders_of(project: Project) -> list[Holder]:
 def rows_for(project: Project, facts: GateFacts | None) -> list[dict[str, Any]]:
     """The awaited_action rows of `project`: sign-offs not yet given by the holder's party,
     primary next steps whose guards pass (blocked ones are never tasks)."""
-    state = definition_of(project).states.get(project.state)
+    definition = definition_of(project)
+    state = definition.states.get(project.state)
     if state is None or state.final:
         return []
     due = due_at(project)
+    # The gate's status (its content hash above all) is the same for every holder.
+    status = gate_status(project, definition, facts) if state.gate else None
     rows = []
     for holder in holders_of(project):
-        triggers = [action.trigger for action in available_actions(holder, project, facts)
+        triggers = [action.trigger
+                    for action in available_actions(holder, project, facts, status)
                     if (action.kind == "signoff" or action.style == "primary")
                     and not action.blocked]
         if triggers:
@@ -120,17 +129,36 @@ def refresh(session: Session, project_ids: Iterable[int]) -> int:
         session.execute(select(Project.id).where(Project.id.in_(chunk))
                         .order_by(Project.id).with_for_update())
         session.execute(table.delete().where(table.c.project_id.in_(chunk)))
-        projects = list(session.scalars(
-            select(Project).where(Project.id.in_(chunk), Project.state.not_in(_final_states()))
-            .options(selectinload(Project.partners), selectinload(Project.themes),
-                     selectinload(Project.budget_lines), selectinload(Project.activities),
-                     selectinload(Project.indicators))))
+        projects = _projects(session, chunk)
         facts = gate_facts(projects)
         rows = [row for p in projects for row in rows_for(p, facts[p.id])]
         if rows:
             session.execute(table.insert(), rows)
         written += len(rows)
     return written
+
+
+def _projects(session: Session, ids: list[int]) -> list[Project]:
+    """The projects of `ids` not in a final state, with what the rules read of them.
+
+    A project this session holds already, its collections loaded, is taken as it is (a
+    transition or an edit has just loaded it, and the session's copy is the one just flushed:
+    the query below would hand back that same object too, without refreshing it); the others
+    are loaded, their collections in one query each."""
+    final = _final_states()
+    held, missing = [], []
+    for project_id in ids:
+        project = session.identity_map.get(identity_key(Project, project_id))
+        state = inspect(project) if project is not None else None
+        if state is not None and state.persistent and not (state.unloaded & _READ):
+            held.append(project)
+        else:
+            missing.append(project_id)
+    if missing:
+        held += session.scalars(
+            select(Project).where(Project.id.in_(missing))
+            .options(*(selectinload(getattr(Project, name)) for name in _COLLECTIONS)))
+    return sorted((p for p in held if p.state not in final), key=lambda p: p.id)
 
 
 def rebuild(session: Session) -> int:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from tadafur.access import (
     acts_for,
@@ -147,20 +147,28 @@ class GateFacts:
 
 
 def gate_facts(projects: list[Project]) -> dict[int, GateFacts]:
-    """Rounds, entering transitions, valid sign-offs and bound documents of `projects`, in a
-    fixed number of queries whatever their number (for pages listing many projects)."""
+    """Rounds, entering transitions, valid sign-offs of the current round and bound documents
+    of `projects`, in a fixed number of queries whatever their number (for pages listing many
+    projects, and for every commit: tadafur.workflow.awaiting recomputes the projects it
+    touched). Only the rows a gate's status reads are loaded: one transition per project, not
+    its whole history; this round's sign-offs, not every round's."""
     ids = [p.id for p in projects]
     if not ids:
         return {}
-    rounds = dict(db.session.execute(
-        select(TransitionRecord.project_id, func.max(TransitionRecord.seq))
-        .where(TransitionRecord.project_id.in_(ids)).group_by(TransitionRecord.project_id)).all())
+    latest = (select(TransitionRecord.project_id, func.max(TransitionRecord.seq).label("seq"))
+              .where(TransitionRecord.project_id.in_(ids))
+              .group_by(TransitionRecord.project_id).subquery())
     entered = {r.project_id: r for r in db.session.scalars(
-        select(TransitionRecord).where(TransitionRecord.project_id.in_(ids)))
-        if rounds.get(r.project_id) == r.seq}
+        select(TransitionRecord).join(latest, and_(
+            TransitionRecord.project_id == latest.c.project_id,
+            TransitionRecord.seq == latest.c.seq)))}
+    rounds = {project_id: record.seq for project_id, record in entered.items()}
     signoffs: dict[int, list[SignOff]] = {}
-    for signoff in db.session.scalars(select(SignOff).where(
-            SignOff.project_id.in_(ids), SignOff.valid).order_by(SignOff.id)):
+    for signoff in db.session.scalars(
+            select(SignOff).outerjoin(latest, latest.c.project_id == SignOff.project_id)
+            .where(SignOff.project_id.in_(ids), SignOff.valid,
+                   SignOff.round == func.coalesce(latest.c.seq, 0))
+            .order_by(SignOff.id)):
         signoffs.setdefault(signoff.project_id, []).append(signoff)
     kinds = {gate.document_kind for p in projects
              if (gate := definition_of(p).state(p.state).gate) is not None
@@ -279,16 +287,20 @@ def unmet_for_gate(project: Project, definition: Definition, gate: Gate) -> tupl
     return tuple(dict.fromkeys(found))
 
 
-def available_actions(user: Any, project: Project,
-                      facts: GateFacts | None = None) -> list[Action]:
-    """What `user` can do on `project` now (buttons; `fire` still checks everything)."""
+def available_actions(user: Any, project: Project, facts: GateFacts | None = None,
+                      status: GateStatus | None = None) -> list[Action]:
+    """What `user` can do on `project` now (buttons; `fire` still checks everything).
+
+    `status`: the gate's status when the caller has it already (the same for every user:
+    tadafur.workflow.awaiting asks for a project's nine holders in a row)."""
     if user is None or not getattr(user, "is_authenticated", False) or is_read_only(user):
         return []
     definition = definition_of(project)
     state = definition.state(project.state)
     if state.final:
         return []
-    status = gate_status(project, definition, facts) if state.gate else None
+    if state.gate and status is None:
+        status = gate_status(project, definition, facts)
     actions = []
     if status is not None:
         parties = signing_parties(user, project, status.gate)
