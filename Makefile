@@ -60,7 +60,7 @@ test: system-packages-test $(VENV)/.dev-installed compile-translations
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/pytest -p no:xdist -m alone $(PYTEST_ARGS) || [ $$? -eq 5 ]
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not alone" $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(PYTEST_WORKERS) -m "not alone" --durations=25 $(PYTEST_ARGS)
 
 ## The inner loop: SQLite only, no browser, no real server processes; in parallel.
 test-fast: system-packages-runtime $(VENV)/.dev-installed compile-translations

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import and_, false, or_, select
 
 from tadafur.access import (
     acts_for,
@@ -76,11 +76,6 @@ def users_of(project: Project, parties, roles=None) -> list[User]:
             if any(acts_for(u, project, p, roles or PARTY_ROLES[p]) for p in parties)]
 
 
-def _final_states() -> set[str]:
-    return {s.name for d in registry().definitions.values() for s in d.states.values()
-            if s.final}
-
-
 def awaited_actions(user: Any, project: Project, facts: GateFacts | None = None
                     ) -> list[Action]:
     """The actions the project waits for from `user`: sign-offs and primary next steps (not
@@ -127,13 +122,25 @@ def delegates_of(project: Project, now: dt.datetime | None = None) -> list[User]
             .where(delegation_project.c.project_id == project.id)))).distinct()))
 
 
+def _past_due(now: dt.datetime) -> Any:
+    """SQL for "the current state's due date (entered + its `due_days`) is past", from the
+    definitions: the programme's projects are not loaded to find the few overdue ones."""
+    clauses = [and_(Project.workflow_name == name, Project.workflow_version == version,
+                    Project.state == state_name,
+                    Project.state_entered_at < now - dt.timedelta(days=state.due_days))
+               for (name, version), definition in registry().definitions.items()
+               for state_name, state in definition.states.items()
+               if state.due_days and not state.final]
+    return or_(*clauses) if clauses else false()
+
+
 def send_reminders(now: dt.datetime | None = None) -> int:
     """Overdue steps, for cron: after the state's due days, one `overdue` notification to
     each awaited user (a delegate who may sign included); after twice that, when a sign-off
     is still missing, one `escalated` notification to the programme officers."""
     now = now or utcnow()
     sent = 0
-    projects = db.session.scalars(select(Project).where(Project.state.not_in(_final_states())))
+    projects = db.session.scalars(select(Project).where(_past_due(now)).order_by(Project.id))
     for project in projects:
         due = due_at(project)
         if due is None or due >= now:

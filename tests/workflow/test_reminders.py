@@ -47,3 +47,23 @@ def test_reminder_is_written_in_the_recipients_language(app, project, officer, p
     [notification] = _overdue(project)
     assert notification.user_id == officer.id
     assert "Eligibility review" in notification.message or "éligibilité" in notification.message
+
+
+def test_reminders_read_only_the_overdue_projects(app, project, make_project, count_queries):
+    """The programme's other projects are not loaded to find the overdue ones: the work of a
+    run does not grow with projects that are not late (issue 18)."""
+    from tadafur.workflow.audience import send_reminders
+
+    project.state_entered_at -= dt.timedelta(days=91)
+    db.session.flush()
+    send_reminders()  # its reminder is sent: the runs below find it sent
+    with count_queries() as few:
+        send_reminders()
+    for _ in range(12):
+        make_project()
+    db.session.flush()
+    with count_queries() as many:
+        send_reminders()
+    assert many.count == few.count, many.statements
+    loaded = [s for s in many.statements if s.lstrip().upper().startswith("SELECT PROJECT.")]
+    assert loaded and all("state_entered_at <" in s for s in loaded), loaded
