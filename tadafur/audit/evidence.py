@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import zipfile
 from dataclasses import dataclass, field
 
@@ -53,6 +54,21 @@ def _events_csv(events: list[AuditEvent]) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
+ZERO_WIDTH_SPACE = "\u200b"
+
+
+def breakable_address(name: str | None) -> Markup | str:
+    """An actor's e-mail address, free to wrap after its "@" and its dots (and, as any text,
+    its hyphens) and kept left-to-right: in the narrow Actor column a long address otherwise
+    broke inside a word ("fatima.ezzahra.benjel" / "loun.coordination@fe")."""
+    if not name:
+        return "—"
+    # A zero-width space, not <wbr>: WeasyPrint draws <wbr> as generated content, which
+    # its line breaker passes over once the cell may break words (overflow-wrap).
+    return Markup('<span dir="ltr">{}</span>').format(
+        ZERO_WIDTH_SPACE.join(re.split(r"(?<=[@.])", name)))
+
+
 def extract_sections(project, events: list[AuditEvent],
                      criteria: list[str] | None = None) -> list[dict]:
     """The extract's one section, in the current language; `criteria` describe the filter
@@ -62,7 +78,7 @@ def extract_sections(project, events: list[AuditEvent],
 
     shown = events[-EXTRACT_ROWS:]
     references = project_references(shown)
-    rows = [[str(e.seq), local_minute(e.occurred_at), e.actor_name or "—",
+    rows = [[str(e.seq), local_minute(e.occurred_at), breakable_address(e.actor_name),
              action_label(e.action),
              Markup(details(e, references.get(e.project_id))).striptags() or "—",
              e.hash[:10]] for e in shown]

@@ -5,13 +5,14 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
 from sqlalchemy import select
 
 from tadafur.audit.models import AuditEvent
 from tadafur.audit.services import record
 from tadafur.documents.models import RegisteredDocument
 from tadafur.extensions import db
-from tests.documents.conftest import make_lead_association, make_project, pdf_text
+from tests.documents.conftest import make_lead_association, make_project, pdf_text, pdf_words
 from tests.factories import login
 
 
@@ -131,3 +132,34 @@ def test_commune_users_get_no_extract_of_another_communes_project(client, outsid
     project = _project(commune)
     login(client, outsider_agent)
     assert client.get(f"/audit/extract.pdf?project={project.id}").status_code == 403
+
+
+ADDRESS = "fatima.ezzahra.benjelloun.coordination@femmes-de-demain-afourar.example.org"
+
+
+@pytest.mark.parametrize("language", ["ar", "fr"])
+def test_a_long_address_wraps_only_after_its_at_sign_dots_and_hyphens(officer, commune, language,
+                                                               tmp_path):
+    """Issue 15: in the narrow Actor column an address broke inside a word
+    ("fatima.ezzahra.benjel" / "loun.coordination@fe")."""
+    from tadafur.audit.evidence import _project_events, produce_extract
+    from tadafur.documents.services import stored_bytes
+
+    project = make_project(commune, make_lead_association(commune))
+    record("project.updated", object_type="project", project=project, actor_name=ADDRESS,
+           summary="budget edited")
+    db.session.flush()
+    document = produce_extract(project, officer, _project_events(project), language)
+    words = [w for _page, _x, _y, w in pdf_words(stored_bytes(document), tmp_path)]
+    pieces = [w.replace("\u200b", "") for w in words if w.replace("\u200b", "") in ADDRESS
+              and len(w) > 3]
+    start = next(i for i, w in enumerate(pieces) if ADDRESS.startswith(w))
+    found, whole = [], ""
+    for piece in pieces[start:]:
+        if whole + piece != ADDRESS[:len(whole + piece)]:
+            break
+        found.append(piece)
+        whole += piece
+    assert whole == ADDRESS, (whole, pieces)
+    assert len(found) > 1  # it did wrap: the column is narrower than the address
+    assert all(piece.endswith(("@", ".", "-")) for piece in found[:-1]), found
