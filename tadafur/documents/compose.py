@@ -20,6 +20,7 @@ from flask_babel import force_locale, gettext as _
 from markupsafe import Markup
 from sqlalchemy import select
 
+from tadafur.amendments.models import Amendment
 from tadafur.core.urls import public_url
 from tadafur.documents import labels, queries, rendering
 from tadafur.documents.facts import content_fingerprint, convention_facts
@@ -148,6 +149,16 @@ def _subject_words(project: Any, amendment: Any = None) -> Callable[[Any], str]:
     by_hash = {d.sha256: d for d in db.session.scalars(
         select(RegisteredDocument).where(RegisteredDocument.project_id == project.id))}
 
+    amendments: dict[str, Any] | None = None
+
+    def amendment_signed(signed_hash: str) -> Any:
+        """The project's amendment whose terms hash to `signed_hash` (all read once)."""
+        nonlocal amendments
+        if amendments is None:
+            amendments = {a.subject_hash: a for a in db.session.scalars(
+                select(Amendment).where(Amendment.project_id == project.id))}
+        return amendments.get(signed_hash)
+
     def signed_subject(signoff: Any) -> str:
         kind_label = queries.kind_label
 
@@ -160,7 +171,9 @@ def _subject_words(project: Any, amendment: Any = None) -> Callable[[Any], str]:
         if signoff.subject == "content":
             return _("content of the proposal")
         if signoff.gate == "amendment":
-            return ""  # its gate's words name it; the hash follows
+            # The stand-alone record lists every amendment's sign-offs: say which one.
+            signed = amendment_signed(signoff.signed_hash)
+            return _("Amendment No. %(number)s", number=signed.number) if signed else ""
         return _("the step itself")
 
     return signed_subject

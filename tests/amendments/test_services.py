@@ -287,3 +287,16 @@ def test_overdue_amendments_remind_the_awaited_signatories_then_the_officers(run
     assert told("amendment_escalated") == {people["officer"].id}
     assert len(list(db.session.scalars(select(Notification).where(
         Notification.kind.in_(["amendment_overdue", "amendment_escalated"]))))) == 2
+
+
+def test_the_stand_alone_sign_off_record_says_which_amendment_each_sign_off_bound_to(
+        running, people, tmp_path):
+    """Issue 15: the record of every sign-off named amendment sign-offs by their gate only."""
+    furniture, works = line(running, "programme"), line(running, "commune")
+    amendment = _propose(people["agent"], running, lines={
+        furniture.id: {"amount": "42000"}, works.id: {"amount": "38000"}})
+    sign(people["president"], amendment)
+    sign(people["chair"], amendment)
+    record = documents.produce(running, documents.SIGNOFF_RECORD, people["officer"], "fr")
+    text = pdf_text(documents.stored_bytes(record), tmp_path)
+    assert text.count(f"Avenant n° {amendment.number}") == 2, text  # the two sign-offs
