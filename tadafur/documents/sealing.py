@@ -169,7 +169,14 @@ def _outside_event_loop(function, *args):
         return pool.submit(run).result()
 
 
-def seal(pdf: bytes, reason: str = "Tadafur: signed-off document") -> bytes:
+# The reason the signature states (PDF readers show it): the documents the parties sign off,
+# or one the platform issues on its own (the public project sheet), which must not claim
+# sign-offs it never had. Not translated: the signature's fields are read by software.
+SIGNED_OFF_REASON = "Tadafur: signed-off document"
+ISSUED_REASON = "Tadafur: issued by the platform"
+
+
+def seal(pdf: bytes, reason: str = SIGNED_OFF_REASON) -> bytes:
     return _outside_event_loop(_seal, pdf, reason)
 
 

@@ -76,7 +76,7 @@ from tadafur.models_base import utcnow
 
 def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
             frozen: bool = False, gate: str | None = None, final: bool | None = None,
-            sections: compose.Sections = None,
+            sealed: bool | None = None, sections: compose.Sections = None,
             context: dict | None = None) -> RegisteredDocument:
     """Render, store and register one document (flushes; the caller commits).
 
@@ -84,7 +84,9 @@ def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
     document's one language, or a callable(language) -> list (needed for "bilingual");
     `context` carries what an amendment and its consolidated convention print (`amendment`
     and what the amendments module hands over) and a sealed report's sign-off record
-    (`signoffs`, `signed_document`). `final` overrides the kind's default.
+    (`signoffs`, `signed_document`). `final` and `sealed` override the kind's defaults:
+    a kind another module lays out (the showcase's project sheet) asks for the seal here,
+    since SEALED_KINDS only knows the documents module's own kinds.
     """
     if kind not in KINDS and kind not in queries.RENDERERS:
         raise DocumentError(_("Unknown kind of document."))
@@ -99,12 +101,13 @@ def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
         content_version=getattr(project, "content_version", None),
         created_by_id=getattr(actor, "id", None), created_at=utcnow(),
         supersedes_id=previous.id if previous else None, frozen=frozen,
-        final=kind in FINAL_KINDS if final is None else final, sealed=kind in SEALED_KINDS,
-        gate=gate)
+        final=kind in FINAL_KINDS if final is None else final,
+        sealed=kind in SEALED_KINDS if sealed is None else sealed, gate=gate)
     try:
         pdf = compose.render(project, document, sections, context or {})
         if document.sealed:
-            pdf = sealing.seal(pdf)
+            pdf = sealing.seal(pdf, reason=sealing.SIGNED_OFF_REASON if kind in SEALED_KINDS
+                               else sealing.ISSUED_REASON)
     except rendering.RenderError as error:
         raise DocumentError(_("The document could not be rendered; nothing was saved.")) \
             from error

@@ -1,6 +1,8 @@
 """The one-page project sheet (fiche projet) of a published project, in Arabic, French or
-both side by side: registered in the document registry (code, hash, QR code) and verifiable
-on /verify like every document the platform issues.
+both side by side: registered in the document registry (code, hash, QR code), sealed with
+the platform's PAdES seal like the conventions and reports (anyone holding a copy, far from
+the site, can check it was issued by the platform and not altered), and verifiable on
+/verify like every document the platform issues. The registered bytes are the sealed bytes.
 
 Made when first asked for and again whenever what it shows has changed since the last one
 (`changed_at`); otherwise the registered copy is served, so every download of the same
@@ -50,19 +52,26 @@ def latest_sheet(project: Project, language: str) -> RegisteredDocument | None:
         .order_by(RegisteredDocument.version.desc()).limit(1))
 
 
+def _current(project: Project, document: RegisteredDocument | None) -> bool:
+    """Whether `document` can still be served: made after the last change of what it shows,
+    and sealed (sheets registered before the sheet was sealed are replaced on first ask)."""
+    return (document is not None and document.sealed
+            and document.created_at >= changed_at(project))
+
+
 def sheet_for(project: Project, language: str) -> RegisteredDocument:
-    """The current sheet in `language`, produced (and registered) when missing or stale.
-    Flushes; the caller commits."""
+    """The current sheet in `language`, produced (sealed and registered) when missing or
+    stale. Flushes; the caller commits."""
     current = latest_sheet(project, language)
-    if current is not None and current.created_at >= changed_at(project):
+    if _current(project, current):
         return current
     for _attempt in range(3):
         try:
             with db.session.begin_nested():
-                return documents.produce(project, SHEET, None, language)
+                return documents.produce(project, SHEET, None, language, sealed=True)
         except IntegrityError:  # another request produced the same version at once
             current = latest_sheet(project, language)
-            if current is not None and current.created_at >= changed_at(project):
+            if _current(project, current):
                 return current
     raise documents.DocumentError("project sheet: version conflict")
 

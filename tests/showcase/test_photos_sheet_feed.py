@@ -1,5 +1,5 @@
 """Public photos (consent, metadata stripped, web size), the project sheet (registered,
-verifiable, one page) and the Atom feed."""
+sealed, verifiable, one page) and the Atom feed."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import select
 
+from tadafur.documents import sealing, services as documents
 from tadafur.documents.models import RegisteredDocument
 from tadafur.documents.rendering import pdf_page_count
 from tadafur.execution import services as execution
@@ -88,6 +89,40 @@ def test_the_sheet_is_one_registered_verifiable_page(client, closed_project, lan
     assert "authentic" in verified.lower()
     again = client.get(f"/showcase/projects/{closed_project.id}/sheet.pdf?lang={language}")
     assert again.data == response.data  # the same registered file while nothing changed
+
+
+def test_the_downloaded_sheet_carries_the_platform_seal_and_verifies(client, closed_project):
+    """The registered bytes are the sealed bytes: the download validates against the
+    platform's certificate, and both ways of verifying (upload, code) find it authentic."""
+    response = client.get(f"/showcase/projects/{closed_project.id}/sheet.pdf?lang=ar")
+    status = sealing.validate(response.data)
+    assert status.ok and status.signer == "Tadafur platform (development)"
+    document = db.session.scalar(select(RegisteredDocument).where(
+        RegisteredDocument.kind == "project_sheet", RegisteredDocument.language == "ar"))
+    assert document.sealed and documents.stored_bytes(document) == response.data
+    uploaded = client.post("/verify", data={"document": (io.BytesIO(response.data), "f.pdf")},
+                           content_type="multipart/form-data").get_data(as_text=True)
+    by_code = client.get(f"/verify/{document.code}").get_data(as_text=True)
+    for html in (uploaded, by_code):
+        assert 'data-authentic="true"' in html and document.sha256 in html
+        assert "Tadafur platform (development)" in html  # the seal, validated
+    altered = bytearray(response.data)
+    altered[len(altered) // 3] ^= 0x01
+    assert not sealing.validate(bytes(altered)).ok
+
+
+def test_a_sheet_registered_before_sealing_is_replaced_by_a_sealed_one(client, closed_project):
+    """Sheets registered unsealed (before the sheet was sealed) are not served again."""
+    old = documents.produce(closed_project, "project_sheet", None, "fr", sealed=False)
+    db.session.flush()
+    assert not old.sealed
+    response = client.get(f"/showcase/projects/{closed_project.id}/sheet.pdf?lang=fr")
+    assert response.headers["ETag"] != f'"{old.sha256}"'
+    assert sealing.validate(response.data).ok
+    latest = db.session.scalar(select(RegisteredDocument).where(
+        RegisteredDocument.kind == "project_sheet", RegisteredDocument.language == "fr")
+        .order_by(RegisteredDocument.version.desc()).limit(1))
+    assert latest.sealed and latest.supersedes_id == old.id
 
 
 def test_the_sheet_names_no_person(client, closed_project, agent, member, tmp_path):
