@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 from babel.messages.extract import extract_from_dir
@@ -45,3 +46,15 @@ def test_every_string_in_the_code_is_in_every_catalog():
                      for m in read_po(handle) if m.id}
         missing = sorted(source - known)
         assert not missing, f"{language} lacks {len(missing)} strings, e.g. {missing[:5]}"
+
+
+def test_french_plurals_keep_the_partitive_for_millions_only():
+    """French has three plural forms in CLDR: one (0, 1), many (1,000,000, "d'éléments")
+    and other (2, 3...). History rows read "3 d’éléments" while forms 1 and 2 were swapped."""
+    with open(ROOT / "translations" / "fr" / "LC_MESSAGES" / "messages.po", "rb") as stream:
+        catalog = read_po(stream, locale="fr")
+    assert catalog.num_plurals == 3
+    partitive = re.compile(r"%\(num\)d (d’|d'|de )")
+    wrong = [message.id[0] for message in catalog
+             if message.pluralizable and partitive.search(message.string[2] or "")]
+    assert not wrong, wrong
