@@ -133,7 +133,17 @@ ID_FIELDS: dict[str, str] = {
     "source_project_id": "project", "project_ids": "project", "signoff_id": "signoff",
     "delegation_id": "delegation",
 }
+# Keys that hold ids only when their value is a list: the "communes" of an auditor's access
+# (in the reference data's seeding event, "communes" is a count).
+LIST_ID_FIELDS: dict[str, str] = {"communes": "commune"}
 Names = dict[str, dict[int, str]]  # kind -> {id: words}
+
+
+def _kind(key: str, value: Any) -> str | None:
+    """The kind of object whose ids `value` holds under `key`, if it holds ids."""
+    if key in ID_FIELDS:
+        return ID_FIELDS[key]
+    return LIST_ID_FIELDS.get(key) if isinstance(value, list) else None
 
 
 def _document_words(row: Row) -> str:
@@ -194,8 +204,9 @@ def referenced_names(events: Iterable[AuditEvent]) -> Names:
     for event in events:
         for side in (loads(event.before), loads(event.after)):
             for key, value in side.items():
-                if key in ID_FIELDS:
-                    wanted.setdefault(ID_FIELDS[key], set()).update(_ids(value))
+                kind = _kind(key, value)
+                if kind:
+                    wanted.setdefault(kind, set()).update(_ids(value))
     names: Names = {}
     delegations = wanted.pop("delegation", set())
     people: dict[int, tuple[int, int]] = {}
@@ -224,7 +235,7 @@ def referenced_names(events: Iterable[AuditEvent]) -> Names:
 def value_words(key: str, value: Any, names: Names) -> str:
     """A stored value in words; an id by the name of its object ('#12' once the object no
     longer exists: the event keeps the id, there is no name left to show)."""
-    kind = ID_FIELDS.get(key)
+    kind = _kind(key, value)
     ids = _ids(value) if kind else []
     if not ids:
         return format_value(key, value)

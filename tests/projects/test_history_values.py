@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from tadafur.audit.models import AuditEvent
 from tadafur.audit.services import record, verify_chain
-from tadafur.audit.wording import changed_values, referenced_names
+from tadafur.audit.wording import changed_values, referenced_names, value_words
 from tadafur.extensions import db
 from tadafur.projects import services
 from tests.factories import login, make_association
@@ -165,3 +165,11 @@ def test_the_audit_event_page_names_them_too(client, officer, agent, commune, as
     login(client, officer)
     page = client.get(f"/audit/events/{event.seq}").get_data(as_text=True)
     assert "Ateliers" in page and association.name_fr in page
+
+
+def test_communes_name_a_list_of_ids_and_leave_a_count_alone(app, commune):
+    granted = record("auditor.granted", after={"communes": [commune.id], "user": "a@b.ma"})
+    with app.test_request_context():
+        names = referenced_names([granted])
+        assert value_words("communes", [commune.id], names) == commune.name
+        assert value_words("communes", 414, names) == "414"  # the reference data's count
