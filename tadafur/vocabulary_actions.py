@@ -136,5 +136,5 @@ FIELDS = {
     "password": _l("Password"), "seq": _l("Event"),
     "delegation_id": _l("Delegation"), "on_behalf_of": _l("On behalf of"),
     "on_behalf_of_id": _l("On behalf of"), "signoff_id": _l("Sign-off"),
-    "delegator_id": _l("Delegating signatory"), "delegate_id": _l("Delegate"),
+    "delegator_id": _l("Delegating signatory"), "delegate_id": _l("Delegated to"),
 }

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from tadafur.access import can
+from tadafur.audit import wording
 from tadafur.core.htmx import is_htmx
 from tadafur.execution.services import budget_statement, shows_execution
 from tadafur.projects import services, tabs
@@ -68,6 +69,8 @@ def tab_context(project: Project, tab: str, tab_error: str | None = None, **form
     elif tab == "history":
         context["steps"] = workflow.history(project)
         context["changes"] = services.audit_events_of(project)
+        # the ids the events point at, named for the whole page at once
+        context["change_names"] = wording.referenced_names(context["changes"])
     else:  # a tab a feature registered (execution, reports, evaluation, amendments)
         context.update(tabs.context_of(project, tab, **forms))
     return context
