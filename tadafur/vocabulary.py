@@ -101,6 +101,12 @@ GATES = {
     "amendment": _l("Amendment to the convention"),
 }
 WORKFLOWS = {"co_creation": _l("Co-creation project")}
+# The kinds of change an amendment makes: the words of the workflow file's `changes` labels.
+AMENDMENT_CHANGES = {"budget": _l("Budget reallocation"),
+                     "end_date": _l("Extension of the end date"),
+                     "activities": _l("Change of activities"),
+                     "indicators": _l("Change of indicators"),
+                     "signatory": _l("Change of a signatory")}
 PARTIES = {"commune": _l("Commune"), "association": _l("Association"),
            "programme": _l("Programme")}
 DECISIONS = {"approve": _l("Approved"), "reject": _l("Refused"), "refuse": _l("Refused")}
@@ -143,12 +149,13 @@ OBJECT_TYPES = {
 KINDS = {"role": ROLES, "state": STATES, "transition": TRANSITIONS, "gate": GATES,
          "party": PARTIES, "decision": DECISIONS, "funder": FUNDERS,
          "document": DOCUMENT_KINDS, "status": STATUSES, "object": OBJECT_TYPES,
-         "action": ACTIONS, "field": FIELDS, "workflow": WORKFLOWS}
+         "action": ACTIONS, "field": FIELDS, "workflow": WORKFLOWS,
+         "amendment_change": AMENDMENT_CHANGES}
 
 AMOUNT_FIELDS = frozenset({"amount", "total", "budgeted", "disbursed", "spent", "remaining"})
 FIELD_KINDS = {"state": "state", "gate": "gate", "party": "party", "decision": "decision",
                "funder": "funder", "kind": "document", "status": "status", "role": "role",
-               "workflow": "workflow"}
+               "workflow": "workflow", "parties": "party", "kinds": "amendment_change"}
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_MOMENT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 _HASH = re.compile(r"^[0-9a-f]{40,}$")
@@ -247,9 +254,40 @@ def format_value(name: str, value: Any) -> str:
         if len(value) == 2 and isinstance(value[0], int | float) and isinstance(value[1], str):
             return f"{format_number(value[0])} · {value[1]}"  # a score and its justification
         return list_words(format_value(name, item) for item in value)
+    if name == "changes" and isinstance(value, Mapping):
+        return list_words(_changed(key, change) for key, change in value.items())
     if isinstance(value, Mapping):
         return list_words(f"{field_label(k)}: {format_value(k, v)}" for k, v in value.items())
     return str(value)
+
+
+def _changed(name: str, change: Any) -> str:
+    """One entry of an amendment's changes: a [before, after] pair, or the rows of a list
+    (budget lines, activities...) of which only the changed ones are told."""
+    if isinstance(change, list) and change and all(isinstance(r, Mapping) for r in change):
+        rows = [r for r in change if r.get("changed") or r.get("removed") or not r.get("id")]
+        return f"{field_label(name)}: " + (list_words(_changed_row(r) for r in rows)
+                                           if rows else ngettext_count(0))
+    if isinstance(change, list) and len(change) == 2:
+        return f"{field_label(name)}: " + from_to(name, *change)
+    return f"{field_label(name)}: {format_value(name, change)}"
+
+
+def _changed_row(row: Mapping) -> str:
+    title = row.get("description") or row.get("title") or row.get("name") or ""
+    pairs = [(key, value) for key, value in row.items()
+             if isinstance(value, list) and len(value) == 2 and value[0] != value[1]]
+    told = list_words(f"{field_label(k)} " + from_to(k, *v) for k, v in pairs)
+    if row.get("removed"):
+        told = _("removed")
+    elif not row.get("id"):
+        told = _("added")
+    return f"{title} ({told})" if title else told
+
+
+def from_to(name: str, before: Any, after: Any) -> str:
+    return _("from %(before)s to %(after)s", before=format_value(name, before),
+             after=format_value(name, after))
 
 
 def file_size(size: int) -> str:

@@ -137,4 +137,8 @@ FIELDS = {
     "delegation_id": _l("Delegation"), "on_behalf_of": _l("On behalf of"),
     "on_behalf_of_id": _l("On behalf of"), "signoff_id": _l("Sign-off"),
     "delegator_id": _l("Delegating signatory"), "delegate_id": _l("Delegated to"),
+    "kinds": _l("Kinds of change"), "number": _l("Number"), "parties": _l("Parties"),
+    "officer_required": _l("Programme officer's sign-off required"),
+    "subject_hash": _l("Fingerprint of the terms"), "budget": _l("Budget"),
+    "activities": _l("Activities"),
 }

@@ -8,12 +8,13 @@ Coverage: every GET route that answers HTML (on 2026-11-30: 1,084 answered pages
 fragments over 7 roles x 2 languages, about 90 s on a shared 2-core machine, plus 25 s of demo
 seeding). Project routes run over the 17 demo projects (every state) for the programme officer,
 who sees them all, and over the projects of their own commune or association for the others.
-Routes whose objects the demo has none of (amendments, invitations) are listed in
-NO_DEMO_OBJECT; files (PDF, CSV, ZIP) in NOT_PAGES.
+The demo's amendment is opened here (the demo has none); routes whose objects the demo has
+none of (invitations) are listed in NO_DEMO_OBJECT; files (PDF, CSV, ZIP) in NOT_PAGES.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
 
@@ -21,7 +22,9 @@ import pytest
 from flask_babel import get_translations
 from sqlalchemy import select
 
-from tadafur.accounts.models import User
+from tadafur.accounts.models import Membership, Role, User
+from tadafur.amendments import services as amendments
+from tadafur.amendments.models import Amendment
 from tadafur.audit.models import AuditEvent
 from tadafur.demo.seed import DEMO_PASSWORD
 from tadafur.documents.models import RegisteredDocument
@@ -47,7 +50,7 @@ NOT_PAGES = {"static", "core.health", "accounts.logout", "accounts.choose_langua
              "audit.head_statement", "documents.download", "execution.download",
              "oversight.dashboard_csv", "oversight.dashboard_xlsx", "oversight.open_data_csv",
              "oversight.open_data_iati", "oversight.open_data_json"}
-NO_DEMO_OBJECT = {"amendments.show", "accounts.accept_invitation"}
+NO_DEMO_OBJECT = {"accounts.accept_invitation"}
 SKIPPED_CONTENT = ("application/pdf", "application/zip", "text/csv", "application/json",
                    "text/plain", "application/xml", "text/xml", "image/",
                    "application/vnd.openxmlformats")
@@ -64,7 +67,30 @@ def demo(app):
     for project in db.session.scalars(select(Project).where(Project.state.in_(
             ("in_execution", "closed")))):
         set_publication(project, True)  # the open data then has rows to show
+    _open_an_amendment()
     db.session.commit()
+
+
+def _open_an_amendment() -> None:
+    """The demo has no amendment: the commune agent of a project in execution proposes one
+    (a month more, 500 dirhams more on a budget line) and the commune's president signs it,
+    so that the amendment's page and its History entries are swept too, half-signed."""
+    project = db.session.scalar(select(Project).where(Project.state == "in_execution")
+                                .order_by(Project.id).limit(1))
+
+    def person(role: Role) -> User:
+        return db.session.scalar(select(User).join(Membership).where(
+            Membership.commune_id == project.commune_id, Membership.role == role.value))
+
+    first = project.budget_lines[0]
+    amendment = amendments.propose(
+        person(Role.COMMUNE_AGENT), project, "Le calendrier des ateliers a glissé d'un mois.",
+        amendments.Proposal(
+            end_date=(project.end_date + dt.timedelta(days=30)).isoformat(),
+            lines={first.id: {"amount": str(first.amount + 500)}}))
+    db.session.commit()
+    amendments.sign(person(Role.COMMUNE_SIGNATORY), amendment, decision="approve",
+                    comment=None, password=DEMO_PASSWORD)
 
 
 def _values(project: Project) -> dict:
@@ -88,6 +114,7 @@ def _global_values() -> dict:
         "association_id": db.session.scalar(select(Association.id).limit(1)),
         "theme_id": db.session.scalar(select(Theme.id).limit(1)),
         "code": document.code if document else None,
+        "amendment_id": db.session.scalar(select(Amendment.id).limit(1)),
     }
 
 
