@@ -44,6 +44,9 @@ def test_every_workflow_state_step_and_gate_has_its_word():
         # the vocabulary says what the YAML says (one word for one thing)
         for name, state in definition.states.items():
             assert str(vocabulary.STATES[name]) == state.label, name
+        for kind, (label, _parties) in (definition.amendments.changes.items()
+                                        if definition.amendments else ()):
+            assert str(vocabulary.AMENDMENT_CHANGES[kind]) == label, kind
 
 
 def test_every_audit_action_written_by_the_code_has_its_word():
