@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from tadafur.accounts.models import User
+from tadafur.amendments.models import Amendment
 from tadafur.audit.models import AuditEvent
 from tadafur.demo.seed import DEMO_PASSWORD, seed_demo
 from tadafur.extensions import db
 from tadafur.projects.models import Project
 from tadafur.projects.views import TABS
 from tests.browser.conftest import LiveUser
+from tests.demo_amendment import open_an_amendment
 from tests.pdfs import cheap_pdfs
 
 PHONE = {"width": 390, "height": 844}
@@ -48,10 +50,12 @@ def demo_world(live_server) -> dict:
     with cheap_pdfs():
         seed_demo()
     db.session.commit()
+    amendment = open_an_amendment()  # its page, and History rows telling its terms
     projects = {p.state: p.id for p in db.session.scalars(select(Project))}
     seq = db.session.scalar(select(AuditEvent.seq).where(AuditEvent.action == "signoff.given")
                             .order_by(AuditEvent.seq.desc()).limit(1))
-    return {"projects": projects, "seq": seq}
+    amended = db.session.get(Amendment, amendment).project_id
+    return {"projects": projects, "seq": seq, "amendment": amendment, "amended": amended}
 
 
 def _user(email: str, language: str) -> LiveUser:
@@ -65,7 +69,8 @@ def _user(email: str, language: str) -> LiveUser:
 def _pages(world: dict) -> list[str]:
     pages = ["/", "/projects", "/audit/", f"/audit/events/{world['seq']}", "/notifications",
              "/dashboards", "/open-data", "/communes", "/associations", "/delegations",
-             "/verify"]
+             "/verify", f"/amendments/{world['amendment']}",
+             f"/projects/{world['amended']}?tab=history"]
     for state in ("in_execution", "closed"):
         pages += [f"/projects/{world['projects'][state]}?tab={tab}" for tab in TABS]
     return pages

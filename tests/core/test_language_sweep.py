@@ -14,7 +14,6 @@ none of (invitations) are listed in NO_DEMO_OBJECT; files (PDF, CSV, ZIP) in NOT
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 from collections import Counter
 
@@ -22,8 +21,7 @@ import pytest
 from flask_babel import get_translations
 from sqlalchemy import select
 
-from tadafur.accounts.models import Membership, Role, User
-from tadafur.amendments import services as amendments
+from tadafur.accounts.models import User
 from tadafur.amendments.models import Amendment
 from tadafur.audit.models import AuditEvent
 from tadafur.demo.seed import DEMO_PASSWORD
@@ -35,6 +33,7 @@ from tadafur.projects.models import Project, Theme
 from tadafur.projects.views import TABS
 from tadafur.reporting.models import MonitoringReport
 from tests.core.language_checks import problems
+from tests.demo_amendment import open_an_amendment
 from tests.factories import PASSWORD, login
 from tests.pdfs import cheap_pdfs
 
@@ -67,30 +66,8 @@ def demo(app):
     for project in db.session.scalars(select(Project).where(Project.state.in_(
             ("in_execution", "closed")))):
         set_publication(project, True)  # the open data then has rows to show
-    _open_an_amendment()
+    open_an_amendment()
     db.session.commit()
-
-
-def _open_an_amendment() -> None:
-    """The demo has no amendment: the commune agent of a project in execution proposes one
-    (a month more, 500 dirhams more on a budget line) and the commune's president signs it,
-    so that the amendment's page and its History entries are swept too, half-signed."""
-    project = db.session.scalar(select(Project).where(Project.state == "in_execution")
-                                .order_by(Project.id).limit(1))
-
-    def person(role: Role) -> User:
-        return db.session.scalar(select(User).join(Membership).where(
-            Membership.commune_id == project.commune_id, Membership.role == role.value))
-
-    first = project.budget_lines[0]
-    amendment = amendments.propose(
-        person(Role.COMMUNE_AGENT), project, "Le calendrier des ateliers a glissé d'un mois.",
-        amendments.Proposal(
-            end_date=(project.end_date + dt.timedelta(days=30)).isoformat(),
-            lines={first.id: {"amount": str(first.amount + 500)}}))
-    db.session.commit()
-    amendments.sign(person(Role.COMMUNE_SIGNATORY), amendment, decision="approve",
-                    comment=None, password=DEMO_PASSWORD)
 
 
 def _values(project: Project) -> dict:
