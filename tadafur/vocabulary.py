@@ -118,7 +118,7 @@ DOCUMENT_KINDS = {
     "signoff_record": _l("Sign-off record"), "amendment": _l("Amendment to the convention"),
     "monitoring_report": _l("Monitoring report"), "final_report": _l("Final report"),
     "evaluation_report": _l("Evaluation report"), "audit_extract": _l("Audit extract"),
-    "project_sheet": _l("Project sheet"),
+    "evidence_manifest": _l("Evidence package manifest"), "project_sheet": _l("Project sheet"),
 }
 STATUSES = {  # reports, amendments, activities
     "draft": _l("Draft"), "submitted": _l("Submitted"), "returned": _l("Returned"),

@@ -2,17 +2,24 @@
 extract (PDF and CSV), the evidence files attached during execution, and a manifest of SHA-256
 checksums signed with the platform's seal key.
 
+manifest.json is the machine-checked source, written with paths and codes. A lawyer opening
+the package reads its registered PDF inventory instead (kind "evidence_manifest"): the same
+files in words, in the language the package was downloaded in. It is itself listed in
+manifest.json, so the signature covers it too.
+
 `check_package` (and `flask --app wsgi evidence check FILE`) verifies a package on its own:
 every file against the manifest, the manifest against its signature.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
 import zipfile
 from dataclasses import dataclass, field
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from flask_babel import gettext as _, ngettext
@@ -25,17 +32,22 @@ from tadafur.audit.services import record
 from tadafur.audit.signing import _key_and_certificate, sign_detached, verify_detached
 from tadafur.audit.wording import details, project_references
 from tadafur.documents import services as documents
-from tadafur.documents.labels import local_minute, zone_name
+from tadafur.documents.labels import local_minute, moment, zone_name
 from tadafur.documents.store import sha256_of
 from tadafur.execution import attachments as stored
 from tadafur.execution.services import attachments_of
 from tadafur.exports import csv_writer
 from tadafur.extensions import db
+from tadafur.i18n import localized, ltr
 from tadafur.models_base import utcnow
-from tadafur.vocabulary import action_label
+from tadafur.vocabulary import action_label, file_size, format_value, label
 
 MANIFEST, SIGNATURE, CERTIFICATE = "manifest.json", "manifest.sig", "platform-certificate.pem"
 EXTRACT_ROWS = 2000
+INVENTORY_KIND = "evidence_manifest"  # the PDF inventory: a registered, verifiable document
+INVENTORY_PREFIX = f"documents/{INVENTORY_KIND}-"
+EVENTS_CSV = "audit/events.csv"
+SHOWN_HASH = 16  # characters of each SHA-256 the inventory prints; manifest.json has them all
 
 
 def _project_events(project) -> list[AuditEvent]:
@@ -112,25 +124,37 @@ def produce_extract(project, actor, events: list[AuditEvent], language: str = "f
 
 
 def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
-    """(file name, ZIP bytes). Registers the audit extract PDF and audits the build."""
+    """(file name, ZIP bytes). Registers the audit extract and the PDF inventory (both in
+    `language`: "ar", "fr" or "bilingual") and audits the build."""
     events = _project_events(project)
     produce_extract(project, actor, events, language)
     files: dict[str, bytes] = {}
+    described: dict[str, Any] = {}  # path -> what the inventory says the file is
     for document in documents.documents_of(project):
         name = (f"documents/{document.kind}-{document.language}-v{document.version}-"
                 f"{document.sha256[:8]}.pdf")
         files[name] = documents.stored_bytes(document)
-    files["audit/events.csv"] = _events_csv(events)
+        described[name] = document
+    files[EVENTS_CSV] = _events_csv(events)
     attachments = _attachments(project, files)
+    described.update({a["path"]: a for a in attachments})
     head = db.session.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one()
+    built_at = utcnow()
+    inventory = produce_inventory(project, actor, language, files, described,
+                                  (head.seq, head.hash), built_at)
+    inventory_path = (f"{INVENTORY_PREFIX}{inventory.language}-v{inventory.version}-"
+                      f"{inventory.sha256[:8]}.pdf")
+    files[inventory_path] = documents.stored_bytes(inventory)
     manifest = {
         "project": project.reference,
-        "generated_at": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at": built_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "generated_by": getattr(actor, "email", None),
         "audit_chain_head": {"seq": head.seq, "hash": head.hash},
         "files": [{"path": path, "sha256": sha256_of(data), "size": len(data)}
                   for path, data in sorted(files.items())],
         "attachments": attachments,
+        "inventory": {"path": inventory_path, "code": inventory.code,
+                      "language": inventory.language},
     }
     manifest_bytes = json.dumps(manifest, ensure_ascii=False, indent=1,
                                 sort_keys=True).encode("utf-8")
@@ -143,8 +167,78 @@ def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
         archive.writestr(CERTIFICATE, _certificate_pem())
     record("evidence.package_built", object_type="project", object_id=project.id,
            project=project, summary=f"evidence package of {project.reference}",
-           after={"files": len(files), "manifest_sha256": sha256_of(manifest_bytes)})
+           after={"files": len(files), "manifest_sha256": sha256_of(manifest_bytes),
+                  "language": language, "inventory": inventory.code})
     return f"tadafur-evidence-{project.reference}.zip", buffer.getvalue()
+
+
+def _file_words(path: str, what: Any) -> str:
+    """What a file is, in words of the current language: a document by its kind's label,
+    version and language, the events CSV, an attachment by the name it was uploaded with.
+    Never the path's codes ("convention_signed-fr-v1-...")."""
+    if path == EVENTS_CSV:
+        return _("Audit trail events (CSV)")
+    if isinstance(what, dict):  # an attachment, as described in the manifest
+        return _("Evidence file: %(name)s", name=what["name"])
+    if what is not None:
+        # The words the History tab gives a registered document (audit.wording).
+        document = _("%(document)s, version %(version)s",
+                     document=label("document", what.kind), version=what.version)
+        return f"{document} ({format_value('language', what.language)})"
+    return _("Other file")
+
+
+def inventory_sections(project, actor, files: dict[str, bytes], described: dict[str, Any],
+                       head: tuple[int, str], built_at: dt.datetime,
+                       language: str) -> list[dict]:
+    """The inventory's sections in the current language: the package (project, who built it
+    and when, the audit chain head), then one row per file. The full SHA-256 of each file
+    stays in manifest.json; the table prints its start, and says so."""
+    seq, head_hash = head
+    commune = getattr(project, "commune", None)
+    facts = [
+        [_("Project"), Markup("{} — {}").format(
+            ltr(project.reference), localized(project, "title", language))],
+        [_("Commune"), localized(commune, "name", language) if commune is not None else "—"],
+        [_("Built on"), moment(built_at, language)],
+        [_("Built by"), getattr(actor, "full_name", None) or breakable_address(
+            getattr(actor, "email", None))],
+        [_("Head of the audit trail"), _("Event no. %(seq)s", seq=seq)],
+        [_("Hash of the head"), ltr(head_hash)],
+    ]
+    rows = [[str(number), _file_words(path, described.get(path)), file_size(len(data)),
+             sha256_of(data)[:SHOWN_HASH] + "…"]
+            for number, (path, data) in enumerate(sorted(files.items()), start=1)]
+    return [
+        {"title": _("The package"),
+         "paragraphs": [_("This inventory lists, in words, the files of the evidence package "
+                          "of the project. The audit trail events are chained up to its head "
+                          "below: any later change to them would show.")],
+         "table": {"head": [_("Item"), _("Value")], "rows": facts, "widths": [30, 70]}},
+        {"title": _("Files in the package"),
+         "paragraphs": [
+             _("Each file is identified by its SHA-256 fingerprint. The table shows its first "
+               "%(count)s characters; the full fingerprint of every file, this inventory "
+               "included, is in the package's manifest.json, signed by the platform "
+               "(manifest.sig, checked with platform-certificate.pem).", count=SHOWN_HASH),
+             ngettext("%(num)d file besides this inventory.",
+                      "%(num)d files besides this inventory.", len(files))],
+         "table": {"head": ["#", _("Content"), _("Size"), _("SHA-256 (start)")],
+                   "rows": rows, "ltr": [0, 3], "widths": [6, 54, 14, 26]}},
+    ]
+
+
+def produce_inventory(project, actor, language: str, files: dict[str, bytes],
+                      described: dict[str, Any], head: tuple[int, str],
+                      built_at: dt.datetime) -> Any:
+    """Register the package's PDF inventory in `language` (ar, fr or bilingual), listing
+    `files` (every file of the package but itself, manifest.json, its signature and the
+    certificate)."""
+
+    def sections(lang: str) -> list[dict]:
+        return inventory_sections(project, actor, files, described, head, built_at, lang)
+
+    return documents.produce(project, INVENTORY_KIND, actor, language, sections=sections)
 
 
 def _attachments(project, files: dict[str, bytes]) -> list[dict]:
@@ -194,16 +288,20 @@ def check_package(data: bytes) -> PackageCheck:
     if not verify_detached(manifest_bytes, archive.read(SIGNATURE).decode("ascii", "replace")):
         result.problems.append("the manifest's signature does not match the platform's key")
     manifest = json.loads(manifest_bytes)
+    inventory = manifest.get("inventory")
     listed = {entry["path"]: entry for entry in manifest.get("files", [])}
     for path, entry in sorted(listed.items()):
         if path not in names:
             result.problems.append(f"{path}: missing")
             continue
         if sha256_of(archive.read(path)) != entry["sha256"]:
-            result.problems.append(f"{path}: content differs from the manifest")
+            what = " (the PDF inventory)" if path == (inventory or {}).get("path") else ""
+            result.problems.append(f"{path}: content differs from the manifest{what}")
         result.files += 1
     for extra in sorted(names - set(listed) - {MANIFEST, SIGNATURE, CERTIFICATE}):
         result.problems.append(f"{extra}: not in the manifest")
+    if inventory is not None and inventory.get("path") not in listed:
+        result.problems.append("the PDF inventory is not covered by the signed manifest")
     for attachment in manifest.get("attachments", []):
         entry = listed.get(attachment.get("path"))
         if entry is None or entry["sha256"] != attachment.get("sha256_at_upload"):

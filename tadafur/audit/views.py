@@ -162,9 +162,15 @@ def head_statement(seq: int):
 @blueprint.route("/projects/<int:project_id>/evidence.zip")
 @requires("evidence.download", load=project_or_404)
 def evidence_package(project):
-    """One click: the project's registered PDFs, audit extract and signed manifest."""
+    """One click: the project's registered PDFs, audit extract, PDF inventory and signed
+    manifest. The registered PDFs it adds speak the reader's language unless ?lang=ar|fr|
+    bilingual asks for another (as the audit extract's document_language)."""
+    language = request.args.get("lang") or request.args.get("document_language") or (
+        "ar" if current_language() == "ar" else "fr")
+    if language not in ("ar", "fr", "bilingual"):
+        language = "fr"
     try:
-        name, data = build_package(project, current_user._get_current_object())
+        name, data = build_package(project, current_user._get_current_object(), language)
     except DocumentError as error:
         db.session.rollback()
         abort(503, error.message)

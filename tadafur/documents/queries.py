@@ -22,7 +22,8 @@ CONVENTION, CONVENTION_SIGNED, SIGNOFF_RECORD = "convention", "convention_signed
 AMENDMENT = "amendment"  # a sealed amendment (avenant), produced when its gate completes
 
 
-REPORT_KINDS = ("monitoring_report", "final_report", "evaluation_report", "audit_extract")
+REPORT_KINDS = ("monitoring_report", "final_report", "evaluation_report", "audit_extract",
+                "evidence_manifest")
 
 
 # Carry the platform's seal: the signed-off convention, the amendments, and the reports the
@@ -82,6 +83,7 @@ def kind_label(kind: str) -> str:
         "final_report": _("Final report"),
         "evaluation_report": _("Evaluation report"),
         "audit_extract": _("Audit extract"),
+        "evidence_manifest": _("Evidence package manifest"),
         "project_sheet": _("Project sheet"),
     }.get(kind, kind)
 

@@ -163,3 +163,116 @@ def test_a_long_address_wraps_only_after_its_at_sign_dots_and_hyphens(officer, c
     assert whole == ADDRESS, (whole, pieces)
     assert len(found) > 1  # it did wrap: the column is narrower than the address
     assert all(piece.endswith(("@", ".", "-")) for piece in found[:-1]), found
+
+
+INVENTORY_WORDS = {
+    "fr": ("Inventaire du dossier de preuves", "Convention de partenariat, version 1 (Français)",
+           "Extrait de la piste d'audit",
+           "Événements de la piste d'audit (CSV)", "Dernier événement de la piste d'audit",
+           "manifest.json"),
+    "ar": ("جرد محتويات ملف الإثبات", "اتفاقية الشراكة", "مستخرج من سجل التدقيق",
+           "أحداث سجل التدقيق", "CSV", "آخر حدث في سجل التدقيق", "manifest.json"),
+}
+
+
+def _package(client, project, language):
+    response = client.get(f"/audit/projects/{project.id}/evidence.zip?lang={language}")
+    assert response.status_code == 200
+    return response.data, zipfile.ZipFile(io.BytesIO(response.data))
+
+
+def _inventory_path(archive) -> str:
+    import json
+
+    manifest = json.loads(archive.read("manifest.json"))
+    path = manifest["inventory"]["path"]
+    assert path in {entry["path"] for entry in manifest["files"]}  # covered by the signature
+    return path
+
+
+@pytest.mark.parametrize("language", ["fr", "ar"])
+def test_the_package_opens_on_a_pdf_inventory_in_words(client, officer, commune, language,
+                                                       tmp_path):
+    """A lawyer reads what each file is (a document by its kind's label, version and
+    language, the events CSV), its size and its fingerprint: never the manifest's codes."""
+    import json
+
+    from tadafur.documents.services import produce, verify_reference
+
+    project = _project(commune)
+    produce(project, "convention", None, "fr")
+    db.session.commit()
+    login(client, officer)
+    _data, archive = _package(client, project, language)
+    path = _inventory_path(archive)
+    assert path.startswith("documents/evidence_manifest-")
+    inventory = db.session.scalar(select(RegisteredDocument).where(
+        RegisteredDocument.project_id == project.id,
+        RegisteredDocument.kind == "evidence_manifest"))
+    assert inventory is not None and inventory.language == language
+    assert verify_reference(inventory.code).authentic  # registered, verifiable
+    manifest = json.loads(archive.read("manifest.json"))
+    assert manifest["inventory"]["code"] == inventory.code
+    text = pdf_text(archive.read(path), tmp_path)
+    squeezed = text.replace(" ", "")  # pdftotext splits some Arabic words ("محتو يات")
+    for words in INVENTORY_WORDS[language]:
+        assert words.replace(" ", "") in squeezed, words
+    for code in ("convention-fr", "audit_extract", "convention_signed", "evidence_manifest",
+                 "audit/events.csv", "documents/"):
+        assert code not in text, code
+    assert project.reference in text
+    assert (commune.name_ar if language == "ar" else commune.name_fr).replace(" ", "") in squeezed
+    head = manifest["audit_chain_head"]
+    assert head["hash"] in squeezed
+    assert str(head["seq"]) in text
+    assert officer.full_name in text
+    # one row per file but itself, each with the start of its SHA-256
+    listed = [entry for entry in manifest["files"] if entry["path"] != path]
+    for entry in listed:
+        assert entry["sha256"][:16] in text, entry["path"]
+    words = pdf_words(archive.read(path), tmp_path)
+    assert all(0 < x < 595 for _page, x, _y, _w in words)  # nothing printed off the page
+
+
+def test_the_reader_language_or_lang_chooses_the_inventorys_language(client, officer, commune,
+                                                                    tmp_path):
+    """?lang= chooses; without it the reader's language does (Arabic for an Arabic reader,
+    French otherwise), as for the audit extract."""
+    project = _project(commune)
+    login(client, officer)
+    _data, archive = _package(client, project, "bilingual")
+    text = pdf_text(archive.read(_inventory_path(archive)), tmp_path)
+    assert "Inventaire du dossier de preuves" in text
+    assert "جردمحتوياتملفالإثبات" in text.replace(" ", "")
+    _data, archive = _package(client, project, "xx")  # unknown: French, as the extract
+    assert "-fr-" in _inventory_path(archive)
+    officer.locale = "ar"  # the reader's saved language
+    db.session.commit()
+    archive = zipfile.ZipFile(io.BytesIO(client.get(
+        f"/audit/projects/{project.id}/evidence.zip").data))
+    assert "-ar-" in _inventory_path(archive)
+
+
+def test_a_changed_pdf_inventory_is_caught(app, client, officer, commune, tmp_path):
+    from tadafur.audit.evidence import check_package
+
+    project = _project(commune)
+    login(client, officer)
+    data, original = _package(client, project, "fr")
+    path = _inventory_path(original)
+    assert check_package(data).ok, check_package(data).problems
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as target:
+        for name in original.namelist():
+            content = original.read(name)
+            target.writestr(name, content.replace(b"%%EOF", b"%%EOF\n% edited")
+                            if name == path else content)
+    tampered = buffer.getvalue()
+    assert f"{path}: content differs from the manifest (the PDF inventory)" in \
+        check_package(tampered).problems
+    package = tmp_path / "tampered.zip"
+    package.write_bytes(tampered)
+    result = app.test_cli_runner().invoke(args=["evidence", "check", str(package)])
+    assert result.exit_code == 1
+    assert "the PDF inventory" in result.output
