@@ -22,7 +22,7 @@ from tadafur.accounts.models import COMMUNE_ROLES, Role
 from tadafur.audit.models import AuditChainHead, AuditCheckpoint, AuditEvent, AuditVerification
 from tadafur.audit.services import record, verify_chain
 from tadafur.audit.signing import sign_detached, verify_detached
-from tadafur.audit.wording import details, object_words, project_references
+from tadafur.audit.wording import details, object_words, project_references, referenced_names
 from tadafur.core.filters import optional_date, optional_id
 from tadafur.documents import labels as document_labels
 from tadafur.exports import csv_writer
@@ -228,13 +228,15 @@ def export_csv(user, criteria: AuditFilter, language: str | None = None) -> Iter
         buffer.truncate()
         references = project_references(rows)
         with force_locale(language):
+            # the batch's objects by name, one query per kind (localized: in the locale)
+            names = referenced_names(rows, values=False, objects=True)
             for e in rows:
                 reference = references.get(e.project_id)
                 words = Markup(details(e, reference)).striptags()
                 writer.writerow((
                     e.seq, format_moment(e.occurred_at), e.actor_name,
                     roles_label(e.actor_role), action_label(e.action),
-                    object_words(e, reference), reference, _csv_safe(words),
+                    _csv_safe(object_words(e, reference, names)), reference, _csv_safe(words),
                     e.seq, e.occurred_at.isoformat(), e.actor_name, e.actor_role,
                     e.action, e.object_type, e.object_id, e.project_id, e.commune_id,
                     _csv_safe(e.summary), e.before, e.after, e.address, e.request_id,

@@ -73,9 +73,11 @@ def event(seq: int):
     if found is None:
         abort(404)
     references = wording.project_references([found])
+    # the event's object and the ids in its values, named in one query per kind
+    names = wording.referenced_names([found], objects=True)
     return render_template("audit/event.html", event=found,
-                           reference=references.get(found.project_id),
-                           rows=wording.changed_values(found, everything=True))
+                           reference=references.get(found.project_id), names=names,
+                           rows=wording.changed_values(found, everything=True, names=names))
 
 
 @blueprint.route("/export.csv")

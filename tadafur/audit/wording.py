@@ -13,17 +13,26 @@ from typing import Any
 
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 
-from tadafur.accounts.models import User
+from tadafur.accounts.models import AuditorGrant, User
+from tadafur.amendments.models import Amendment
 from tadafur.audit.models import AuditEvent
 from tadafur.delegations.models import Delegation
 from tadafur.documents.models import RegisteredDocument
-from tadafur.execution.models import Attachment
+from tadafur.execution.models import (
+    ActivityProgress,
+    Attachment,
+    Expense,
+    IndicatorValue,
+    Tranche,
+)
 from tadafur.extensions import db
-from tadafur.i18n import LANGUAGE_NAMES, localized, ltr, money
+from tadafur.i18n import LANGUAGE_NAMES, format_day, localized, ltr, money
 from tadafur.organisations.models import Association, Commune, Institution, Province
 from tadafur.projects.models import Activity, BudgetLine, Indicator, Project, Theme
+from tadafur.reporting.models import Evaluation, EvaluationEntry, FinalReport, MonitoringReport
+from tadafur.showcase.models import Replication
 from tadafur.vocabulary import (
     STATES,
     field_label,
@@ -106,16 +115,51 @@ def details(event: AuditEvent, reference: str | None = None) -> Markup:
     return SEPARATOR.join(parts) if parts else Markup("")
 
 
-def object_words(event: AuditEvent, reference: str | None = None) -> str:
-    """'Project TDF-2026-…' or 'Budget line No. 12', in the reader's language."""
+# The object of an event (its object_type, the model's table name) -> the kind of object its
+# name is read as (_REFERENTS below). A type missing here has nothing a reader knows it by
+# but its number (a background task, a message).
+OBJECT_KINDS: dict[str, str] = {
+    "project": "project", "user_account": "user", "commune": "commune",
+    "association": "association", "theme": "theme", "budget_line": "budget_line",
+    "activity": "activity", "indicator": "indicator", "workflow_signoff": "signoff",
+    "registered_document": "document", "attachment": "attachment",
+    "delegation": "delegation", "expense": "expense", "tranche": "tranche",
+    "activity_progress": "activity_progress", "indicator_value": "indicator_value",
+    "amendment": "amendment", "auditor_grant": "auditor_grant",
+    "project_replication": "replication", "monitoring_report": "monitoring_report",
+    "final_report": "final_report", "evaluation": "evaluation",
+    "evaluation_entry": "evaluation_entry",
+}
+# Kinds a reader knows by a number of their own (an amendment is "No. 2" of its project).
+NUMBERED_KINDS = frozenset({"amendment"})
+
+
+def object_words(event: AuditEvent, reference: str | None = None,
+                 names: Names | None = None) -> str:
+    """The event's object as a reader knows it, in the reader's language: 'Project
+    TDF-2026-…', 'Budget line: Chairs', 'Amendment No. 2'. `names`: referenced_names(events,
+    objects=True) of the page, so that a page reads one query per kind; without it, this
+    event's object is looked up. 'Budget line No. 12' only once the object no longer exists
+    (the event keeps the id, there is no name left to show)."""
     if not event.object_type:
         return ""
     kind = label("object", event.object_type)
     if event.object_type == "project" and reference:
         return f"{kind} {reference}"
-    if event.object_id:
+    if not event.object_id:
+        return kind
+    if event.object_type == "audit_checkpoint":  # its id is the event the head was taken at
+        return f"{kind}: {_('Event %(n)s', n=event.object_id)}"
+    referent = OBJECT_KINDS.get(event.object_type)
+    if referent and names is None:
+        names = referenced_names([event], values=False, objects=True)
+    ids = _ids(event.object_id)
+    name = (names or {}).get(referent or "", {}).get(ids[0]) if ids else None
+    if not name:
         return _("%(kind)s No. %(id)s", kind=kind, id=event.object_id)
-    return kind
+    if referent in NUMBERED_KINDS:
+        return _("%(kind)s No. %(id)s", kind=kind, id=name)
+    return _("%(kind)s: %(name)s", kind=kind, name=name)
 
 
 # ------------------------------------------------------- ids stored in before/after values
@@ -151,6 +195,14 @@ def _document_words(row: Row) -> str:
              version=row.version)
 
 
+def _tranche_words(row: Row) -> str:
+    return f"{label('funder', row.funder)} · {format_day(row.planned_on)}"
+
+
+def _period_words(row: Row) -> str:
+    return f"{format_day(row.period_start)} – {format_day(row.period_end)}"
+
+
 def _signoff_words(row: Row) -> str:
     return " · ".join((label("gate", row.gate), label("party", row.party),
                        _("round %(n)s", n=row.round)))
@@ -180,6 +232,30 @@ _REFERENTS: dict[str, tuple[Callable[[], tuple], Callable[[Row], str]]] = {
     "project": (lambda: (Project.id, Project.reference), lambda row: row.reference),
     "signoff": (lambda: (SignOff.id, SignOff.gate, SignOff.party, SignOff.round),
                 _signoff_words),
+    "expense": (lambda: (Expense.id, Expense.description), lambda row: row.description),
+    "tranche": (lambda: (Tranche.id, Tranche.funder, Tranche.planned_on), _tranche_words),
+    "activity_progress": (lambda: (ActivityProgress.id, Activity.title),
+                          lambda row: row.title),
+    "indicator_value": (lambda: (IndicatorValue.id, Indicator.name), lambda row: row.name),
+    "amendment": (lambda: (Amendment.id, Amendment.number), lambda row: str(row.number)),
+    "auditor_grant": (lambda: (AuditorGrant.id, User.full_name), lambda row: row.full_name),
+    "replication": (lambda: (Replication.id, Project.reference), lambda row: row.reference),
+    "monitoring_report": (lambda: (MonitoringReport.id, MonitoringReport.period_start,
+                                   MonitoringReport.period_end), _period_words),
+    "final_report": (lambda: (FinalReport.id, Project.reference), lambda row: row.reference),
+    "evaluation": (lambda: (Evaluation.id, Project.reference), lambda row: row.reference),
+    "evaluation_entry": (lambda: (EvaluationEntry.id, EvaluationEntry.party),
+                         lambda row: label("party", row.party)),
+}
+# The kinds whose words are in another table: the join that reaches them (one query still).
+_JOINS: dict[str, Callable[[Select], Select]] = {
+    "activity_progress": lambda q: q.join(Activity,
+                                          Activity.id == ActivityProgress.activity_id),
+    "indicator_value": lambda q: q.join(Indicator, Indicator.id == IndicatorValue.indicator_id),
+    "auditor_grant": lambda q: q.join(User, User.id == AuditorGrant.user_id),
+    "replication": lambda q: q.join(Project, Project.id == Replication.project_id),
+    "final_report": lambda q: q.join(Project, Project.id == FinalReport.project_id),
+    "evaluation": lambda q: q.join(Project, Project.id == Evaluation.project_id),
 }
 
 
@@ -197,16 +273,44 @@ def _ids(value: Any) -> list[int]:
     return found
 
 
-def referenced_names(events: Iterable[AuditEvent]) -> Names:
-    """The words for every id the events' values point at: one query per kind of object
-    (a delegation's two people join the users' query), however many events a page shows."""
+def referenced_names(events: Iterable[AuditEvent], *, values: bool = True,
+                     objects: bool = False) -> Names:
+    """The words for every id the events point at: in their values (`values`) and, with
+    `objects`, their objects (object_words). One query per kind of object, however many
+    events a page shows."""
+    events = list(events)
+    pairs: list[tuple[str, Any]] = []
+    if values:
+        pairs = [(key, value) for event in events
+                 for side in (loads(event.before), loads(event.after))
+                 for key, value in side.items()]
+    wanted = _wanted(pairs)
+    if objects:
+        for event in events:
+            kind = OBJECT_KINDS.get(event.object_type or "")
+            if kind:
+                wanted.setdefault(kind, set()).update(_ids(event.object_id))
+    return _names(wanted)
+
+
+def names_of(pairs: Iterable[tuple[str, Any]]) -> Names:
+    """The words for the ids that (field key, value) pairs hold, one query per kind: for
+    values read outside an event (the edit form's conflict box lists other people's)."""
+    return _names(_wanted(pairs))
+
+
+def _wanted(pairs: Iterable[tuple[str, Any]]) -> dict[str, set[int]]:
     wanted: dict[str, set[int]] = {}
-    for event in events:
-        for side in (loads(event.before), loads(event.after)):
-            for key, value in side.items():
-                kind = _kind(key, value)
-                if kind:
-                    wanted.setdefault(kind, set()).update(_ids(value))
+    for key, value in pairs:
+        kind = _kind(key, value)
+        if kind:
+            wanted.setdefault(kind, set()).update(_ids(value))
+    return wanted
+
+
+def _names(wanted: dict[str, set[int]]) -> Names:
+    """kind -> {id: words} for the wanted ids (a delegation's two people join the users'
+    query)."""
     names: Names = {}
     delegations = wanted.pop("delegation", set())
     people: dict[int, tuple[int, int]] = {}
@@ -220,7 +324,10 @@ def referenced_names(events: Iterable[AuditEvent]) -> Names:
             continue
         columns, words = _REFERENTS[kind]
         read = columns()
-        rows = db.session.execute(select(*read).where(read[0].in_(ids)))
+        statement = select(*read)
+        if kind in _JOINS:
+            statement = _JOINS[kind](statement)
+        rows = db.session.execute(statement.where(read[0].in_(ids)))
         names[kind] = {row.id: words(row) for row in rows}
     if people:
         users = names.get("user", {})

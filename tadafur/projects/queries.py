@@ -6,6 +6,7 @@ documents and audit events, and stored values as a person reads them.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,19 +17,19 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from tadafur import access
 from tadafur.accounts.models import ASSOCIATION_ROLES, COMMUNE_ROLES, Role, User
+from tadafur.audit import wording
 from tadafur.audit.models import AuditEvent
 from tadafur.documents import services as documents
 from tadafur.extensions import db
-from tadafur.i18n import format_day
 from tadafur.models_base import utcnow
 from tadafur.organisations.models import Association, Commune, Province, Region
+from tadafur.projects.errors import OtherChange
 from tadafur.projects.models import (
     Project,
     Theme,
     project_partner,
     project_theme,
 )
-from tadafur.vocabulary import list_words
 from tadafur.workflow import awaiting, counts, services as workflow
 from tadafur.workflow.guards import missing_for_proposal as missing
 from tadafur.workflow.labels import translate
@@ -267,22 +268,20 @@ def documents_of(project: Project) -> list[Any]:
     return list(documents.documents_of(project))
 
 
-def describe(field_name: str, value: Any) -> str:
-    """A stored value (from the audit trail) as a person reads it."""
+def describe(field_name: str, value: Any, names: wording.Names | None = None) -> str:
+    """A stored value (from the audit trail) as a person reads it, in the reader's language:
+    an association, a commune or a theme by its name, a date by the calendar. `names`: the
+    conflict_names() of the values a page shows, so that it reads one query per kind of
+    object however many values it lists; without it, this value's ids are looked up."""
     if value in (None, "", []):
         return "—"
-    if field_name == "lead_association_id":
-        association = db.session.get(Association, int(value))
-        return association.name if association else str(value)
-    if field_name == "partner_ids":
-        names = db.session.scalars(select(Association).where(Association.id.in_(value)))
-        return list_words(a.name for a in names)
-    if field_name == "theme_ids":
-        names = db.session.scalars(select(Theme).where(Theme.id.in_(value)))
-        return list_words(t.name for t in names)
-    if field_name in ("start_date", "end_date") and isinstance(value, str):
-        try:
-            return format_day(dt.date.fromisoformat(value))
-        except ValueError:
-            return value
-    return str(value)
+    if names is None:
+        names = wording.names_of([(field_name, value)])
+    return wording.value_words(field_name, value, names)
+
+
+def conflict_names(changes: Iterable[OtherChange]) -> wording.Names:
+    """The names of every id that other people's changes hold (before and after), for the
+    edit form's conflict box: one query per kind of object."""
+    return wording.names_of((change.field, value) for change in changes
+                            for value in (change.before, change.after))

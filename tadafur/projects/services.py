@@ -69,6 +69,7 @@ from tadafur.projects.queries import (  # moved; importable from here as before
     all_themes as all_themes,
     association_choices as association_choices,
     audit_events_of as audit_events_of,
+    conflict_names as conflict_names,
     creation_choices as creation_choices,
     describe as describe,
     documents_of as documents_of,

@@ -140,8 +140,10 @@ def _form_page(form: ProjectForm, project: Project | None, status: int,
                conflict: services.ProjectConflict | None = None):
     template = ("projects/_form.html" if is_htmx() and status != 200
                 else "projects/form.html")
+    # the ids in the others' values, named once for the whole box
+    names = services.conflict_names(conflict.changes) if conflict else {}
     return render_template(template, form=form, project=project, conflict=conflict,
-                           labels=services.FIELD_LABELS), status
+                           conflict_names=names, labels=services.FIELD_LABELS), status
 
 
 @blueprint.route("/projects/<int:project_id>/edit", methods=["GET", "POST"])
