@@ -9,7 +9,6 @@ import pytest
 
 from tadafur.execution import services
 from tests.execution.conftest import TODAY_IN_PERIOD
-from tests.pdfs import cheap_pdfs
 
 
 def test_budget_statement_per_line_and_funder(running, agent, officer, chair):
@@ -106,35 +105,3 @@ def test_records_are_refused_outside_execution(running, officer, state):
     with pytest.raises(services.ExecutionError):
         services.record_tranche(officer, running, {
             "funder": "programme", "amount": Decimal("1"), "planned_on": dt.date(2026, 2, 1)})
-
-
-def test_demo_projects_in_execution_have_execution_records(app):
-    from sqlalchemy import func, select
-
-    from tadafur.demo.seed import seed_demo
-    from tadafur.execution import attachments as files
-    from tadafur.execution.demo import tiny_png
-    from tadafur.execution.models import Attachment, IndicatorValue, Tranche
-    from tadafur.extensions import db
-    from tadafur.projects.models import Project
-
-    with cheap_pdfs():  # the conventions' pages are not read here (tests/projects/test_demo.py)
-        seed_demo()
-    running = db.session.scalar(select(Project).where(Project.state == "in_execution"))
-    statement = services.budget_statement(running)
-    assert statement.disbursed > 0 and statement.spent > 0
-    assert statement.funder("programme").disbursed == statement.funder("programme").planned
-    results = services.indicator_results(running)
-    assert results[0].counts_people and results[0].achieved == Decimal(72)
-    attachment = db.session.scalar(select(Attachment).where(
-        Attachment.project_id == running.id))
-    data = files.read(attachment.stored_name)
-    assert files.sniff(data).content_type == "application/pdf"
-    assert data.rstrip().endswith(b"%%EOF") and files.sha256_of(data) == attachment.sha256
-    assert files.sniff(tiny_png()).content_type == "image/png"
-    counts = [db.session.scalar(select(func.count()).select_from(m))
-              for m in (Tranche, IndicatorValue, Attachment)]
-    assert all(counts)
-    assert seed_demo() == 0
-    assert [db.session.scalar(select(func.count()).select_from(m))
-            for m in (Tranche, IndicatorValue, Attachment)] == counts

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from decimal import Decimal
 
 from sqlalchemy import func, select
 
 from tadafur.audit.services import verify_chain
 from tadafur.demo.seed import seed_demo
+from tadafur.execution import attachments as files, services as statements
+from tadafur.execution.demo import tiny_png
+from tadafur.execution.models import Attachment, IndicatorValue, Tranche
 from tadafur.extensions import db
 from tadafur.projects.demo import DEMO_PROJECTS
 from tadafur.projects.models import Message, Project
@@ -42,4 +46,31 @@ def test_demo_projects_cover_every_state_with_genuine_history_and_are_seeded_onc
     assert db.session.scalar(select(func.count()).select_from(Message)) == 2 * len(projects)
     assert db.session.scalar(select(func.count()).select_from(Replication)) == 1
     assert verify_chain().intact
+    counts = _execution_records_of_the_demo()
     assert seed_demo() == 0
+    assert _record_counts() == counts  # seeded once: nothing recorded twice
+
+
+def _execution_records_of_the_demo() -> list[int]:
+    """The project in execution has tranches, expenses, indicator values and a stored
+    evidence file (checked here, over the same seed, rather than seeding the demo again)."""
+    running = db.session.scalar(select(Project).where(Project.state == "in_execution"))
+    statement = statements.budget_statement(running)
+    assert statement.disbursed > 0 and statement.spent > 0
+    assert statement.funder("programme").disbursed == statement.funder("programme").planned
+    results = statements.indicator_results(running)
+    assert results[0].counts_people and results[0].achieved == Decimal(72)
+    attachment = db.session.scalar(select(Attachment).where(
+        Attachment.project_id == running.id))
+    data = files.read(attachment.stored_name)
+    assert files.sniff(data).content_type == "application/pdf"
+    assert data.rstrip().endswith(b"%%EOF") and files.sha256_of(data) == attachment.sha256
+    assert files.sniff(tiny_png()).content_type == "image/png"
+    counts = _record_counts()
+    assert all(counts)
+    return counts
+
+
+def _record_counts() -> list[int]:
+    return [db.session.scalar(select(func.count()).select_from(model))
+            for model in (Tranche, IndicatorValue, Attachment)]
