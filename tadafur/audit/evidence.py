@@ -30,7 +30,7 @@ from tadafur.audit.models import AuditChainHead, AuditEvent
 from tadafur.audit.review import CSV_HEADER
 from tadafur.audit.services import record
 from tadafur.audit.signing import _key_and_certificate, sign_detached, verify_detached
-from tadafur.audit.wording import details, project_references
+from tadafur.audit.wording import details, document_words, project_references
 from tadafur.documents import services as documents
 from tadafur.documents.labels import local_minute, moment, zone_name
 from tadafur.documents.store import sha256_of
@@ -40,7 +40,7 @@ from tadafur.exports import csv_writer
 from tadafur.extensions import db
 from tadafur.i18n import localized, ltr
 from tadafur.models_base import utcnow
-from tadafur.vocabulary import action_label, file_size, format_value, label
+from tadafur.vocabulary import action_label, file_size, format_value
 
 MANIFEST, SIGNATURE, CERTIFICATE = "manifest.json", "manifest.sig", "platform-certificate.pem"
 EXTRACT_ROWS = 2000
@@ -181,10 +181,8 @@ def _file_words(path: str, what: Any) -> str:
     if isinstance(what, dict):  # an attachment, as described in the manifest
         return _("Evidence file: %(name)s", name=what["name"])
     if what is not None:
-        # The words the History tab gives a registered document (audit.wording).
-        document = _("%(document)s, version %(version)s",
-                     document=label("document", what.kind), version=what.version)
-        return f"{document} ({format_value('language', what.language)})"
+        # The words the History tab gives a registered document.
+        return f"{document_words(what)} ({format_value('language', what.language)})"
     return _("Other file")
 
 

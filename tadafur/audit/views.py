@@ -23,7 +23,7 @@ from tadafur.audit.evidence import build_package, produce_extract
 from tadafur.audit.models import AuditCheckpoint
 from tadafur.core.errors import render_error
 from tadafur.core.htmx import is_htmx, redirect_to
-from tadafur.documents.services import DocumentError
+from tadafur.documents.services import LANGUAGES as DOCUMENT_LANGUAGES, DocumentError
 from tadafur.extensions import db
 from tadafur.i18n import current_language
 from tadafur.organisations.services import programme_regions, provinces_of
@@ -109,10 +109,7 @@ def extract_pdf():
     events = review.all_matching(current_user, criteria)
     if not events:
         return render_error(400, _("No event matches this filter: there is nothing to extract."))
-    language = request.args.get("document_language") or (
-        "ar" if current_language() == "ar" else "fr")
-    if language not in ("ar", "fr", "bilingual"):
-        language = "fr"
+    language = _document_language("document_language")
     try:
         document = produce_extract(project, current_user._get_current_object(), events,
                                    language, lambda: review.describe(criteria))
@@ -167,10 +164,7 @@ def evidence_package(project):
     """One click: the project's registered PDFs, audit extract, PDF inventory and signed
     manifest. The registered PDFs it adds speak the reader's language unless ?lang=ar|fr|
     bilingual asks for another (as the audit extract's document_language)."""
-    language = request.args.get("lang") or request.args.get("document_language") or (
-        "ar" if current_language() == "ar" else "fr")
-    if language not in ("ar", "fr", "bilingual"):
-        language = "fr"
+    language = _document_language("lang", "document_language")
     try:
         name, data = build_package(project, current_user._get_current_object(), language)
     except DocumentError as error:
@@ -180,3 +174,12 @@ def evidence_package(project):
     response = Response(data, mimetype="application/zip")
     response.headers["Content-Disposition"] = f"attachment; filename={name}"
     return response
+
+
+def _document_language(*arguments: str) -> str:
+    """The language of a PDF made on request (extract, evidence package): the first of
+    `arguments` given, else the reader's (documents exist in Arabic, French or both, so an
+    English reader gets French); an unknown value gets French, never an error."""
+    asked = next((request.args[name] for name in arguments if request.args.get(name)), None)
+    language = asked or ("ar" if current_language() == "ar" else "fr")
+    return language if language in DOCUMENT_LANGUAGES else "fr"

@@ -190,7 +190,8 @@ def _kind(key: str, value: Any) -> str | None:
     return LIST_ID_FIELDS.get(key) if isinstance(value, list) else None
 
 
-def _document_words(row: Row) -> str:
+def document_words(row: Any) -> str:
+    """A registered document as a reader knows it: its kind's label and its version."""
     return _("%(document)s, version %(version)s", document=label("document", row.kind),
              version=row.version)
 
@@ -228,7 +229,7 @@ _REFERENTS: dict[str, tuple[Callable[[], tuple], Callable[[Row], str]]] = {
     "attachment": (lambda: (Attachment.id, Attachment.display_name),
                    lambda row: row.display_name),
     "document": (lambda: (RegisteredDocument.id, RegisteredDocument.kind,
-                          RegisteredDocument.version), _document_words),
+                          RegisteredDocument.version), document_words),
     "project": (lambda: (Project.id, Project.reference), lambda row: row.reference),
     "signoff": (lambda: (SignOff.id, SignOff.gate, SignOff.party, SignOff.round),
                 _signoff_words),
