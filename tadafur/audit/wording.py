@@ -29,10 +29,19 @@ from tadafur.execution.models import (
 )
 from tadafur.extensions import db
 from tadafur.i18n import LANGUAGE_NAMES, format_day, localized, ltr, money
+from tadafur.jobs.models import Job
+from tadafur.jobs.registry import kind_label as job_kind_label
 from tadafur.organisations.models import Association, Commune, Institution, Province
-from tadafur.projects.models import Activity, BudgetLine, Indicator, Project, Theme
+from tadafur.projects.models import (
+    Activity,
+    BudgetLine,
+    Indicator,
+    Message,
+    Project,
+    Theme,
+)
 from tadafur.reporting.models import Evaluation, EvaluationEntry, FinalReport, MonitoringReport
-from tadafur.showcase.models import Replication
+from tadafur.showcase.models import PublicPhoto, Replication
 from tadafur.vocabulary import (
     STATES,
     field_label,
@@ -117,7 +126,7 @@ def details(event: AuditEvent, reference: str | None = None) -> Markup:
 
 # The object of an event (its object_type, the model's table name) -> the kind of object its
 # name is read as (_REFERENTS below). A type missing here has nothing a reader knows it by
-# but its number (a background task, a message).
+# but its number.
 OBJECT_KINDS: dict[str, str] = {
     "project": "project", "user_account": "user", "commune": "commune",
     "association": "association", "theme": "theme", "budget_line": "budget_line",
@@ -128,7 +137,8 @@ OBJECT_KINDS: dict[str, str] = {
     "amendment": "amendment", "auditor_grant": "auditor_grant",
     "project_replication": "replication", "monitoring_report": "monitoring_report",
     "final_report": "final_report", "evaluation": "evaluation",
-    "evaluation_entry": "evaluation_entry",
+    "evaluation_entry": "evaluation_entry", "project_message": "message",
+    "public_photo": "photo", "job": "job",
 }
 # Kinds a reader knows by a number of their own (an amendment is "No. 2" of its project).
 NUMBERED_KINDS = frozenset({"amendment"})
@@ -204,6 +214,11 @@ def _period_words(row: Row) -> str:
     return f"{format_day(row.period_start)} – {format_day(row.period_end)}"
 
 
+def _message_words(row: Row) -> str:
+    """A message by its author and day (its text is the author's, in their language)."""
+    return f"{row.full_name} · {format_day(row.created_at)}"
+
+
 def _signoff_words(row: Row) -> str:
     return " · ".join((label("gate", row.gate), label("party", row.party),
                        _("round %(n)s", n=row.round)))
@@ -247,6 +262,11 @@ _REFERENTS: dict[str, tuple[Callable[[], tuple], Callable[[Row], str]]] = {
     "evaluation": (lambda: (Evaluation.id, Project.reference), lambda row: row.reference),
     "evaluation_entry": (lambda: (EvaluationEntry.id, EvaluationEntry.party),
                          lambda row: label("party", row.party)),
+    "message": (lambda: (Message.id, User.full_name, Message.created_at),
+                _message_words),
+    "photo": (lambda: (PublicPhoto.id, PublicPhoto.caption, Attachment.display_name),
+              lambda row: row.caption or row.display_name),
+    "job": (lambda: (Job.id, Job.kind), lambda row: job_kind_label(row.kind)),
 }
 # The kinds whose words are in another table: the join that reaches them (one query still).
 _JOINS: dict[str, Callable[[Select], Select]] = {
@@ -257,6 +277,8 @@ _JOINS: dict[str, Callable[[Select], Select]] = {
     "replication": lambda q: q.join(Project, Project.id == Replication.project_id),
     "final_report": lambda q: q.join(Project, Project.id == FinalReport.project_id),
     "evaluation": lambda q: q.join(Project, Project.id == Evaluation.project_id),
+    "message": lambda q: q.join(User, User.id == Message.author_id),
+    "photo": lambda q: q.join(Attachment, Attachment.id == PublicPhoto.attachment_id),
 }
 
 

@@ -172,3 +172,41 @@ def test_execution_records_read_by_what_they_are_about(app, agent, commune, asso
     assert words[1].startswith(f"Tranche : {funder} · ") and "2026" in words[1]
     assert words[2].endswith(": Atelier de lancement")
     assert words[3].endswith(": Jeunes formés")
+
+
+def test_a_message_a_photo_and_a_background_task_read_by_what_they_are(app, agent, commune,
+                                                                      association):
+    """A message by its author and day, a published photo by its caption (its file's name
+    without one), a background task by what it does: not 'Message No. 7'."""
+    from tadafur.execution.models import Attachment
+    from tadafur.jobs.models import Job
+    from tadafur.jobs.registry import kind_label
+    from tadafur.projects.discussion import post_message
+    from tadafur.showcase.models import PublicPhoto
+
+    project = _project(agent, commune, association)
+    message = post_message(agent, project, "Bonjour à tous")
+    files = [Attachment(project_id=project.id, stored_name=f"s{n}", display_name=f"atelier-{n}.jpg",
+                        content_type="image/jpeg", size=10, sha256="0" * 64) for n in (1, 2)]
+    db.session.add_all(files)
+    db.session.flush()
+    photos = [PublicPhoto(project_id=project.id, attachment_id=files[0].id, stored_name="w1",
+                          width=1, height=1, size=1, caption="Atelier des jeunes"),
+              PublicPhoto(project_id=project.id, attachment_id=files[1].id, stored_name="w2",
+                          width=1, height=1, size=1)]
+    job = Job(kind="mail.send", project_id=project.id)
+    db.session.add_all([*photos, job])
+    db.session.flush()
+    events = [_event(project, "project_message"),
+              *(record("photo.published", obj=photo, project=project) for photo in photos),
+              record("job.retried", object_type="job", object_id=job.id, project=project)]
+    db.session.commit()
+    assert events[0].object_id == str(message.id)
+    with app.test_request_context(), force_locale("fr"):
+        names = referenced_names(events, values=False, objects=True)
+        words = [object_words(e, None, names) for e in events]
+        mail = kind_label("mail.send")
+    assert words[0].startswith(f"Message : {agent.full_name} · ") and "2026" in words[0]
+    assert words[1:] == ["Photo publiée : Atelier des jeunes", "Photo publiée : atelier-2.jpg",
+                         f"Tâche d'arrière-plan : {mail}"]
+    assert mail != "mail.send"

@@ -9,7 +9,8 @@ fragments over 7 roles x 2 languages, about 90 s on a shared 2-core machine, plu
 seeding). Project routes run over the 17 demo projects (every state) for the programme officer,
 who sees them all, and over the projects of their own commune or association for the others.
 The demo's amendment is opened here (the demo has none); routes whose objects the demo has
-none of (invitations) are listed in NO_DEMO_OBJECT; files (PDF, CSV, ZIP) in NOT_PAGES.
+none of (invitations) are listed in NO_DEMO_OBJECT and swept by a test of their own below;
+files (PDF, CSV, ZIP) in NOT_PAGES.
 """
 
 from __future__ import annotations
@@ -207,3 +208,26 @@ def test_the_checks_name_what_the_review_found_on_the_old_audit_trail():
     clean = ('<p>تقديم المقترح · <span dir="ltr">TDF-2026-BMK-0001</span> · 10 فبراير 2026 · '
              'agent@demo.tadafur.ma <code translate="no">youth_participation</code></p>')
     assert problems(clean, "ar") == []
+
+
+def test_the_invitation_pages_speak_the_readers_language(app, client, commune):
+    """An invitation is opened by someone with no account yet, in the language their browser
+    asks for: the set-password page and the refusal of a spoilt link, in Arabic and French."""
+    from tadafur.accounts.models import Role
+    from tadafur.accounts.services import invitation_token
+    from tests.factories import make_user
+
+    invited = make_user(Role.COMMUNE_AGENT, commune, email="salma.idrissi@example.org")
+    invited.full_name, invited.password_hash = "Salma Idrissi", None
+    db.session.commit()
+    token = invitation_token(invited)
+    for language in LANGUAGES:
+        for url, status in ((f"/invitation/{token}", 200), (f"/invitation/{token}x", 400)):
+            response = client.get(url, headers={"Accept-Language": language})
+            page = response.get_data(as_text=True)
+            assert response.status_code == status, (language, url)
+            assert f'<html lang="{language}"' in page, (language, url)
+            assert problems(page, language) == [], (language, url)
+            if status == 200:  # the address kept left to right inside the sentence
+                assert '<span dir="ltr">\u2066salma.idrissi@example.org' in page
+    assert ROLES and "accounts.accept_invitation" in NO_DEMO_OBJECT
