@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from tadafur.documents.models import RegisteredDocument
 from tadafur.documents.store import document_store
 from tadafur.errors import TadafurError
 from tadafur.extensions import db
+from tadafur.vocabulary import label
 from tadafur.workflow.models import SignOff
 
 CONVENTION, CONVENTION_SIGNED, SIGNOFF_RECORD = "convention", "convention_signed", "signoff_record"
@@ -74,18 +74,9 @@ class DocumentError(TadafurError):
 
 
 def kind_label(kind: str) -> str:
-    return {
-        CONVENTION: _("Partnership convention"),
-        CONVENTION_SIGNED: _("Signed-off partnership convention"),
-        SIGNOFF_RECORD: _("Sign-off record"),
-        AMENDMENT: _("Amendment to the convention"),
-        "monitoring_report": _("Monitoring report"),
-        "final_report": _("Final report"),
-        "evaluation_report": _("Evaluation report"),
-        "audit_extract": _("Audit extract"),
-        "evidence_manifest": _("Evidence package manifest"),
-        "project_sheet": _("Project sheet"),
-    }.get(kind, kind)
+    """A document kind's name in the current language, from the vocabulary the audit trail,
+    History and the interface share."""
+    return label("document", kind)
 
 
 def language_label(language: str) -> str:
