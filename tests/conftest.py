@@ -26,6 +26,7 @@ from tadafur.testing import BoundSession, build_schema, reset_data
 
 # A fake convention producer, installed only while no real one is registered in
 # tadafur.workflow.hooks (the app refuses to start without a producer for each document kind).
+from tests.pdfs import cheap_pdfs
 from tests.workflow import doubles  # noqa: F401
 
 
@@ -162,6 +163,17 @@ def transaction(request, app) -> Iterator[None]:
             if outer.is_active:
                 outer.rollback()
             connection.close()
+
+
+@pytest.fixture(autouse=True)
+def _document_layout(request) -> Iterator[None]:
+    """Documents laid out as one line (tests/pdfs.py) unless the test reads their pages
+    (marked `real_pdfs`): composed, sealed, stored and registered for real either way."""
+    if request.node.get_closest_marker("real_pdfs"):
+        yield
+        return
+    with cheap_pdfs():
+        yield
 
 
 @pytest.fixture

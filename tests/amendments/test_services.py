@@ -159,6 +159,7 @@ def test_a_party_outside_the_gate_cannot_sign(running, people):
                       password=PASSWORD)
 
 
+@pytest.mark.real_pdfs
 def test_approval_applies_the_changes_and_seals_the_amendment_and_the_new_convention(
         running, people, tmp_path):
     furniture, works = line(running, "programme"), line(running, "commune")
@@ -211,6 +212,7 @@ def test_approval_applies_the_changes_and_seals_the_amendment_and_the_new_conven
             "document.sealed"} <= actions
 
 
+@pytest.mark.real_pdfs
 @pytest.mark.parametrize("language", ["ar", "fr"])
 def test_amendment_pdf_in_each_language_keeps_figures_in_order(running, people, tmp_path,
                                                                language):
@@ -231,6 +233,7 @@ def test_amendment_pdf_in_each_language_keeps_figures_in_order(running, people, 
     first_page_png(pdf, f"amendment-{language}", tmp_path)
 
 
+@pytest.mark.real_pdfs
 def test_change_of_signatory_names_the_new_one_in_the_consolidated_convention(
         running, people, commune, tmp_path):
     from tadafur.accounts.models import Role
@@ -289,6 +292,7 @@ def test_overdue_amendments_remind_the_awaited_signatories_then_the_officers(run
         Notification.kind.in_(["amendment_overdue", "amendment_escalated"]))))) == 2
 
 
+@pytest.mark.real_pdfs
 def test_the_stand_alone_sign_off_record_says_which_amendment_each_sign_off_bound_to(
         running, people, tmp_path):
     """Issue 15: the record of every sign-off named amendment sign-offs by their gate only."""

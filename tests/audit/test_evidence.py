@@ -15,6 +15,9 @@ from tadafur.extensions import db
 from tests.documents.conftest import make_lead_association, make_project, pdf_text, pdf_words
 from tests.factories import login
 
+# Reads its documents' pages: laid out for real (tests/pdfs.py).
+pytestmark = pytest.mark.real_pdfs
+
 
 def _project(commune):
     project = make_project(commune, make_lead_association(commune))

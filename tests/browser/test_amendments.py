@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 
+import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
@@ -46,6 +47,7 @@ def _pdf_text(data: bytes, tmp_path) -> str:
                           capture_output=True, text=True).stdout
 
 
+@pytest.mark.real_pdfs
 def test_amendment_from_proposal_to_sealed_pdf_in_arabic(page, live_server, browser_user,
                                                          log_in, page_checked, tmp_path):
     commune = _commune()

@@ -213,6 +213,7 @@ def test_delegated_sign_off_reaches_the_convention_gate(project, people, commune
     assert signoff.on_behalf_of_id == people["president"].id and signoff.party == "commune"
 
 
+@pytest.mark.real_pdfs
 def test_both_names_show_in_the_sign_offs_tab_and_the_sign_off_record_pdf(
         client, project, chair, member, tmp_path):
     from tadafur.documents import services as documents

@@ -35,6 +35,9 @@ from tests.documents.conftest import ARTIFACTS
 from tests.factories import PASSWORD, login, make_user
 from tests.pdfs import cheap_pdfs
 
+# Reads its documents' pages: laid out for real (tests/pdfs.py).
+pytestmark = pytest.mark.real_pdfs
+
 CATALOG_FR = Path(__file__).resolve().parents[2] / "translations/fr/LC_MESSAGES/messages.po"
 LANGUAGES = ("ar", "fr", "bilingual")
 PEOPLE = {"agent": (Role.COMMUNE_AGENT, "Karim Ouazzani"),

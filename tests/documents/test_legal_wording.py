@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import select
 
 from tadafur.accounts.models import Membership, Role, User
@@ -13,6 +14,9 @@ from tadafur.documents import services
 from tadafur.extensions import db
 from tadafur.workflow.models import TransitionRecord
 from tests.documents.conftest import pdf_text
+
+# Reads its documents' pages: laid out for real (tests/pdfs.py).
+pytestmark = pytest.mark.real_pdfs
 
 
 def signatory(project, role: Role) -> User:

@@ -15,6 +15,9 @@ from tadafur.extensions import db
 from tadafur.i18n import format_amount
 from tests.documents.conftest import first_page_png, pdf_text, pdf_words
 
+# Reads its documents' pages: laid out for real (tests/pdfs.py).
+pytestmark = pytest.mark.real_pdfs
+
 LANGUAGES = {"ar": ("ar",), "fr": ("fr",), "bilingual": ("ar", "fr")}
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from tadafur.documents import rendering, services
 from tadafur.documents.models import RegisteredDocument
 from tadafur.extensions import db
@@ -83,6 +85,7 @@ def test_bad_choice_is_a_422_and_registers_nothing(client, project, party_member
     assert services.documents_of(project) == []
 
 
+@pytest.mark.real_pdfs
 def test_failed_render_says_so_and_leaves_nothing(client, project, party_member, monkeypatch):
     def broken(self, html):
         raise rendering.RenderError("boom")

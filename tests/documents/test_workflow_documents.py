@@ -12,6 +12,9 @@ from tadafur.workflow.models import SignOff
 from tests.documents.conftest import pdf_text
 from tests.workflow.conftest import act, build_project, to_state
 
+# Reads its documents' pages: laid out for real (tests/pdfs.py).
+pytestmark = pytest.mark.real_pdfs
+
 
 @pytest.fixture
 def people(agent, president, chair, officer, member):

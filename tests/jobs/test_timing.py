@@ -11,7 +11,7 @@ import pytest
 from tests.factories import login
 from tests.jobs.test_queue import _at_convention_signature, _sign, eager
 
-pytestmark = pytest.mark.committing
+pytestmark = [pytest.mark.committing, pytest.mark.real_pdfs]  # times a real render
 
 
 def _timed_signoff(client, project_id: int) -> float:

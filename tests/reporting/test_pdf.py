@@ -15,6 +15,9 @@ from tests.documents.conftest import first_page_png, pdf_text, pdf_words, printe
 from tests.factories import PASSWORD, login
 from tests.reporting.conftest import FINAL, Q1, Q2, scores, validate_all, write_report
 
+# Reads its documents' pages: laid out for real (tests/pdfs.py).
+pytestmark = pytest.mark.real_pdfs
+
 
 def _validated_pdf(running, member, agent, officer, period=Q1) -> bytes:
     report = write_report(member, running, period)

@@ -125,6 +125,7 @@ def test_a_sheet_registered_before_sealing_is_replaced_by_a_sealed_one(client, c
     assert latest.sealed and latest.supersedes_id == old.id
 
 
+@pytest.mark.real_pdfs
 def test_the_sheet_names_no_person(client, closed_project, agent, member, tmp_path):
     data = client.get(f"/showcase/projects/{closed_project.id}/sheet.pdf?lang=fr").data
     path = tmp_path / "sheet.pdf"

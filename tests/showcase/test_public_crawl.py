@@ -29,6 +29,9 @@ from tadafur.organisations.models import Association
 from tadafur.projects.models import Project
 from tests.pdfs import cheap_pdfs
 
+# Reads its documents' pages: laid out for real (tests/pdfs.py).
+pytestmark = pytest.mark.real_pdfs
+
 PUBLIC_PREFIXES = ("/showcase", "/open-data", "/verify")
 START = ["/showcase", "/showcase/feed.atom", "/open-data", "/open-data/projects.json",
          "/open-data/projects.csv", "/open-data/iati-activities.xml"]
