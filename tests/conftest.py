@@ -23,10 +23,10 @@ from sqlalchemy.engine import make_url
 from tadafur import create_app
 from tadafur.extensions import db
 from tadafur.testing import BoundSession, build_schema, reset_data
+from tests.pdfs import cheap_pdfs
 
 # A fake convention producer, installed only while no real one is registered in
 # tadafur.workflow.hooks (the app refuses to start without a producer for each document kind).
-from tests.pdfs import cheap_pdfs
 from tests.workflow import doubles  # noqa: F401
 
 

@@ -23,7 +23,6 @@ from tadafur.projects.models import Project
 from tadafur.projects.views import TABS
 from tests.browser.conftest import LiveUser
 from tests.demo_amendment import open_an_amendment
-from tests.pdfs import cheap_pdfs
 
 PHONE = {"width": 390, "height": 844}
 MEASURE = """() => {
@@ -47,8 +46,7 @@ MEASURE = """() => {
 
 @pytest.fixture
 def demo_world(live_server) -> dict:
-    with cheap_pdfs():
-        seed_demo()
+    seed_demo()
     db.session.commit()
     amendment = open_an_amendment()  # its page, and History rows telling its terms
     projects = {p.state: p.id for p in db.session.scalars(select(Project))}

@@ -18,16 +18,12 @@ from tadafur.projects.models import Message, Project
 from tadafur.showcase.models import Replication
 from tadafur.workflow import services as workflow
 from tadafur.workflow.models import SignOff
-from tests.pdfs import cheap_pdfs
 
 
 def test_demo_projects_cover_every_state_with_genuine_history_and_are_seeded_once():
-    # One-line PDFs: the demo's documents are composed from the real templates, sealed and
-    # registered as `make run` does; only WeasyPrint's layout of their pages (35 s of this
-    # test's 50) is skipped, the pages being checked where they are the subject
-    # (tests/documents: the gallery lays out every kind of document in ar, fr, bilingual).
-    with cheap_pdfs():
-        seed_demo()
+    # The demo's documents are composed, sealed and registered as `make run` does, laid out
+    # as one line like every test's (tests/pdfs.py; the gallery lays out every kind).
+    seed_demo()
     # The showcase's demo starts one more draft from a closed project (a replication).
     replicated = select(Replication.project_id)
     projects = list(db.session.scalars(select(Project).where(Project.id.not_in(replicated))))
