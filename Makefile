@@ -71,7 +71,8 @@ $(VENV)/.bench-installed: pyproject.toml | $(BIN)/python
 	touch $(VENV)/.installed $@
 
 ## Seed PostgreSQL at scale (DROPS $$TADAFUR_BENCH_DATABASE_URL), load it through gunicorn with
-## Locust, write benchmarks/report.json and benchmarks/REPORT.md. See benchmarks/seed.py and
+## Locust, then time the public showcase one user at a time (benchmarks/showcase.py, called by
+## load.py), write benchmarks/report.json and benchmarks/REPORT.md. See benchmarks/seed.py and
 ## load.py. A quick development run:
 ##   make bench BENCH_SEED_ARGS="--scale 0.1" BENCH_ARGS="--seconds 20 --solo-seconds 5 --step-seconds 15"
 bench: $(VENV)/.bench-installed compile-translations

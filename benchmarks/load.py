@@ -1,7 +1,7 @@
 """Drive the seeded database through gunicorn with Locust, users of every role; report.
 
     .venv/bin/python benchmarks/load.py [--users 20] [--seconds 90] [--workers 2]
-        [--more-workers 4] [--ramp 20,40,60,80,100] [--solo-seconds 15]
+        [--more-workers 4] [--ramp 20,40,60,80,100] [--solo-seconds 15] [--showcase-runs 30]
 
 Needs the database that benchmarks/seed.py filled (TADAFUR_BENCH_DATABASE_URL). Each phase
 is one headless Locust run (benchmarks/locustfile.py, a process of its own: Locust patches its
@@ -13,10 +13,13 @@ Server-Timing header on, CSRF on:
 2. `--users` users of every role, think time 0.5-1.5 s, `--workers` workers: warm-up, then
    `--seconds` measured;
 3. the same with `--more-workers` workers (0 skips), then the ramp: `--ramp` users in steps
-   of `--step-seconds`, with think time, on that same server: throughput and the knee.
+   of `--step-seconds`, with think time, on that same server: throughput and the knee;
+4. the servers stopped, the showcase (benchmarks/showcase.py, `--showcase-runs` requests per
+   page, 0 skips): every project's publication approved and the lessons indexed, then its list
+   and search pages timed one user at a time, in this process (issue 19's budget).
 
-Every phase records client and server time per request, the load generator's own CPU time
-(getrusage of the Locust process), the workers' memory and the machine's load average.
+Every load phase records client and server time per request, the load generator's own CPU
+time (getrusage of the Locust process), the workers' memory and the machine's load average.
 Writes benchmarks/report.json and benchmarks/REPORT.md (benchmarks/markdown.py).
 """
 
@@ -35,8 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks import report  # noqa: E402
-from benchmarks.markdown import render  # noqa: E402
+from benchmarks import report, showcase  # noqa: E402
+from benchmarks.markdown import write  # noqa: E402
 from benchmarks.mix import ROLES  # noqa: E402
 from benchmarks.plan import plan_accounts, write_plan  # noqa: E402
 from benchmarks.seed import DATA_DIR  # noqa: E402
@@ -150,6 +153,8 @@ def main() -> None:
                         help="one user of each role without think time (0: skip)")
     parser.add_argument("--ramp", default="20,40,60,80,100", help="users per step ('': skip)")
     parser.add_argument("--step-seconds", type=float, default=30)
+    parser.add_argument("--showcase-runs", type=int, default=showcase.RUNS,
+                        help="requests per showcase page after the load phases (0: skip)")
     parser.add_argument("--seed-report", default=str(DATA_DIR / "seed.json"))
     args = parser.parse_args()
     steps = [int(n) for n in args.ramp.split(",") if n]
@@ -167,6 +172,12 @@ def main() -> None:
                                                  args)
             if steps:
                 phases["ramp"] = ramp_phase(server, steps, args.step_seconds, per_role)
+    load_end = load_average()
+    # After the load phases: they keep measuring the seed's data as the earlier runs did
+    # (nothing published: the mix's "public showcase" requests find an empty showcase), and
+    # the one user's figures do not share the machine with the load.
+    showcase_section = (showcase.measure(publish=True, runs=args.showcase_runs)
+                        if args.showcase_runs else None)
     seed_report = Path(args.seed_report)
     result = {
         "machine": machine(),
@@ -174,12 +185,11 @@ def main() -> None:
         "run": {"users": args.users, "think_time_seconds": list(THINK),
                 "warmup_seconds": args.warmup, "seconds": args.seconds,
                 "solo_seconds": args.solo_seconds, "threads": args.threads,
-                "load_start": load_start, "load_end": load_average(),
+                "load_start": load_start, "load_end": load_end,
                 "finished_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())},
-        "phases": phases, "budgets": report.budgets(phases), "notes": NOTES}
-    (ROOT / "benchmarks" / "report.json").write_text(
-        json.dumps(result, indent=2, ensure_ascii=False) + "\n")
-    (ROOT / "benchmarks" / "REPORT.md").write_text(render(result))
+        "phases": phases, **({"showcase": showcase_section} if showcase_section else {}),
+        "notes": NOTES}
+    write(result)
     print((ROOT / "benchmarks" / "REPORT.md").read_text())
 
 

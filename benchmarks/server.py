@@ -100,10 +100,16 @@ def machine() -> dict:
         hide_password=False)
     with psycopg.connect(dsn) as connection:
         postgres = connection.execute("SHOW server_version").fetchone()[0]
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(memory / 1024 / 1024, 1),
+            "postgresql": postgres, "python": platform.python_version(),
+            "os": platform.platform(), "git_commit": git_commit()}
+
+
+def git_commit() -> str:
+    """The commit measured, marked when the working tree differs from it (benchmarks/showcase.py
+    stamps a section it adds to an earlier report with it too)."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
     dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
                            capture_output=True, text=True).stdout.strip()
-    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gib": round(memory / 1024 / 1024, 1),
-            "postgresql": postgres, "python": platform.python_version(),
-            "os": platform.platform(), "git_commit": commit + ("+changes" if dirty else "")}
+    return commit + ("+changes" if dirty else "")

@@ -3,10 +3,11 @@ budget verdicts (no Locust, no server: it runs in the fast suite)."""
 
 from __future__ import annotations
 
+import json
 import random
 
 from benchmarks import report
-from benchmarks.markdown import render
+from benchmarks.markdown import render, write
 from benchmarks.mix import Account, choose
 
 T0 = 1_000.0  # the run starts; measured from T0 + 10 to T0 + 20
@@ -116,7 +117,8 @@ def test_ramp_steps_and_the_knee():
     assert report.knee(steps[:1]) is None
 
 
-def test_the_report_renders_every_section():
+def full_report(showcase: dict | None = None) -> dict:
+    """A report as benchmarks/load.py assembles it, every section present, budgets judged."""
     main = phase(2, locust_output(), [201.0, 202.0])
     main |= {"roles": {"OfficerUser": 3}, "measured_seconds": 10.0, "total_requests": 42,
              "throughput": 4.2, "load_max_1min": 1.2,
@@ -129,17 +131,107 @@ def test_the_report_renders_every_section():
                  "client_p95_ms": 300, "server_p95_ms": 20, "errors": 0}]}
     phases = {"main": main, "more_workers": main | {"workers": 4}, "ramp": ramp,
               "solo": {"officer": {"rows": main["rows"]}}}
-    text = render({"machine": {"cpu": "x", "cores": 2, "ram_gib": 1, "os": "linux",
-                               "postgresql": "15", "python": "3.11", "git_commit": "abc"},
-                   "data": {}, "phases": phases, "budgets": report.budgets(phases),
-                   "notes": ["n"],
-                   "run": {"finished_at": "now", "load_start": [0.5], "load_end": [1.0],
-                           "think_time_seconds": [0.5, 1.5], "warmup_seconds": 15,
-                           "solo_seconds": 15}})
+    return {"machine": {"cpu": "x", "cores": 2, "ram_gib": 1, "os": "linux",
+                        "postgresql": "15", "python": "3.11", "git_commit": "abc"},
+            "data": {}, "phases": phases, "budgets": report.budgets(phases, showcase),
+            "notes": ["n"], **({"showcase": showcase} if showcase else {}),
+            "run": {"finished_at": "now", "load_start": [0.5], "load_end": [1.0],
+                    "think_time_seconds": [0.5, 1.5], "warmup_seconds": 15,
+                    "solo_seconds": 15}}
+
+
+def test_the_report_renders_every_section():
+    text = render(full_report())
+    assert "every figure below is from this one run." in text
     assert "| worker RSS < 250 MiB | 202 | yes | - |" in text
     assert "| server p95 < 300 ms, every interactive POST of the mix | 387.5 | NO |" in text
     assert "**Knee** (client p95 passes 250 ms): 60 users." in text
     assert "| officer | my tasks |" in text
+    assert "showcase" not in text.lower().replace("| public showcase |", "")  # not measured
+
+
+def table_row(text: str, start: str) -> list[str]:
+    """The cells of the one table row of `text` that starts with `start`."""
+    [line] = [line for line in text.splitlines() if line.startswith(start)]
+    return [cell.strip() for cell in line.strip("|").split("|")]
+
+
+def test_a_post_is_not_judged_against_the_page_budgets_in_the_result_tables():
+    text = render(full_report())
+    # both result tables (2 and 4 workers); the POST's server p95 is 387.5 ms
+    tables = [results.split("\n## ")[0] for results in text.split("## Results")[1:]]
+    assert len(tables) == 2
+    for results in tables:
+        header = table_row(results, "| endpoint |")
+        server, client = header.index("server p95 < 100"), header.index("client p95 < 100")
+        post = table_row(results, "| sign-off POST |")
+        assert (post[server], post[client]) == ("-", "-")
+        tasks = table_row(results, "| my tasks |")  # a page still is: 38 ms server, 1,200 client
+        assert (tasks[server], tasks[client]) == ("yes", "NO")
+    # its own budget still judges it, in the POSTs' table and the budgets
+    posts = text.split("## Interactive POSTs")[1].split("\n## ")[0]
+    assert table_row(posts, "| sign-off POST | 2 |")[6] == "NO"
+    assert "| server p95 < 300 ms, every interactive POST of the mix | 387.5 | NO |" in text
+
+
+def showcase_section(search_p95: float, status: int = 200) -> dict:
+    """benchmarks/showcase.py's section: the project page, slow, is shown but not judged."""
+    def row(visitor: str, page: str, p95: float, judged: bool = True,
+            status: int = 200) -> dict:
+        return {"visitor": visitor, "page": page, "judged": judged, "status": status,
+                "server_p50_ms": round(p95 / 2, 1), "server_p95_ms": p95, "statements": 7,
+                "bytes": 28383}
+
+    return {"published_projects": 3000, "lessons": 1350, "runs": 30, "load_start": [0.4],
+            "load_end": [0.9], "rows": [
+        row("anonymous", "/showcase", 44.1),
+        row("anonymous", "/showcase/projects/2998", 250.0, judged=False),
+        row("commune agent", "/lessons?q=conseil", search_p95, status=status)]}
+
+
+def test_the_showcase_gets_its_table_and_its_budget_judged_from_the_figures():
+    budget = "| showcase list and search pages, server p95 < 100 ms, one user |"
+    text = render(full_report(showcase_section(43.2)))
+    assert "## Public showcase and lessons library, one user, 3,000 published projects" in text
+    assert "| anonymous | `/showcase` | 200 | 22.1 | 44.1 | 7 | 28383 | yes |" in text
+    assert ("| anonymous | `/showcase/projects/2998` | 200 | 125 | 250 | 7 | 28383 "
+            "| (NO, not judged) |") in text
+    assert "| commune agent | `/lessons?q=conseil` | 200 | 21.6 | 43.2 |" in text
+    assert f"{budget} 44.1 | yes | - |" in text  # the project page's 250 ms is not judged
+    assert "every figure below is from this one run." in text
+    assert "1,350 lessons in the index. Load average (1, 5, 15 min) at the start: [0.4]" in text
+
+    slow = render(full_report(showcase_section(100.0)))  # the budget is under 100
+    assert f"{budget} 100 | NO | /lessons?q=conseil (commune agent) |" in slow
+    assert table_row(slow, "| commune agent |")[-1] == "NO"
+
+    # a search that sent the partner to the login page is fast, and a miss
+    redirected = render(full_report(showcase_section(5.0, status=302)))
+    assert f"{budget} 44.1 | NO | /lessons?q=conseil (commune agent) |" in redirected
+    search = table_row(redirected, "| commune agent |")
+    assert (search[2], search[-1]) == ("302", "NO")
+
+
+def test_writing_the_report_judges_the_budgets_again_with_the_showcase(tmp_path):
+    """benchmarks/showcase.py --report adds its section to an earlier report.json: the budgets
+    that report carries were judged without it."""
+    earlier = full_report()
+    write(earlier | {"showcase": showcase_section(120.0)}, tmp_path)
+    written = json.loads((tmp_path / "report.json").read_text())
+    assert written["showcase"]["rows"][2]["server_p95_ms"] == 120.0
+    assert written["budgets"][:2] == earlier["budgets"][:2]
+    assert written["budgets"][2] == {
+        "budget": "showcase list and search pages, server p95 < 100 ms, one user",
+        "limit": 100.0, "ok": False, "worst": 120.0,
+        "misses": ["/lessons?q=conseil (commune agent)"]}
+    assert (tmp_path / "REPORT.md").read_text() == render(written)
+
+
+def test_a_showcase_measured_apart_says_so():
+    section = showcase_section(43.2) | {"measured_apart": {"at": "later", "git_commit": "def"}}
+    text = render(full_report(section))
+    assert "every figure below is from this one run, but the showcase's" in text
+    assert "on later (git def), by `benchmarks/showcase.py --report`" in text
 
 
 def test_the_mix_offers_sign_offs_and_the_audit_only_to_those_who_may():
