@@ -1,6 +1,6 @@
 """Real processes for the fault tests: scratch PostgreSQL databases, a private PostgreSQL
-cluster that may be stopped at will, gunicorn app servers, and a small cookie-keeping client
-that fills in the CSRF token as a browser would."""
+cluster that may be stopped at will, gunicorn app servers, job workers (`flask --app wsgi
+worker`), and a small cookie-keeping client that fills in the CSRF token as a browser would."""
 
 from __future__ import annotations
 
@@ -15,7 +15,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -119,14 +122,36 @@ class Cluster:
 
 # ---------------------------------------------------------------- app servers
 
-@contextmanager
-def app_server(database_url: str, documents: Path, seal: Path, workers: int = 2):
-    """gunicorn serving wsgi:app on a free port; yields its base URL."""
-    port = free_port()
+def _environment(database_url: str, documents: Path, seal: Path) -> dict[str, str]:
+    """What every process of one platform shares (as production's servers and workers do):
+    the database, the secret key, the document store and the seal. E-mails (the workers send
+    them) go to an outbox beside the documents, never by a relay an instance/config.py may
+    name nor into the checkout's instance/outbox; the test's own database variable is not
+    passed on."""
     env = dict(os.environ, TADAFUR_DATABASE_URL=database_url, TADAFUR_SECRET_KEY=SECRET,
                TADAFUR_DOCUMENTS_DIR=str(documents), TADAFUR_SEAL_DIR=str(seal),
-               TADAFUR_SEED_DEMO_DATA="0")
+               TADAFUR_SEED_DEMO_DATA="0", TADAFUR_MAIL_SERVER="",
+               TADAFUR_MAIL_OUTBOX=str(documents.parent / "outbox"))
     env.pop("TADAFUR_TEST_DATABASE_URL", None)
+    return env
+
+
+def _stop(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM (a graceful stop), then SIGKILL if it has not ended after `timeout`."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@contextmanager
+def app_server(database_url: str, documents: Path, seal: Path,
+               workers: int = 2) -> Iterator[str]:
+    """gunicorn serving wsgi:app on a free port; yields its base URL."""
+    port = free_port()
+    env = _environment(database_url, documents, seal)
     gunicorn = Path(sys.executable).parent / "gunicorn"
     log = documents.parent / f"gunicorn-{port}.log"
     with open(log, "wb") as stderr:
@@ -148,12 +173,57 @@ def app_server(database_url: str, documents: Path, seal: Path, workers: int = 2)
                 time.sleep(0.3)
         yield base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server, timeout=20)
+
+
+# ---------------------------------------------------------------- job workers
+
+@dataclass
+class JobWorker:
+    """A running `flask --app wsgi worker` and the file its output goes to."""
+
+    process: subprocess.Popen
+    log: Path
+
+    def output(self, limit: int = 3000) -> str:
+        """The end of what it printed (shown when a test fails)."""
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return f"--- {self.log.name} (exit {self.process.poll()}) ---\n{text[-limit:]}"
+
+
+@contextmanager
+def job_worker(database_url: str, documents: Path, seal: Path,
+               stop_timeout: float = 20) -> Iterator[JobWorker]:
+    """`flask --app wsgi worker` (procrastinate on PostgreSQL) with the app servers'
+    environment, as production runs it beside them; yields at once, so that it starts while
+    the rest of the test does (`registered_workers` tells when it listens). Stopped with
+    SIGTERM, which lets the job in hand finish, then killed after `stop_timeout`. Its log is
+    printed to stderr when the block fails, so that pytest shows it with the failure."""
+    flask = Path(sys.executable).parent / "flask"
+    log = documents.parent / f"worker-{uuid.uuid4().hex[:6]}.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen([str(flask), "--app", "wsgi", "worker"], cwd=ROOT,
+                                   env=_environment(database_url, documents, seal),
+                                   stdout=output, stderr=subprocess.STDOUT)
+    handle = JobWorker(process, log)
+    try:
+        yield handle
+    except Exception:
+        print(handle.output(), file=sys.stderr)
+        raise
+    finally:
+        _stop(process, timeout=stop_timeout)
+
+
+def registered_workers(database_url: str) -> int:
+    """How many procrastinate workers are registered (each does so when it starts listening,
+    and removes itself when it stops)."""
+    import psycopg
+
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
+        hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        return connection.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0]
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):

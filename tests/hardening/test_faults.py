@@ -1,10 +1,11 @@
 """Faults survived on PostgreSQL with real processes: two app servers signing the same gate at
-once, and the database stopped like a crash under load then started again.
+once while two job workers compete for the work it hands over, and the database stopped like a
+crash under load then started again.
 
 Each test builds its own database (the second one its own throwaway cluster on a free port:
 the shared PostgreSQL is never stopped), drives gunicorn servers over HTTP with CSRF on, and
-checks afterwards that no transition fired twice, nothing acknowledged was lost, the audit chain
-verifies and every project's history replays to its state.
+checks afterwards that no transition fired twice, no job ran twice, nothing acknowledged was
+lost, the audit chain verifies and every project's history replays to its state.
 """
 
 from __future__ import annotations
@@ -13,17 +14,23 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from tadafur.accounts.models import Role
 from tadafur.audit.models import AuditEvent
 from tadafur.audit.services import verify_chain
+from tadafur.documents.models import RegisteredDocument
+from tadafur.documents.queries import CONVENTION_SIGNED
 from tadafur.documents.sealing import init_development_seal
+from tadafur.documents.verification import verify_upload
 from tadafur.extensions import db
+from tadafur.jobs import worker as jobs_worker
+from tadafur.jobs.models import DONE, PENDING, Job
 from tadafur.organisations.models import Commune, Institution
 from tadafur.organisations.services import seed_reference_data
 from tadafur.projects.models import Project
@@ -88,7 +95,49 @@ def _consistent(app) -> None:
         db.engine.dispose()
 
 
-def test_two_app_servers_sign_the_same_gate_at_once(dialect, tmp_path):
+def _wait_until(done: Callable[[], bool], what: str, timeout: float = 60) -> float:
+    """Poll `done` until it holds (the seconds it took); fail after `timeout`."""
+    started = time.monotonic()
+    while not done():
+        if time.monotonic() - started > timeout:
+            raise AssertionError(f"not within {timeout:.0f} s: {what}")
+        time.sleep(0.25)
+    return time.monotonic() - started
+
+
+def _jobs_settled(app) -> bool:
+    """No job row is waiting or running, and no hand-over to the workers is left to run (a
+    retry is a queued row again, so this waits for it too)."""
+    with app.app_context():
+        pending = db.session.scalar(select(func.count()).select_from(Job)
+                                    .where(Job.state.in_(PENDING)))
+        handed = db.session.scalar(text(
+            "SELECT count(*) FROM procrastinate_jobs WHERE task_name = :task"
+            " AND status IN ('todo', 'doing')"), {"task": jobs_worker.RUN_TASK})
+        db.session.remove()
+    return pending == 0 and handed == 0
+
+
+def _hand_overs(app) -> tuple[dict[int, list[str]], int]:
+    """Each job row's hand-overs to procrastinate (`tadafur_run_job(job_id)`), their statuses
+    in order; and how many workers ran them (read while they run: a stopping worker's
+    registration goes, and its jobs forget who ran them)."""
+    with app.app_context():
+        rows = db.session.execute(text(
+            "SELECT (args->>'job_id')::int, status::text, worker_id FROM procrastinate_jobs"
+            " WHERE task_name = :task ORDER BY id"), {"task": jobs_worker.RUN_TASK}).all()
+        db.session.remove()
+    found: dict[int, list[str]] = {}
+    for job_id, status, _worker in rows:
+        found.setdefault(job_id, []).append(status)
+    return found, len({worker for *_rest, worker in rows if worker is not None})
+
+
+def test_two_app_servers_sign_the_same_gate_at_once(dialect, tmp_path, capsys):
+    """Four sign-offs at once on two app servers complete the convention gate once, and the
+    sealed convention that completion asks for is produced once by two competing workers,
+    although its job is handed over twice (the periodic sweep racing the app server's own
+    hand-over): the claim (one UPDATE of a queued row) is what keeps it to one run."""
     if dialect != "postgresql":
         pytest.skip("several app servers share one PostgreSQL database in production")
     base = os.environ["TADAFUR_TEST_DATABASE_URL"]
@@ -102,49 +151,101 @@ def test_two_app_servers_sign_the_same_gate_at_once(dialect, tmp_path):
 
             act(db.session.get(User, ids["president"]), project, "signoff:convention")
             db.session.remove()
-        with servers.app_server(url, documents, seal) as first, \
-                servers.app_server(url, documents, seal) as second:
-            # The two remaining signers, each twice, once on each server, all at once.
-            browsers = []
+        with servers.job_worker(url, documents, seal), \
+                servers.job_worker(url, documents, seal):
+            with servers.app_server(url, documents, seal) as first, \
+                    servers.app_server(url, documents, seal) as second:
+                _wait_until(lambda: servers.registered_workers(url) == 2,
+                            "both job workers listening")
+                # The two remaining signers, each twice, once on each server, all at once.
+                browsers = []
+                for who in ("chair", "officer"):
+                    for base_url in (first, second):
+                        browser = servers.Browser(base_url)
+                        browser.login(emails[who], PASSWORD)
+                        browsers.append((who, browser))
+                start = threading.Barrier(len(browsers))
+                statuses: dict[int, tuple[str, int]] = {}
+
+                def sign(index: int, browser: servers.Browser, who: str) -> None:
+                    start.wait()
+                    status, _text = browser.request(
+                        "POST", f"/projects/{ids['project']}/act", {
+                            "trigger": "signoff:convention", "decision": "approve",
+                            "password": PASSWORD})
+                    statuses[index] = (who, status)
+
+                threads = [threading.Thread(target=sign, args=(i, b, w))
+                           for i, (w, b) in enumerate(browsers)]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(60)
+                with app.app_context():
+                    finalize = db.session.scalars(select(Job.id).where(
+                        Job.project_id == ids["project"],
+                        Job.kind == "documents.finalize_convention")).all()
+                    db.session.remove()
+                assert len(finalize) == 1, finalize  # the gate completed once: one job asked
+                # The same job handed over again while the first hand-over is being run, as
+                # the periodic sweep may do: the second worker must find nothing to claim.
+                again = jobs_worker.Deferrer(app)
+                try:
+                    again(finalize)
+                finally:
+                    again.close()
+            # The servers stop while the workers render; the jobs then end by themselves.
+            waited = _wait_until(lambda: _jobs_settled(app), "the jobs done by the workers")
+            hand_overs, ran_by = _hand_overs(app)
+            assert len(statuses) == 4
+            assert all(status < 500 for _who, status in statuses.values()), statuses
             for who in ("chair", "officer"):
-                for base_url in (first, second):
-                    browser = servers.Browser(base_url)
-                    browser.login(emails[who], PASSWORD)
-                    browsers.append((who, browser))
-            start = threading.Barrier(len(browsers))
-            statuses: dict[int, tuple[str, int]] = {}
-
-            def sign(index: int, browser: servers.Browser, who: str) -> None:
-                start.wait()
-                status, _text = browser.request("POST", f"/projects/{ids['project']}/act", {
-                    "trigger": "signoff:convention", "decision": "approve",
-                    "password": PASSWORD})
-                statuses[index] = (who, status)
-
-            threads = [threading.Thread(target=sign, args=(i, b, w))
-                       for i, (w, b) in enumerate(browsers)]
-            for thread in threads:
-                thread.start()
-            for thread in threads:
-                thread.join(60)
-        assert len(statuses) == 4
-        assert all(status < 500 for _who, status in statuses.values()), statuses
-        for who in ("chair", "officer"):
-            accepted = [s for w, s in statuses.values() if w == who and s in (302, 303)]
-            assert len(accepted) == 1, statuses  # one sign-off each, the duplicate refused
-        with app.app_context():
-            project = db.session.get(Project, ids["project"])
-            assert project.state == "in_execution"
-            entered = db.session.scalar(select(func.count()).select_from(TransitionRecord)
-                                        .where(TransitionRecord.project_id == project.id,
-                                               TransitionRecord.to_state == "in_execution"))
-            assert entered == 1  # the gate's transition fired once
-            approvals = db.session.scalars(select(SignOff.party).where(
-                SignOff.project_id == project.id, SignOff.gate == "convention",
-                SignOff.valid, SignOff.decision == "approve")).all()
-            assert sorted(approvals) == ["association", "commune", "programme"]
-            db.session.remove()
+                accepted = [s for w, s in statuses.values() if w == who and s in (302, 303)]
+                assert len(accepted) == 1, statuses  # one sign-off each, the duplicate refused
+            with app.app_context():
+                project = db.session.get(Project, ids["project"])
+                assert project.state == "in_execution"
+                entered = db.session.scalar(select(func.count()).select_from(TransitionRecord)
+                                            .where(TransitionRecord.project_id == project.id,
+                                                   TransitionRecord.to_state == "in_execution"))
+                assert entered == 1  # the gate's transition fired once
+                approvals = db.session.scalars(select(SignOff.party).where(
+                    SignOff.project_id == project.id, SignOff.gate == "convention",
+                    SignOff.valid, SignOff.decision == "approve")).all()
+                assert sorted(approvals) == ["association", "commune", "programme"]
+                # Every job finished well (the servers' ones by the workers), none failed.
+                jobs = db.session.scalars(select(Job).order_by(Job.id)).all()
+                assert [(j.id, j.kind, j.state, j.error_code) for j in jobs
+                        if j.state != DONE or j.error_code] == []
+                assert all(status == "succeeded" for found in hand_overs.values()
+                           for status in found), hand_overs
+                # Handed over twice (or more: the workers' sweep may hand a queued row over
+                # too), every hand-over run, the job claimed once: one attempt (a failed one
+                # would have counted too) and one sealed convention.
+                job = db.session.get(Job, finalize[0])
+                assert len(hand_overs.get(job.id, [])) >= 2, hand_overs
+                assert job.attempts == 1, job.attempts
+                signed = db.session.scalars(select(RegisteredDocument).where(
+                    RegisteredDocument.project_id == project.id,
+                    RegisteredDocument.kind == CONVENTION_SIGNED)).all()
+                assert [d.version for d in signed] == [1]
+                document = signed[0]
+                assert document.sealed and document.final and document.gate == "convention"
+                stored = documents / document.storage_key
+                assert stored.is_file(), stored
+                # The public verification of the file as stored: its hash is the registered
+                # document's, the seal validates, the three sign-offs are the ones it records.
+                verification = verify_upload(stored.read_bytes())
+                assert verification.authentic, verification.reason
+                assert verification.document.id == document.id
+                assert verification.seal is not None and verification.seal.ok
+                assert sorted(s.party for s in verification.signoffs) == sorted(approvals)
+                db.session.remove()
         _consistent(app)
+        with capsys.disabled():
+            print(f"\n[faults] {len(hand_overs)} jobs handed to 2 workers ({ran_by} of them "
+                  f"ran some), all done {waited:.1f} s after the servers stopped; the sealed "
+                  f"convention's job handed over {len(hand_overs[job.id])} times, run once")
     finally:
         servers.drop_database(url)
 
