@@ -331,6 +331,11 @@ def seed(url: str, scale: float = 1.0) -> dict:
         timings["My tasks' awaited_action table rebuilt"] = time.perf_counter() - step
 
         step = time.perf_counter()
+        published, lessons = publish_all()
+        db.session.commit()
+        timings["publication approved, lessons library filled"] = time.perf_counter() - step
+
+        step = time.perf_counter()
         from tadafur.audit.models import AuditEvent
 
         events = db.session.scalar(select(func.count()).select_from(AuditEvent))
@@ -361,12 +366,63 @@ def seed(url: str, scale: float = 1.0) -> dict:
             "documents": db.session.scalar(select(func.count()).select_from(
                 seeder.tables["registered_document"])),
             "audit_events": chain.count,
+            "published_projects": published,
+            "lessons": lessons,
         }
     total = time.perf_counter() - started
     return {"counts": counts, "seconds": {k: round(v, 1) for k, v in timings.items()},
             "total_seconds": round(total, 1), "password": BENCH_PASSWORD,
             "document_bytes": "one generated one-page PDF per clone document (distinct bytes "
                               "and hash); real sealed PDFs for the 15 demo projects only"}
+
+
+def publish_all() -> tuple[int, int]:
+    """Approve every project's publication, as the programme officer would project by project
+    (issue 19's budget is for the showcase at the programme's scale), and fill the lessons
+    library: the demo's lessons re-indexed (the seed's bulk inserts bypass the index's
+    listener) plus synthetic ones for the clones. Returns (projects published, lessons)."""
+    from sqlalchemy import update
+
+    from tadafur.extensions import db
+    from tadafur.projects.models import Project
+    from tadafur.showcase.lessons import reindex_all
+
+    published = db.session.execute(update(Project).values(publication_approved=True)).rowcount
+    return published, reindex_all() + _synthetic_lessons()
+
+
+def _synthetic_lessons() -> int:
+    """The seed's clones have no report texts: give every project past execution three
+    lessons (drawn from the demo's, in Arabic and French) so the search has a realistic
+    table to scan."""
+    import itertools
+
+    from sqlalchemy import insert, select
+
+    from tadafur.extensions import db
+    from tadafur.models_base import utcnow
+    from tadafur.projects.models import Project
+    from tadafur.reporting.demo import LESSONS
+    from tadafur.showcase.lessons import normalise, split_lines
+    from tadafur.showcase.models import Lesson
+
+    pool = []
+    for texts in LESSONS.values():
+        pool += split_lines(texts["final"])
+        for party in ("commune", "association"):
+            pool += list(texts[party])
+    texts = itertools.cycle(pool)
+    states = ("final_report", "report_validation", "evaluation", "evaluation_signoff",
+              "closed")
+    rows = []
+    for project_id in db.session.scalars(select(Project.id).where(Project.state.in_(states))):
+        for kind in ("lesson", "lesson", "recommendation"):
+            body = next(texts)
+            rows.append({"project_id": project_id, "source": "evaluation", "source_id": 0,
+                         "party": "commune", "kind": kind, "body": body,
+                         "search_text": normalise(body), "updated_at": utcnow()})
+    db.session.execute(insert(Lesson), rows)
+    return len(rows)
 
 
 def _count_states(states: dict[int, str]) -> dict[str, int]:

@@ -3,15 +3,15 @@
     TADAFUR_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/tadafur_bench \\
         .venv/bin/python benchmarks/showcase.py [--publish] [--report] [--runs 30]
 
-`make bench` runs it after the load phases (benchmarks/load.py calls measure(), publishing
-first) and puts its figures in benchmarks/report.json ("showcase") and REPORT.md, with the
-budget of issue 19 judged from them. Alone, after `benchmarks/seed.py`: with --publish, every
-project's publication is approved first (the seed publishes none) and the lessons index is
-rebuilt (the seed bulk-inserts reports, which bypasses the index's listener); without it the
-database is only read. Prints p50/p95 in ms and the SQL statements per page, for the anonymous
-visitor and a logged-in partner (a commune agent); with --report, also replaces the showcase
-section of benchmarks/report.json, judges the budgets again and re-renders REPORT.md (the
-section says when and at which commit it was measured, apart from the rest).
+`make bench` runs it after the load phases (benchmarks/load.py calls measure()) and puts its
+figures in benchmarks/report.json ("showcase") and REPORT.md, with the budget of issue 19
+judged from them. The seed publishes every project and fills the lessons library
+(benchmarks/seed.py, publish_all); --publish does it again, for a database seeded before it
+did; without it the database is only read. Prints p50/p95 in ms and the SQL statements per
+page, for the anonymous visitor and a logged-in partner (a commune agent); with --report,
+also replaces the showcase section of benchmarks/report.json, judges the budgets again and
+re-renders REPORT.md (the section says when and at which commit it was measured, apart from
+the rest).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.report import percentile  # noqa: E402
-from benchmarks.seed import BENCH_PASSWORD, bench_url  # noqa: E402
+from benchmarks.seed import BENCH_PASSWORD, bench_url, publish_all  # noqa: E402
 from benchmarks.server import load_average  # noqa: E402
 
 RUNS = 30
@@ -37,7 +37,7 @@ def measure(*, publish: bool = False, runs: int = RUNS) -> dict:
     """The report's showcase section: each page `runs` times after a warm-up request, in this
     process (Flask's test client, no gunicorn: one user, nothing queued), on the database that
     benchmarks/seed.py filled."""
-    from sqlalchemy import event, func, select, update
+    from sqlalchemy import event, func, select
 
     from tadafur import create_app
     from tadafur.accounts.models import Membership, Role, User
@@ -50,11 +50,8 @@ def measure(*, publish: bool = False, runs: int = RUNS) -> dict:
                       "SERVER_NAME": "bench.test"})
     with app.app_context():
         if publish:
-            from tadafur.showcase.lessons import reindex_all
-
-            db.session.execute(update(Project).values(publication_approved=True))
-            print("lessons indexed:", reindex_all(), "+ synthetic:", _synthetic_lessons(),
-                  flush=True)
+            published, lessons = publish_all()
+            print(f"published {published} projects, {lessons} lessons", flush=True)
             db.session.commit()
         published_projects = db.session.scalar(
             select(func.count()).select_from(published().subquery()))
@@ -91,40 +88,6 @@ def measure(*, publish: bool = False, runs: int = RUNS) -> dict:
         event.remove(engine, "before_cursor_execute", count)
     return {"published_projects": published_projects, "lessons": lessons, "runs": runs,
             "load_start": load_start, "load_end": load_average(), "rows": rows}
-
-
-def _synthetic_lessons() -> int:
-    """The seed's clones have no report texts: give every project past execution three
-    lessons (drawn from the demo's, in Arabic and French) so the search has a realistic
-    table to scan."""
-    import itertools
-
-    from sqlalchemy import insert, select
-
-    from tadafur.extensions import db
-    from tadafur.models_base import utcnow
-    from tadafur.projects.models import Project
-    from tadafur.reporting.demo import LESSONS
-    from tadafur.showcase.lessons import normalise, split_lines
-    from tadafur.showcase.models import Lesson
-
-    pool = []
-    for texts in LESSONS.values():
-        pool += split_lines(texts["final"])
-        for party in ("commune", "association"):
-            pool += list(texts[party])
-    texts = itertools.cycle(pool)
-    states = ("final_report", "report_validation", "evaluation", "evaluation_signoff",
-              "closed")
-    rows = []
-    for project_id in db.session.scalars(select(Project.id).where(Project.state.in_(states))):
-        for kind in ("lesson", "lesson", "recommendation"):
-            body = next(texts)
-            rows.append({"project_id": project_id, "source": "evaluation", "source_id": 0,
-                         "party": "commune", "kind": kind, "body": body,
-                         "search_text": normalise(body), "updated_at": utcnow()})
-    db.session.execute(insert(Lesson), rows)
-    return len(rows)
 
 
 def _measure(client, pages: list[tuple[str, bool]], counts: dict[str, int], visitor: str,
