@@ -52,14 +52,13 @@ def reset_data(keep: frozenset[str] = REFERENCE_TABLES) -> None:
     db.session.remove()
     with db.engine.begin() as connection:
         drop_audit_triggers(connection)
-        tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in keep]
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
-            clear_procrastinate(connection)
-        else:
-            for table in tables:
+        # DELETE, children first, on both databases: a test leaves a few rows, and PostgreSQL's
+        # TRUNCATE of 70 tables (new files for each) took 0.4 s per committing test. Ids are
+        # not restarted (no test may count on them: PostgreSQL's sequences ignore rollbacks).
+        for table in reversed(db.metadata.sorted_tables):
+            if table.name not in keep:
                 connection.execute(table.delete())
+        clear_procrastinate(connection)
         create_audit_triggers(connection)
         seed_chain_head(connection)
         if connection.dialect.name == "sqlite":

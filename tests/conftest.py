@@ -125,7 +125,9 @@ def app(request, tmp_path_factory) -> Iterator[Flask]:
 
         seed_reference_data()
         db.session.commit()
-        db.session.remove()
+        # Every test starts from the state a committing test leaves behind (reset_data): the
+        # reference tables, an empty audit trail at its genesis head, whatever ran before it.
+        reset_data()
     yield application
     with application.app_context():
         db.session.remove()

@@ -84,6 +84,6 @@ def clear_procrastinate(connection) -> None:
     present = set(connection.scalars(
         text("SELECT tablename FROM pg_tables WHERE tablename = ANY(:names)"),
         {"names": list(PROCRASTINATE_TABLES)}))
-    names = ", ".join(t for t in PROCRASTINATE_TABLES if t in present)
-    if names:
-        connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+    for name in PROCRASTINATE_TABLES:  # referencing tables first; DELETE: see reset_data
+        if name in present:
+            connection.exec_driver_sql(f"DELETE FROM {name}")

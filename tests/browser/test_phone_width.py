@@ -17,12 +17,13 @@ from sqlalchemy import select
 from tadafur.accounts.models import User
 from tadafur.amendments.models import Amendment
 from tadafur.audit.models import AuditEvent
-from tadafur.demo.seed import DEMO_PASSWORD, seed_demo
+from tadafur.demo.seed import DEMO_PASSWORD
 from tadafur.extensions import db
 from tadafur.projects.models import Project
 from tadafur.projects.views import TABS
 from tests.browser.conftest import LiveUser
 from tests.demo_amendment import open_an_amendment
+from tests.demo_snapshot import demo_data
 
 PHONE = {"width": 390, "height": 844}
 MEASURE = """() => {
@@ -46,7 +47,7 @@ MEASURE = """() => {
 
 @pytest.fixture
 def demo_world(live_server) -> dict:
-    seed_demo()
+    demo_data()
     db.session.commit()
     amendment = open_an_amendment()  # its page, and History rows telling its terms
     projects = {p.state: p.id for p in db.session.scalars(select(Project))}
@@ -104,7 +105,7 @@ def _look_at_audit_and_inbox(page, log_in, page_checked, language: str) -> None:
 
 def test_no_page_scrolls_sideways_on_a_phone_and_tables_keep_their_column_names(
         page, log_in, page_checked, demo_world):
-    """One test for both languages: seeding the demo is the costly part (about 30 s)."""
+    """One test for both languages: the demo (copied, tests/demo_snapshot.py) is set up once."""
     problems = {}
     for language in ("ar", "fr"):
         problems.update(_check_phone_pages(page, log_in, demo_world, language))

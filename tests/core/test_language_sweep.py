@@ -5,9 +5,10 @@ sentences, raw ISO dates, JSON. Horizontal scroll at 390 px is measured in the b
 (tests/browser/test_phone_width.py).
 
 Coverage: every GET route that answers HTML (on 2026-11-30: 1,084 answered pages and
-fragments over 7 roles x 2 languages, about 90 s on a shared 2-core machine, plus 25 s of demo
-seeding). Project routes run over the 17 demo projects (every state) for the programme officer,
-who sees them all, and over the projects of their own commune or association for the others.
+fragments over 7 roles x 2 languages, about 90 s on a shared 2-core machine; the demo is
+seeded once per database and worker and copied in, tests/demo_snapshot.py). Project routes
+run over the 17 demo projects (every state) for the programme officer, who sees them all, and
+over the projects of their own commune or association for the others.
 The demo's amendment is opened here (the demo has none); routes whose objects the demo has
 none of (invitations) are listed in NO_DEMO_OBJECT and swept by a test of their own below;
 files (PDF, CSV, ZIP) in NOT_PAGES.
@@ -35,6 +36,7 @@ from tadafur.projects.views import TABS
 from tadafur.reporting.models import MonitoringReport
 from tests.core.language_checks import problems
 from tests.demo_amendment import open_an_amendment
+from tests.demo_snapshot import demo_data
 from tests.factories import PASSWORD, login
 
 LANGUAGES = ("ar", "fr")
@@ -58,10 +60,9 @@ ALL_PROJECTS = {"officer"}
 
 @pytest.fixture
 def demo(app):
-    from tadafur.demo.seed import seed_demo
     from tadafur.oversight.services import set_publication
 
-    seed_demo()
+    demo_data()
     for project in db.session.scalars(select(Project).where(Project.state.in_(
             ("in_execution", "closed")))):
         set_publication(project, True)  # the open data then has rows to show

@@ -128,8 +128,10 @@ def expected_on_one_line(project, language: str) -> list[str]:
     return found
 
 
-def render_all(project, officer) -> dict[tuple[str, str], tuple[bytes, list[str]]]:
-    """{(kind, language): (pdf, split rows)} for every kind and language."""
+def render_all(project, officer, cpu: dict | None = None
+               ) -> dict[tuple[str, str], tuple[bytes, list[str]]]:
+    """{(kind, language): (pdf, split rows)} for every kind and language; with `cpu`, also
+    the CPU seconds each took to produce (composed, laid out, sealed, stored, registered)."""
     from tadafur.amendments.models import Amendment
     from tadafur.amendments.services import document_context
     from tadafur.reporting import services as reporting
@@ -160,8 +162,11 @@ def render_all(project, officer) -> dict[tuple[str, str], tuple[bytes, list[str]
     printed = {}
     for kind, make in makers.items():
         for language in LANGUAGES:
+            started = time.process_time()
             with capture_split_rows() as split:
                 document = make(language)
+            if cpu is not None:
+                cpu[kind, language] = time.process_time() - started
             printed[kind, language] = (services.stored_bytes(document), list(split))
     return printed
 
@@ -208,7 +213,8 @@ def test_every_document_in_every_language_passes_the_page_checks(commune, office
     # The walk's own PDFs are not the ones checked: render_all lays every kind out again.
     with cheap_pdfs():
         project = walk_demo_project(commune, officer)
-    printed = render_all(project, officer)
+    seconds: dict[tuple[str, str], float] = {}
+    printed = render_all(project, officer, seconds)
     english = G.english_fragments(CATALOG_FR)
     gallery = ARTIFACTS / "gallery"
     shutil.rmtree(gallery, ignore_errors=True)
@@ -242,7 +248,17 @@ def test_every_document_in_every_language_passes_the_page_checks(commune, office
         problems += [f"{kind} ({language}): {row}" for row in split]
     assert not problems, "\n".join(problems[:40])
     cpu = time.process_time() - started
-    print(f"gallery: {len(printed)} documents, {cpu:.1f} s CPU")
+    # Issue 15's budget: no kind over 1.0 s of CPU on a quiet machine (the bilingual
+    # convention, the slowest, measured 0.97 s median with benchmarks/documents_render.py).
+    # The table is kept beside the pages; the test fails only well above the budget, since a
+    # machine shared with another worker stretches CPU time too (caches, frequency).
+    table = "\n".join(f"{kind:20} {language:10} {value:6.2f} s"
+                       for (kind, language), value in sorted(seconds.items(),
+                                                             key=lambda item: -item[1]))
+    (gallery / "cpu.txt").write_text(f"CPU seconds per document, produce()\n{table}\n")
+    print(f"gallery: {len(printed)} documents, {cpu:.1f} s CPU\n{table}")
+    slow = {key: value for key, value in seconds.items() if value > 2.0}
+    assert not slow, f"documents over twice the 1.0 s CPU budget: {slow}"
     assert cpu < 60  # CPU: the shared machine (load 12 on 2 cores) stretches wall time
 
 

@@ -18,12 +18,15 @@ from tadafur.projects.models import Message, Project
 from tadafur.showcase.models import Replication
 from tadafur.workflow import services as workflow
 from tadafur.workflow.models import SignOff
+from tests.demo_snapshot import reference_rows, remember_demo
 
 
 def test_demo_projects_cover_every_state_with_genuine_history_and_are_seeded_once():
     # The demo's documents are composed, sealed and registered as `make run` does, laid out
     # as one line like every test's (tests/pdfs.py; the gallery lays out every kind).
+    reference = reference_rows()  # the demo starts from an empty database (tests/conftest.py)
     seed_demo()
+    remember_demo(reference)  # the other tests over the demo copy this seed (tests/demo_snapshot)
     # The showcase's demo starts one more draft from a closed project (a replication).
     replicated = select(Replication.project_id)
     projects = list(db.session.scalars(select(Project).where(Project.id.not_in(replicated))))

@@ -22,11 +22,11 @@ from PIL import Image
 from sqlalchemy import select
 
 from tadafur.accounts.models import User
-from tadafur.demo.seed import seed_demo
 from tadafur.extensions import db
 from tadafur.i18n import LANGUAGE_COOKIE
 from tadafur.organisations.models import Association
 from tadafur.projects.models import Project
+from tests.demo_snapshot import demo_data
 from tests.pdfs import cheap_pdfs
 
 # Reads its documents' pages: laid out for real (tests/pdfs.py).
@@ -140,8 +140,7 @@ def _crawl(client, language: str, secrets: list[str], hidden: list[str], tmp_pat
 @pytest.mark.slow
 def test_no_public_url_shows_an_unpublished_project_or_personal_data(app, tmp_path):
     with cheap_pdfs():  # the seeded conventions are not public; the sheets below are real
-        seed_demo()
-    db.session.flush()
+        demo_data()
     secrets = _secrets()
     published = {p.reference for p in db.session.scalars(
         select(Project).where(Project.publication_approved))}
