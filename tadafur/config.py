@@ -77,6 +77,7 @@ class DefaultConfig:
     JOBS_RETRY_SECONDS = 10    # the n-th retry waits n times this
     JOBS_STALE_SECONDS = 900   # a job "running" longer than this was lost with its worker
     JOBS_POLL_SECONDS = 2.0    # how often the in-process thread looks for due jobs
+    JOBS_RESTART_SECONDS = 2.0  # a procrastinate worker that lost its database starts again
 
     # The IATI export's organisations (organisation identifiers from org-id.guide).
     IATI_REPORTING_ORG_REF = "BE-BCE_KBO-0264814354"  # Enabel, Belgian enterprise number

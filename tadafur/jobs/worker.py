@@ -12,8 +12,10 @@ running. `run` claims a row with one UPDATE, so a job deferred twice still runs 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
+import signal
 import threading
 from typing import Any
 
@@ -175,9 +177,48 @@ def run_worker(app: Flask, *, concurrency: int = 1, wait: bool = True) -> None:
         services.requeue_stale()
         db.session.remove()
     queue = worker_app(app)
-    with queue.open():
-        queue.run_worker(queues=[QUEUE], concurrency=concurrency, wait=wait,
-                         install_signal_handlers=wait)
+    if not wait:
+        with queue.open():
+            queue.run_worker(queues=[QUEUE], concurrency=concurrency, wait=False,
+                             install_signal_handlers=False)
+        return
+    pause = float(app.config.get("JOBS_RESTART_SECONDS", 2.0))
+    asyncio.run(_supervise(queue, concurrency, pause))
+
+
+async def _supervise(queue: procrastinate.App, concurrency: int, pause: float) -> None:
+    """Run procrastinate's worker until SIGTERM or SIGINT, and start it again whenever it
+    stops by itself.
+
+    Why: when the database goes away (a restart, a fail-over), procrastinate's listener loses
+    its connection and the worker stops as if asked to, and the process used to exit with
+    status 0, which a service manager set to restart only on failure leaves dead: queued
+    documents and e-mails then waited for someone to notice. A job in hand when the
+    connection went is queued again by the sweep once stale (`requeue_stale`)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, stop.set)
+    while not stop.is_set():
+        try:
+            async with queue.open_async():
+                worker = asyncio.create_task(queue.run_worker_async(
+                    queues=[QUEUE], concurrency=concurrency, install_signal_handlers=False))
+                stopping = asyncio.create_task(stop.wait())
+                await asyncio.wait({worker, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if stop.is_set():
+                    worker.cancel()  # procrastinate lets the job in hand finish first
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await worker
+                    return
+                stopping.cancel()
+                worker.result()  # what stopped it, if it raised
+                log.warning("the job worker stopped by itself (database lost?); starting it "
+                            "again in %.0f s", pause)
+        except Exception:  # the database is still down, or the worker failed
+            log.exception("the job worker failed; starting it again in %.0f s", pause)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=pause)
 
 
 # ---------------------------------------------------------------- wiring

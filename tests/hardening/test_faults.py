@@ -105,6 +105,16 @@ def _wait_until(done: Callable[[], bool], what: str, timeout: float = 60) -> flo
     return time.monotonic() - started
 
 
+def _job_done(app, kind: str) -> bool:
+    """Whether a job of `kind` has run to the end."""
+    with app.app_context():
+        try:
+            return db.session.scalar(select(func.count()).select_from(Job).where(
+                Job.kind == kind, Job.state == DONE)) > 0
+        finally:
+            db.session.remove()
+
+
 def _jobs_settled(app) -> bool:
     """No job row is waiting or running, and no hand-over to the workers is left to run (a
     retry is a queued row again, so this waits for it too)."""
@@ -265,7 +275,9 @@ def test_database_stopped_under_load_fails_cleanly_and_recovers(dialect, tmp_pat
             db.engine.dispose()
         results: list[tuple[float, str, int, str]] = []
         stop = threading.Event()
-        with servers.app_server(url, documents, seal, workers=1) as base:
+        with servers.app_server(url, documents, seal, workers=1) as base, \
+                servers.job_worker(url, documents, seal) as worker:
+            _wait_until(lambda: servers.registered_workers(url) == 1, "the worker listening")
             officer = servers.Browser(base)
             officer.login(emails["officer"], PASSWORD)
             reader = servers.Browser(base)
@@ -292,8 +304,8 @@ def test_database_stopped_under_load_fails_cleanly_and_recovers(dialect, tmp_pat
                     time.sleep(0.05)
 
             workers = [threading.Thread(target=toggle), threading.Thread(target=read)]
-            for worker in workers:
-                worker.start()
+            for thread in workers:
+                thread.start()
             time.sleep(1.5)
             down_at = time.monotonic()
             cluster.stop("immediate")
@@ -309,8 +321,16 @@ def test_database_stopped_under_load_fails_cleanly_and_recovers(dialect, tmp_pat
                     break
                 time.sleep(0.3)
             stop.set()
-            for worker in workers:
-                worker.join(30)
+            for thread in workers:
+                thread.join(30)
+            # The job worker lost its database too: it must still be there and take the next
+            # job (it used to stop with status 0, which a service restarted on failure only
+            # left dead).
+            assert officer.request("GET", "/audit/")[0] == 200  # the page with the button
+            assert officer.request("POST", "/audit/verifications", {})[0] in (302, 303)
+            verified = _wait_until(lambda: _job_done(app, "audit.verify"),
+                                   "the worker running a job after the outage", timeout=45)
+            assert worker.process.poll() is None, worker.output()
         during = [r for r in results if down_at < r[0] < up_at]
         after = [r for r in results if r[0] > up_at + 0.5]
         assert not [r for r in results if r[2] >= 500 and r[2] != 503], \
@@ -335,6 +355,7 @@ def test_database_stopped_under_load_fails_cleanly_and_recovers(dialect, tmp_pat
         with capsys.disabled():
             print(f"\n[faults] {len(results)} requests; {len(unavailable)} answered 503 during "
                   f"the {up_at - down_at:.1f} s outage; first success {recovered:.2f} s after "
-                  f"the database was back; {recorded} transitions, {acknowledged} acknowledged")
+                  f"the database was back; {recorded} transitions, {acknowledged} acknowledged; "
+                  f"a job run by the worker {verified:.1f} s after it was asked")
     finally:
         cluster.destroy()
