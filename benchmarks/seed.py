@@ -139,10 +139,9 @@ class Seeder:
             self.connection.execute(self.tables[table].insert(), rows[start:start + 5000])
 
     def fix_sequences(self) -> None:
-        for table in self.next_ids:
-            self.connection.exec_driver_sql(
-                f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "
-                f'(SELECT MAX(id) FROM "{table}"))')
+        from tadafur.testing import advance_sequences
+
+        advance_sequences(self.connection, self.next_ids)
 
     def rows(self, table: str, **where) -> list[dict]:
         statement = self.tables[table].select()

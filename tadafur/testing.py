@@ -44,6 +44,19 @@ def build_schema() -> None:
         seed_chain_head(connection)
 
 
+def advance_sequences(connection, tables) -> None:
+    """On PostgreSQL, move each table's id sequence past the ids inserted explicitly (rows
+    copied in by the tests' demo snapshot, the benchmark's bulk clones): the next insert would
+    otherwise reuse one. SQLite needs nothing (a new rowid follows the largest)."""
+    if connection.dialect.name != "postgresql":
+        return
+    for table in tables:
+        name = getattr(table, "name", table)
+        connection.exec_driver_sql(
+            f"SELECT setval(pg_get_serial_sequence('\"{name}\"', 'id'), "
+            f'(SELECT MAX(id) FROM "{name}")) WHERE EXISTS (SELECT 1 FROM "{name}")')
+
+
 def reset_data(keep: frozenset[str] = REFERENCE_TABLES) -> None:
     """Empty every table but the reference ones, audit trail included, and restart the chain.
 

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Table, func, select, text, update
+from sqlalchemy import Table, select, update
 
+from tadafur.audit.models import AuditChainHead
 from tadafur.demo.seed import seed_demo
 from tadafur.extensions import db
-from tadafur.testing import REFERENCE_TABLES
+from tadafur.testing import REFERENCE_TABLES, advance_sequences
 
-CHAIN_HEAD = "audit_chain_head"  # one row, written by tadafur.testing.seed_chain_head
+CHAIN_HEAD = AuditChainHead.__table__  # one row, written by tadafur.testing.seed_chain_head
 
 
 @dataclass
@@ -38,7 +39,7 @@ _SNAPSHOTS: dict[str, _Snapshot | None] = {}  # by database URL; None: cannot be
 
 def _data_tables() -> list[Table]:
     return [t for t in db.metadata.sorted_tables
-            if t.name not in REFERENCE_TABLES and t.name != CHAIN_HEAD]
+            if t.name not in REFERENCE_TABLES and t is not CHAIN_HEAD]
 
 
 def reference_rows() -> dict[str, list]:
@@ -53,8 +54,7 @@ def _key() -> str:
 
 
 def _chain_seq() -> int:
-    head = db.metadata.tables[CHAIN_HEAD]
-    return db.session.scalar(select(head.c.seq))
+    return db.session.scalar(select(AuditChainHead.seq))
 
 
 def demo_data() -> None:
@@ -82,7 +82,7 @@ def remember_demo(reference_before: dict[str, list]) -> None:
     db.session.flush()
     rows = [(table, [dict(row._mapping) for row in db.session.execute(select(table))])
             for table in _data_tables()]
-    head = db.session.execute(select(db.metadata.tables[CHAIN_HEAD])).mappings().one()
+    head = db.session.execute(select(CHAIN_HEAD)).mappings().one()
     _SNAPSHOTS.setdefault(key, _Snapshot(rows, dict(head)))
 
 
@@ -91,15 +91,10 @@ def _restore(snapshot: _Snapshot) -> None:
     for table, rows in snapshot.rows:
         if rows:
             session.execute(table.insert(), rows)
-    head = db.metadata.tables[CHAIN_HEAD]
-    session.execute(update(head).where(head.c.id == snapshot.chain_head["id"])
-                    .values(seq=snapshot.chain_head["seq"], hash=snapshot.chain_head["hash"]))
-    if db.engine.dialect.name == "postgresql":
-        # Rows came with their ids: the sequences must move past them (a test's own inserts,
-        # and a sequence reset by reset_data's RESTART IDENTITY).
-        for table, rows in snapshot.rows:
-            if rows and "id" in table.c and table.c.id.autoincrement:
-                top = session.scalar(select(func.max(table.c.id)))
-                session.execute(text("SELECT setval(pg_get_serial_sequence(:t, 'id'), :v)"),
-                                {"t": f'"{table.name}"', "v": top})
+    head = snapshot.chain_head
+    session.execute(update(CHAIN_HEAD).where(CHAIN_HEAD.c.id == head["id"])
+                    .values(seq=head["seq"], hash=head["hash"]))
+    # Rows came with their ids: the sequences move past them before the test's own inserts.
+    advance_sequences(session.connection(), [table for table, rows in snapshot.rows
+                                             if rows and "id" in table.c])
     session.flush()

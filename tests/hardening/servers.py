@@ -35,9 +35,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _dsn(url: str, database: str | None = None) -> str:
+    """libpq's form of a SQLAlchemy URL, on its own database or on `database`."""
+    parsed = make_url(url).set(drivername="postgresql")
+    if database is not None:
+        parsed = parsed.set(database=database)
+    return parsed.render_as_string(hide_password=False)
+
+
 def _admin_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False)
+    return _dsn(url, "postgres")
 
 
 def create_database(base_url: str, name: str) -> str:
@@ -220,9 +227,7 @@ def registered_workers(database_url: str) -> int:
     and removes itself when it stops)."""
     import psycopg
 
-    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(
-        hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as connection:
+    with psycopg.connect(_dsn(database_url), autocommit=True) as connection:
         return connection.execute("SELECT count(*) FROM procrastinate_workers").fetchone()[0]
 
 
