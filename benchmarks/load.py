@@ -15,8 +15,8 @@ Server-Timing header on, CSRF on:
 3. the same with `--more-workers` workers (0 skips), then the ramp: `--ramp` users in steps
    of `--step-seconds`, with think time, on that same server: throughput and the knee;
 4. the servers stopped, the showcase (benchmarks/showcase.py, `--showcase-runs` requests per
-   page, 0 skips): every project's publication approved and the lessons indexed, then its list
-   and search pages timed one user at a time, in this process (issue 19's budget).
+   page, 0 skips): its list and search pages over the projects the seed published, timed one
+   user at a time, in this process (issue 19's budget).
 
 Every load phase records client and server time per request, the load generator's own CPU
 time (getrusage of the Locust process), the workers' memory and the machine's load average.
