@@ -36,3 +36,19 @@ def cheap_pdfs() -> Iterator[None]:
         # Remove the instance attribute (assigning `original` back would keep shadowing the
         # class's method, and later tests that patch Pipeline.render would not reach it).
         del pipeline.render
+
+
+@contextmanager
+def real_pdfs() -> Iterator[None]:
+    """Lay documents out for real inside `cheap_pdfs` (the gallery prints some states of a
+    project it walks cheaply)."""
+    pipeline = rendering.pipeline()
+    cheap = vars(pipeline).get("render")
+    if cheap is None:
+        yield
+        return
+    del pipeline.render
+    try:
+        yield
+    finally:
+        pipeline.render = cheap

@@ -3,8 +3,9 @@ tadafur.wiring).
 
 - DOCUMENT_PRODUCERS['convention']: when the project enters the signature state, a job
   produces and freezes the convention (the parties sign it once it is ready);
-- DOCUMENT_LOOKUP: the latest registered document of a kind (for a convention, the frozen
-  one when there is one: that is what the parties sign);
+- DOCUMENT_LOOKUP: the latest registered document of a kind, the frozen one when there is
+  one: that is what the parties sign (a copy downloaded in another language while a report
+  is under signature must not become the gate's subject);
 - GATE_COMPLETED: after the convention gate's last sign-off, a job seals the final convention;
 - the jobs `documents.freeze_convention` and `documents.finalize_convention`, and how a
   document's failure is named on a failed job (render_failed, seal_failed).
@@ -29,15 +30,12 @@ from tadafur.workflow.services import WorkflowError
 
 
 def lookup(project: Any, kind: str):
-    if kind == services.CONVENTION:
-        return services.latest_frozen(project) or services.latest(project, kind)
-    return services.latest(project, kind)
+    return services.latest_frozen(project, kind) or services.latest(project, kind)
 
 
 def lookup_many(projects: list, kind: str) -> dict[int, Any]:
     """The same choice as `lookup`, for many projects in one query."""
-    return services.latest_for_projects([p.id for p in projects], kind,
-                                        prefer_frozen=kind == services.CONVENTION)
+    return services.latest_for_projects([p.id for p in projects], kind, prefer_frozen=True)
 
 
 def produce_convention(project: Any, actor: Any):

@@ -159,9 +159,14 @@ def render_pdf(html: str) -> bytes:
 
 
 def qr_data_uri(url: str) -> str:
-    """A QR code (segno, SVG) pointing at `url`, as a data URI for an <img>."""
+    """A QR code (segno) pointing at `url`, as a PNG data URI for an <img>.
+
+    One pixel per module, scaled by the stylesheet without smoothing (`image-rendering:
+    pixelated`): a PNG is one image object the PDF draws on every page, where an SVG's
+    modules were laid out and drawn again for each page's footer.
+    """
     qr = segno.make(url, error="m", micro=False)
-    return qr.svg_data_uri(scale=4, border=1, dark="#000", nl=False)
+    return qr.png_data_uri(scale=1, border=1, dark="#000")
 
 
 def pdf_page_count(data: bytes) -> int:

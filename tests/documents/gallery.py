@@ -137,6 +137,25 @@ def check_columns(pages: list[Page], words: list[Word], french_only: set[str],
     return problems
 
 
+def check_one_language(pages: list[Page], words: list[Word], french_only: set[str],
+                       record_pages: set[int]) -> list[str]:
+    """Bilingual copies end with one sign-off record per language, a page or more each: a
+    page is the language most of its words are in, and prints no word of the other (figures,
+    Latin names, codes and hashes are both languages'; the footer is left out)."""
+    problems = []
+    by_number = {p.number: p for p in pages}
+    for number in sorted(record_pages):
+        body = [w for w in words if w.page == number
+                and w.y0 <= by_number[number].height - 30 * MM]
+        arabic = [w for w in body if ARABIC.search(w.text)]
+        french = [w for w in body if w.text in french_only and LATIN.search(w.text)]
+        strays = french if len(arabic) > len(french) else arabic
+        language = "Arabic" if strays is french else "French"
+        problems += [f"word of the other language on this {language} page: {w.where()}"
+                     for w in strays]
+    return problems
+
+
 def check_on_one_line(words: list[Word], expected: list[str]) -> list[str]:
     """Each amount, date, reference, phone is printed on one line, left to right as written."""
     lines = [spaced(" ".join(w.text for w in members)) for _p, _y, members in lines_of(words)]

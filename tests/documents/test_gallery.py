@@ -15,6 +15,7 @@ import datetime as dt
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from tadafur.reporting import sealed
 from tests.documents import gallery as G
 from tests.documents.conftest import ARTIFACTS
 from tests.factories import PASSWORD, login, make_user
-from tests.pdfs import cheap_pdfs
+from tests.pdfs import cheap_pdfs, real_pdfs
 
 # Reads its documents' pages: laid out for real (tests/pdfs.py).
 pytestmark = pytest.mark.real_pdfs
@@ -52,9 +53,10 @@ TYPED = ["Renforcer la participation citoyenne et le dialogue avec la commune.",
          "Les ateliers de restitution sont reportés d'un mois."]
 
 
-def walk_demo_project(commune, officer):
+def walk_demo_project(commune, officer, on_step: Callable[[object], None] | None = None):
     """The demo's 'Conseil des enfants': drafted, endorsed, selected, deliberated, visa,
-    convention signed, executed, monitored, reported, validated, evaluated and closed."""
+    convention signed, executed, monitored, reported, validated, evaluated and closed;
+    `on_step(project)` is called after each step (the gallery prints what each state has)."""
     from tadafur.projects import demo, services as projects
 
     association = Association(
@@ -89,10 +91,16 @@ def walk_demo_project(commune, officer):
             "title_fr": "Conseil des enfants", "title_ar": "مجلس الأطفال", "partner_ids": [],
             "theme_ids": []})
         demo._fill(project, cast, spec, demo._period([*monitored, *rest], days, today()))
-    demo._walk(project, cast, monitored, PASSWORD, days[:len(monitored)])
-    with frozen(days[len(monitored) - 1]):
-        amend(project, cast)
-    demo._walk(project, cast, rest, PASSWORD, days[len(monitored):])
+    steps = [*monitored, "amend", *rest]
+    days = [*days[:len(monitored)], days[len(monitored) - 1], *days[len(monitored):]]
+    for step, day in zip(steps, days, strict=True):
+        if step == "amend":
+            with frozen(day):
+                amend(project, cast)
+        else:
+            demo._walk(project, cast, [step], PASSWORD, [day])
+        if on_step is not None:
+            on_step(project)
     db.session.flush()
     assert project.state == "closed"
     return project
@@ -128,46 +136,59 @@ def expected_on_one_line(project, language: str) -> list[str]:
     return found
 
 
-def render_all(project, officer, cpu: dict | None = None
-               ) -> dict[tuple[str, str], tuple[bytes, list[str]]]:
-    """{(kind, language): (pdf, split rows)} for every kind and language; with `cpu`, also
-    the CPU seconds each took to produce (composed, laid out, sealed, stored, registered)."""
+# What a project has to print in the states before it is closed, where those documents read
+# differently: the convention put to signature (draft band, tranches to come) with the record
+# of the endorsement, and each report put to signature before any sign-off.
+STATE_KINDS = {"convention_signature": ("convention", "signoff_record"),
+               "report_validation": ("final_report",),
+               "evaluation_signoff": ("evaluation_report",)}
+KINDS = ("convention", "convention_signed", "signoff_record", "monitoring_report",
+         "final_report", "evaluation_report", "audit_extract", "amendment", "consolidated")
+
+
+def produce(project, officer, kind: str, language: str):
+    """Registers `kind` of the project as it stands, in `language`, as the Documents tab
+    would (the reports through their copies, the consolidated convention after amendment)."""
     from tadafur.amendments.models import Amendment
     from tadafur.amendments.services import document_context
     from tadafur.reporting import services as reporting
 
-    monitoring = reporting.reports_of(project)[0]
-    amendment = db.session.scalar(select(Amendment).where(Amendment.project_id == project.id))
-    events = _project_events(project)
-    makers = {
-        "convention": lambda lang: services.produce(project, "convention", officer, lang),
-        "convention_signed": lambda lang: services.produce(
-            project, "convention_signed", officer, lang, gate="convention"),
-        "signoff_record": lambda lang: services.produce(project, "signoff_record", officer,
-                                                        lang),
-        "monitoring_report": lambda lang: reporting.produce_monitoring_pdf(
-            monitoring, officer, lang),
-        "final_report": lambda lang: sealed.produce_copy(project, "final_report", officer,
-                                                            lang),
-        "evaluation_report": lambda lang: sealed.produce_copy(
-            project, "evaluation_report", officer, lang),
-        "audit_extract": lambda lang: produce_extract(project, officer, events, lang),
-        "amendment": lambda lang: services.produce(
-            project, "amendment", officer, lang, gate="amendment",
-            context=document_context(amendment)),
-        "consolidated": lambda lang: services.produce(
-            project, "convention_signed", officer, lang, gate="amendment",
-            context=document_context(amendment)),
-    }
+    if kind in ("amendment", "consolidated"):
+        amendment = db.session.scalar(select(Amendment).where(
+            Amendment.project_id == project.id))
+        return services.produce(project, "amendment" if kind == "amendment"
+                                else "convention_signed", officer, language,
+                                gate="amendment", context=document_context(amendment))
+    if kind == "convention_signed":
+        return services.produce(project, kind, officer, language, gate="convention")
+    if kind == "monitoring_report":
+        return reporting.produce_monitoring_pdf(reporting.reports_of(project)[0], officer,
+                                                language)
+    if kind in ("final_report", "evaluation_report"):
+        return sealed.produce_copy(project, kind, officer, language)
+    if kind == "audit_extract":
+        return produce_extract(project, officer, _project_events(project), language)
+    return services.produce(project, kind, officer, language)
+
+
+def render_all(project, officer, cpu: dict | None = None, kinds=KINDS, state: str = ""
+               ) -> dict[tuple[str, str], tuple[bytes, list[str], list[str]]]:
+    """{(kind, language): (pdf, split rows, figures expected on one line)} for each of
+    `kinds` in every language (`kind` is suffixed with "@state" when given); with `cpu`, also
+    the CPU seconds each took to produce (composed, laid out, sealed, stored, registered)."""
     printed = {}
-    for kind, make in makers.items():
+    for kind in kinds:
+        name = f"{kind}@{state}" if state else kind
         for language in LANGUAGES:
             started = time.process_time()
             with capture_split_rows() as split:
-                document = make(language)
+                document = produce(project, officer, kind, language)
             if cpu is not None:
-                cpu[kind, language] = time.process_time() - started
-            printed[kind, language] = (services.stored_bytes(document), list(split))
+                cpu[name, language] = time.process_time() - started
+            expected = (expected_on_one_line(project, language)
+                        if kind.startswith(("convention", "consolidated"))
+                        else [project.reference])
+            printed[name, language] = (services.stored_bytes(document), list(split), expected)
     return printed
 
 
@@ -210,18 +231,28 @@ def check_document(name: str, pdf: Path, text: str, *, english: list[str],
 @pytest.mark.slow
 def test_every_document_in_every_language_passes_the_page_checks(commune, officer, tmp_path):
     started = time.process_time()
-    # The walk's own PDFs are not the ones checked: render_all lays every kind out again.
-    with cheap_pdfs():
-        project = walk_demo_project(commune, officer)
     seconds: dict[tuple[str, str], float] = {}
-    printed = render_all(project, officer, seconds)
+    printed: dict[tuple[str, str], tuple[bytes, list[str], list[str]]] = {}
+
+    def print_the_state(project) -> None:
+        kinds = STATE_KINDS.get(project.state, ())
+        if kinds and not any(name.endswith(f"@{project.state}") for name, _ in printed):
+            with real_pdfs():
+                printed.update(render_all(project, officer, seconds, kinds, project.state))
+
+    # The walk's own PDFs are not the ones checked: render_all lays each kind out again, in
+    # the states listed in STATE_KINDS on the way, and every kind once the project is closed.
+    with cheap_pdfs():
+        project = walk_demo_project(commune, officer, print_the_state)
+    assert {name.split("@")[1] for name, _ in printed} == set(STATE_KINDS)
+    printed.update(render_all(project, officer, seconds))
     english = G.english_fragments(CATALOG_FR)
     gallery = ARTIFACTS / "gallery"
     shutil.rmtree(gallery, ignore_errors=True)
     gallery.mkdir(parents=True)
     words_of: dict[tuple[str, str], set[str]] = {}
     paths = {}
-    for (kind, language), (pdf, _split) in printed.items():
+    for (kind, language), (pdf, _split, _expected) in printed.items():
         path = tmp_path / f"{kind}-{language}.pdf"
         path.write_bytes(pdf)
         paths[kind, language] = path
@@ -230,21 +261,23 @@ def test_every_document_in_every_language_passes_the_page_checks(commune, office
                         str(gallery / f"{kind}-{language}")], check=True)
         shutil.copyfile(path, gallery / path.name)
     problems = []
-    for (kind, language), (_pdf, split) in printed.items():
+    for (kind, language), (_pdf, split, expected) in printed.items():
         path = paths[kind, language]
         text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], check=True,
                               capture_output=True, text=True).stdout
         columns = None
         if language == "bilingual" and kind.startswith(("convention", "consolidated")):
+            # Articles side by side up to the sign-off records, which are a page or more
+            # per language (a convention put to signature has none yet).
             french = words_of[kind, "fr"] - words_of[kind, "ar"]
             pages, words = G.read_words(path)
             record = [w.page for w in words if w.text == "Procès-verbal"]
-            columns = (french, set(range(1, (min(record) if record else len(pages) + 1))))
+            first_record = min(record) if record else len(pages) + 1
+            columns = (french, set(range(1, first_record)))
+            problems += [f"{kind} ({language}): {problem}" for problem in G.check_one_language(
+                pages, words, french, set(range(first_record, len(pages) + 1)))]
         problems += check_document(f"{kind} ({language})", path, text, english=english,
-                                   expected=expected_on_one_line(project, language)
-                                   if kind.startswith(("convention", "consolidated"))
-                                   else [project.reference],
-                                   columns=columns)
+                                   expected=expected, columns=columns)
         problems += [f"{kind} ({language}): {row}" for row in split]
     assert not problems, "\n".join(problems[:40])
     cpu = time.process_time() - started
@@ -331,6 +364,20 @@ def test_column_check_fails_on_a_french_word_right_of_the_gutter(tmp_path):
     problems = G.check_columns(pages, words, {"Article", "premier"}, {1})
     assert any("French word in the Arabic column" in p and "'Article'" in p for p in problems)
     assert any("across the gutter" in p for p in problems)
+
+
+def test_one_language_check_fails_on_a_word_of_the_other_language(tmp_path):
+    record = "<p>Procès-verbal des visas, signé par les parties le 24 avril 2026 à Afourar.</p>"
+    french = {"Procès-verbal", "visas,", "signé", "parties", "avril", "Afourar."}
+    pages, words = G.read_words(broken(tmp_path, record + '<p dir="rtl">محضر</p>'))
+    problems = G.check_one_language(pages, words, french, {1})
+    assert len(problems) == 1 and "French page" in problems[0]  # pdftotext reverses it
+    pages, words = G.read_words(broken(tmp_path, record, name="fine"))
+    assert G.check_one_language(pages, words, french, {1}) == []
+    arabic = "<p>محضر التأشيرات الموقع من طرف الأطراف بتاريخ 24 أبريل 2026 Procès-verbal</p>"
+    pages, words = G.read_words(broken(tmp_path, arabic, lang="ar"))
+    problems = G.check_one_language(pages, words, french, {1})
+    assert any("Arabic page" in p and "'Procès-verbal'" in p for p in problems)
 
 
 def test_one_line_check_fails_on_an_amount_broken_over_two_lines(tmp_path):

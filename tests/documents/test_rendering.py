@@ -106,6 +106,31 @@ def test_footer_and_qr_carry_the_verification_code(project, tmp_path):
     assert f"/verify/{document.code}" in text
 
 
+def test_qr_code_encodes_the_verification_address(project, tmp_path):
+    """The QR code printed on the page is the verification address, module for module:
+    read back from the PDF's image (pdfimages) and compared with the code segno makes."""
+    import re
+
+    import segno
+    from PIL import Image
+
+    document = services.produce(project, "convention", None, "fr")
+    pdf = tmp_path / "convention.pdf"
+    pdf.write_bytes(services.stored_bytes(document))
+    address = re.search(rf"\S+/verify/{document.code}", pdf_text(pdf.read_bytes(), tmp_path))[0]
+    subprocess.run(["pdfimages", "-png", str(pdf), str(tmp_path / "image")], check=True)
+    expected = [[bool(module) for module in row]
+                for row in segno.make(address, error="m", micro=False).matrix]
+    size = len(expected) + 2  # one module of quiet zone on each side
+    printed = []
+    for path in sorted(tmp_path.glob("image-*.png")):
+        image = Image.open(path).convert("L")
+        if image.size == (size, size):
+            printed.append([[image.getpixel((x, y)) < 128 for x in range(1, size - 1)]
+                            for y in range(1, size - 1)])
+    assert printed and all(modules == expected for modules in printed)
+
+
 def test_fetcher_refuses_files_and_network():
     fetcher = rendering.PackageFetcher()
     for url in ("file:///etc/passwd", "http://example.org/x.css", "https://example.org/",

@@ -9,7 +9,7 @@ import pytest
 from tadafur.documents import services as documents
 from tadafur.documents.models import RegisteredDocument
 from tadafur.extensions import db
-from tadafur.reporting import services
+from tadafur.reporting import sealed, services
 from tadafur.workflow import services as workflow
 from tests.documents.conftest import first_page_png, pdf_text, pdf_words, printed_left_to_right
 from tests.factories import PASSWORD, login
@@ -73,11 +73,18 @@ def test_the_final_and_evaluation_reports_bind_the_gates(
     tab = client.get(f"/projects/{running.id}?tab=reports").get_data(as_text=True)
     assert 'id="final-results"' in tab and "12,345.50" in tab  # frozen figures, in the page
     workflow.fire(agent, running, "signoff:report_validation", password=PASSWORD)
+    # A copy in another language, downloaded while the report is under signature (the
+    # Documents tab registers it), is not what the parties sign: the frozen report stays the
+    # gate's subject, and the report is sealed with both sign-offs.
+    copy = sealed.produce_copy(running, "final_report", reviewer, "fr")
+    assert copy.language == "fr" and not copy.frozen
     workflow.fire(officer, running, "signoff:report_validation", password=PASSWORD)
     assert running.state == "evaluation"
     bound = [s for s in workflow.signoffs(running) if s.gate == "report_validation"]
     assert {s.signed_hash for s in bound} == {final.sha256}
     assert len(documents.verify_reference(final.code).signoffs) == 2
+    assert documents.latest(running, "final_report").sealed
+    assert documents.latest(running, "final_report").gate == "report_validation"
 
     services.save_scores(agent, running, "commune", scores(2))
     services.save_scores(member, running, "association", scores(4))
@@ -96,6 +103,9 @@ def test_the_final_and_evaluation_reports_bind_the_gates(
     first_page_png(pdf, "evaluation-report-ar", tmp_path)
     for user in (president, chair, officer):
         workflow.fire(user, running, "signoff:joint_evaluation", password=PASSWORD)
+        if user is president:
+            sealed.produce_copy(running, "evaluation_report", reviewer, "fr")
     assert running.state == "closed"
+    assert documents.latest(running, "evaluation_report").gate == "joint_evaluation"
     signed = {s.signed_hash for s in workflow.signoffs(running) if s.gate == "joint_evaluation"}
     assert signed == {evaluation.sha256}
