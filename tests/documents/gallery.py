@@ -68,10 +68,15 @@ def lines_of(words: list[Word]) -> list[tuple[int, float, list[Word]]]:
     """Printed lines: words of a page sharing a baseline band, sorted left to right."""
     lines: list[tuple[int, float, list[Word]]] = []
     for word in sorted(words, key=lambda w: (w.page, w.y0, w.x0)):
-        for page, y, members in lines:
-            if page == word.page and abs(y - word.y0) < 2.5:
-                members.append(word)
+        # Lines start at their first word's y, in increasing order per page: the word joins
+        # the earliest line of its page starting less than 2.5 pt above it.
+        found = None
+        for page, y, members in reversed(lines):
+            if page != word.page or y <= word.y0 - 2.5:
                 break
+            found = members
+        if found is not None:
+            found.append(word)
         else:
             lines.append((word.page, word.y0, [word]))
     return [(page, y, sorted(members, key=lambda w: w.x0)) for page, y, members in lines]

@@ -218,9 +218,10 @@ class capture_split_rows:
         return False
 
 
-def check_document(name: str, pdf: Path, text: str, *, english: list[str],
-                   expected: list[str], columns: tuple[set[str], set[int]] | None) -> list[str]:
-    pages, words = G.read_words(pdf)
+def check_document(name: str, layout: tuple[list[G.Page], list[G.Word]], text: str, *,
+                   english: list[str], expected: list[str],
+                   columns: tuple[set[str], set[int]] | None) -> list[str]:
+    pages, words = layout
     problems = [*G.check_margins(pages, words), *G.check_overlaps(words),
                 *G.check_no_codes(words, text, english),
                 *G.check_typed_full_stops(words, TYPED),
@@ -252,13 +253,13 @@ def test_every_document_in_every_language_passes_the_page_checks(commune, office
     gallery = ARTIFACTS / "gallery"
     shutil.rmtree(gallery, ignore_errors=True)
     gallery.mkdir(parents=True)
-    words_of: dict[tuple[str, str], set[str]] = {}
+    layouts: dict[tuple[str, str], tuple[list[G.Page], list[G.Word]]] = {}
     paths = {}
     for (kind, language), (pdf, _split, _expected) in printed.items():
         path = tmp_path / f"{kind}-{language}.pdf"
         path.write_bytes(pdf)
         paths[kind, language] = path
-        words_of[kind, language] = {w.text for w in G.read_words(path)[1]}
+        layouts[kind, language] = G.read_words(path)  # read once: pdftotext -bbox
         subprocess.run(["pdftoppm", "-r", "60", "-png", str(path),
                         str(gallery / f"{kind}-{language}")], check=True)
         shutil.copyfile(path, gallery / path.name)
@@ -271,15 +272,16 @@ def test_every_document_in_every_language_passes_the_page_checks(commune, office
         if language == "bilingual" and kind.startswith(("convention", "consolidated")):
             # Articles side by side up to the sign-off records, which are a page or more
             # per language (a convention put to signature has none yet).
-            french = words_of[kind, "fr"] - words_of[kind, "ar"]
-            pages, words = G.read_words(path)
+            french = {w.text for w in layouts[kind, "fr"][1]} - {
+                w.text for w in layouts[kind, "ar"][1]}
+            pages, words = layouts[kind, language]
             record = [w.page for w in words if w.text == "Procès-verbal"]
             first_record = min(record) if record else len(pages) + 1
             columns = (french, set(range(1, first_record)))
             problems += [f"{kind} ({language}): {problem}" for problem in G.check_one_language(
                 pages, words, french, set(range(first_record, len(pages) + 1)))]
-        problems += check_document(f"{kind} ({language})", path, text, english=english,
-                                   expected=expected, columns=columns)
+        problems += check_document(f"{kind} ({language})", layouts[kind, language], text,
+                                   english=english, expected=expected, columns=columns)
         problems += [f"{kind} ({language}): {row}" for row in split]
     assert not problems, "\n".join(problems[:40])
     cpu = time.process_time() - started
@@ -289,7 +291,7 @@ def test_every_document_in_every_language_passes_the_page_checks(commune, office
     # extract grows with the trail: 1.32 s for its 15 bilingual pages) costs by its pages,
     # about 0.09 s each on a quiet machine; a machine shared with other workers stretches CPU
     # time too (2.15 s for an 11-page extract in CI), so the test fails only above 0.5 s a page.
-    pages = {key: len(G.read_words(path)[0]) for key, path in paths.items()}
+    pages = {key: len(layout[0]) for key, layout in layouts.items()}
     table = "\n".join(f"{kind:38} {language:10} {value:6.2f} s {pages[kind, language]:3} pages"
                        for (kind, language), value in sorted(seconds.items(),
                                                              key=lambda item: -item[1]))
