@@ -89,7 +89,8 @@ def extract_sections(project, events: list[AuditEvent],
 
 
     shown = events[-EXTRACT_ROWS:]
-    references = project_references(shown)
+    # A project's extract names the project in its heading: its rows do not repeat it.
+    references = project_references(shown) if project is None else {}
     rows = [[str(e.seq), local_minute(e.occurred_at), breakable_address(e.actor_name),
              action_label(e.action),
              Markup(details(e, references.get(e.project_id))).striptags() or "—",

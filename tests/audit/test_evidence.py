@@ -99,6 +99,23 @@ def test_filtered_events_of_a_project_become_a_registered_pdf_extract(client, of
     assert client.get("/audit/extract.pdf?q=no-such-event-anywhere").status_code == 400
 
 
+def test_a_projects_extract_names_the_project_once_and_a_programme_extract_on_each_row(
+        commune, other_commune):
+    """The project's extract has its reference in the heading: its rows do not repeat it
+    (three pages fewer for the gallery's bilingual extract); across projects each row says
+    which project it is about."""
+    from tadafur.audit.evidence import _project_events, extract_sections
+
+    first, second = _project(commune), _project(other_commune)
+    events = _project_events(first)
+    details = [row[4] for row in extract_sections(first, events)[0]["table"]["rows"]]
+    assert details and not any(first.reference in text for text in details)
+    both = sorted(events + _project_events(second), key=lambda event: event.seq)
+    details = [row[4] for row in extract_sections(None, both)[0]["table"]["rows"]]
+    assert any(first.reference in text for text in details)
+    assert any(second.reference in text for text in details)
+
+
 def test_events_across_projects_become_a_programme_wide_extract(client, officer, agent, tmp_path,
                                                                  commune, other_commune):
     from tadafur.documents.services import verify_reference
