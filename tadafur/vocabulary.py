@@ -213,6 +213,19 @@ def yes_no(value: bool) -> str:
     return _("Yes") if value else _("No")
 
 
+# A document's language in a sentence of the reader's language ("version 2 (en arabe)"): the
+# language picker's own names (LANGUAGE_NAMES, each in its own script) would print "العربية"
+# in a French extract and "Français" in an Arabic one.
+DOCUMENT_LANGUAGES = {"ar": _l("in Arabic"), "fr": _l("in French"), "en": _l("in English"),
+                      "bilingual": _l("in Arabic and French")}
+
+
+def language_words(code: str) -> str:
+    """A document's language, in words of the reader's language."""
+    words = DOCUMENT_LANGUAGES.get(code)
+    return str(words) if words is not None else LANGUAGE_NAMES.get(code, code)
+
+
 def format_value(name: str, value: Any) -> str:
     """One stored value in words: dates by the calendar, amounts in dirhams, codes by name,
     booleans as yes or no, lists joined, never JSON."""
@@ -221,8 +234,7 @@ def format_value(name: str, value: Any) -> str:
     if isinstance(value, bool):
         return yes_no(value)
     if name == "language" and isinstance(value, str):
-        return _("Arabic and French") if value == "bilingual" else LANGUAGE_NAMES.get(
-            value, value)
+        return language_words(value)
     if name == "subject" and isinstance(value, str):
         return subject_label(value)
     if name in FIELD_KINDS and isinstance(value, str):

@@ -23,7 +23,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from flask_babel import gettext as _, ngettext
-from markupsafe import Markup
+from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from tadafur.audit.models import AuditChainHead, AuditEvent
@@ -32,7 +32,7 @@ from tadafur.audit.services import record
 from tadafur.audit.signing import _key_and_certificate, sign_detached, verify_detached
 from tadafur.audit.wording import details, document_words, project_references
 from tadafur.documents import services as documents
-from tadafur.documents.labels import local_minute, moment, zone_name
+from tadafur.documents.labels import local_minute, moment, typed_block, zone_name
 from tadafur.documents.store import sha256_of
 from tadafur.execution import attachments as stored
 from tadafur.execution.services import attachments_of
@@ -81,6 +81,14 @@ def breakable_address(name: str | None) -> Markup | str:
         ZERO_WIDTH_SPACE.join(re.split(r"(?<=[@.])", name)))
 
 
+def _details_cell(event: AuditEvent, reference: str | None) -> Markup | str:
+    """The event in words, then what a person typed as blocks of their own direction."""
+    typed: list[str] = []
+    words = Markup(details(event, reference, typed_apart=typed)).striptags()
+    cell = escape(words) + Markup("").join(typed_block(text) for text in typed)
+    return cell or "—"
+
+
 def extract_sections(project, events: list[AuditEvent],
                      criteria: list[str] | None = None) -> list[dict]:
     """The extract's one section, in the current language; `criteria` describe the filter
@@ -92,8 +100,7 @@ def extract_sections(project, events: list[AuditEvent],
     # A project's extract names the project in its heading: its rows do not repeat it.
     references = project_references(shown) if project is None else {}
     rows = [[str(e.seq), local_minute(e.occurred_at), breakable_address(e.actor_name),
-             action_label(e.action),
-             Markup(details(e, references.get(e.project_id))).striptags() or "—",
+             action_label(e.action), _details_cell(e, references.get(e.project_id)),
              e.hash[:10]] for e in shown]
     paragraphs = [_("Times are Morocco's legal time (%(zone)s).",
                     zone=zone_name(events[-1].occurred_at if events else None)),

@@ -28,7 +28,7 @@ from tadafur.execution.models import (
     Tranche,
 )
 from tadafur.extensions import db
-from tadafur.i18n import LANGUAGE_NAMES, format_day, localized, ltr, money
+from tadafur.i18n import format_day, localized, ltr, money
 from tadafur.jobs.models import Job
 from tadafur.jobs.registry import kind_label as job_kind_label
 from tadafur.organisations.models import Association, Commune, Institution, Province
@@ -48,6 +48,7 @@ from tadafur.vocabulary import (
     format_value,
     label,
     labelled_fields,
+    language_words,
     list_words,
     loads,
 )
@@ -71,11 +72,23 @@ def _user_text(value: object) -> Markup:
     return Markup('<span dir="auto">{}</span>').format(value)
 
 
-def details(event: AuditEvent, reference: str | None = None) -> Markup:
+def details(event: AuditEvent, reference: str | None = None,
+            typed_apart: list[str] | None = None) -> Markup:
     """What the event did, in words: the project, the step (from → to), the party and its
-    decision, the document, the amount, what a user typed. Never codes, never JSON."""
+    decision, the document, the amount, what a user typed. Never codes, never JSON.
+
+    With `typed_apart`, what a user typed is put in that list instead (the PDF extract prints
+    it as a block of its own direction: an inline French comment wrapped inside an Arabic
+    cell loses its isolate at the line break and prints ".le comité")."""
     before, after = loads(event.before), loads(event.after)
     parts: list[Markup] = []
+
+    def user_text(value: str) -> None:
+        if typed_apart is not None:
+            typed_apart.append(value)
+        else:
+            parts.append(_user_text(value))
+
     if reference:
         parts.append(ltr(reference))
     old, new = before.get("state"), after.get("state")
@@ -101,10 +114,7 @@ def details(event: AuditEvent, reference: str | None = None) -> Markup:
             document = _("%(document)s, version %(version)s", document=document,
                          version=after["version"])
         if after.get("language"):
-            language = after["language"]
-            words = (_("Arabic and French") if language == "bilingual"
-                     else LANGUAGE_NAMES.get(language, language))
-            document = f"{document} ({words})"
+            document = f"{document} ({language_words(after['language'])})"
         parts.append(escape(document))
     if after.get("amount") is not None:
         amount = money(after["amount"])
@@ -113,14 +123,14 @@ def details(event: AuditEvent, reference: str | None = None) -> Markup:
         parts.append(amount)
     for key in USER_TEXT_KEYS:
         if after.get(key) and isinstance(after[key], str):
-            parts.append(_user_text(after[key]))
+            user_text(after[key])
             break
     if event.action.startswith("user.") and after.get("role"):
         parts.append(escape(label("role", after["role"])))
     if after.get("round") and event.action.startswith(("signoff.", "gate.", "monitoring_")):
         parts.append(escape(_("round %(n)s", n=after["round"])))
     if after.get("comment"):
-        parts.append(_user_text(f"« {after['comment']} »"))
+        user_text(f"«\u00a0{after['comment']}\u00a0»")  # French spacing: never wraps
     return SEPARATOR.join(parts) if parts else Markup("")
 
 

@@ -186,7 +186,7 @@ def test_a_long_address_wraps_only_after_its_at_sign_dots_and_hyphens(officer, c
 
 
 INVENTORY_WORDS = {
-    "fr": ("Inventaire du dossier de preuves", "Convention de partenariat, version 1 (Français)",
+    "fr": ("Inventaire du dossier de preuves", "Convention de partenariat, version 1 (en français)",
            "Extrait de la piste d'audit",
            "Événements de la piste d'audit (CSV)", "Dernier événement de la piste d'audit",
            "manifest.json"),

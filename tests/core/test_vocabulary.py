@@ -67,7 +67,11 @@ def test_stored_values_are_formatted_not_raw(app):
         assert vocabulary.format_value("amount", "45000.00") == "45\u202f000,00\xa0MAD"
         assert vocabulary.format_value("in_kind", False) == "Non"
         assert vocabulary.format_value("funder", "programme") == "Subvention du programme"
+        # a document's language in the reader's words, not the picker's "العربية"
+        assert vocabulary.format_value("language", "ar") == "en arabe"
+        assert vocabulary.format_value("language", "bilingual") == "en arabe et en français"
     with app.test_request_context(), force_locale("ar"):
+        assert vocabulary.format_value("language", "fr") == "بالفرنسية"
         assert vocabulary.format_value("state", "suspended") == "موقوف مؤقتًا"
         assert vocabulary.format_value("state", "closed") == "مغلق"
         assert vocabulary.list_words(["أ", "ب"]) == "أ، ب"

@@ -190,16 +190,18 @@ def check_no_codes(words: list[Word], text: str, english: list[str]) -> list[str
 def check_typed_full_stops(words: list[Word], sentences: list[str]) -> list[str]:
     """A sentence typed in French inside Arabic text ends with its own full stop at its right
     end: its last word carries the stop, its first word does not (".Un lieu..." is the bidi
-    algorithm moving the stop to the wrong end)."""
+    algorithm moving the stop to the wrong end; when the sentence wraps, the stop lands on
+    the first word of one of its lines: ".le comité")."""
     problems = []
     lines = [[w.text for w in members] for _p, _y, members in lines_of(words)]
     for sentence in sentences:
         parts = sentence.split()
         if len(parts) < 3 or not sentence.endswith("."):
             continue
-        first, last = parts[0], parts[-1]
+        last = parts[-1]
+        misplaced = {"." + part.rstrip(".") for part in parts}
         for w in words:
-            if w.text == "." + first:
+            if w.text in misplaced:
                 problems.append(f"full stop at the wrong end of {sentence[:40]!r}: {w.where()}")
         tail = [*parts[-4:-1], last.rstrip(".")]  # its last words, printed on one line
         for texts in lines:  # the sentence's end printed: its stop must follow its last word

@@ -52,13 +52,17 @@ TYPED = ["Renforcer la participation citoyenne et le dialogue avec la commune.",
          "Signée pour le programme.", "Le lancement et trois sessions de dialogue ont eu lieu.",
          "Toutes les activités ont été menées; 120 jeunes ont participé.",
          "Les jeunes femmes ont animé deux sessions.",
-         "Les ateliers de restitution sont reportés d'un mois."]
+         "Les ateliers de restitution sont reportés d'un mois.",
+         # the officer's comments on two steps, which the audit extract quotes
+         "Dossier complet et éligible.", "Retenu par le comité."]
 
 
-def walk_demo_project(commune, officer, on_step: Callable[[object], None] | None = None):
+def walk_demo_project(commune, officer,
+                      on_step: Callable[[object, dt.date], None] | None = None):
     """The demo's 'Conseil des enfants': drafted, endorsed, selected, deliberated, visa,
     convention signed, executed, monitored, reported, validated, evaluated and closed;
-    `on_step(project)` is called after each step (the gallery prints what each state has)."""
+    `on_step(project, day)` is called after each step, walked on `day` (the gallery prints
+    what each state has, on that day)."""
     from tadafur.projects import demo, services as projects
 
     association = Association(
@@ -102,7 +106,7 @@ def walk_demo_project(commune, officer, on_step: Callable[[object], None] | None
         else:
             demo._walk(project, cast, [step], PASSWORD, [day])
         if on_step is not None:
-            on_step(project)
+            on_step(project, day)
     db.session.flush()
     assert project.state == "closed"
     return project
@@ -237,10 +241,10 @@ def test_every_document_in_every_language_passes_the_page_checks(commune, office
     seconds: dict[tuple[str, str], float] = {}
     printed: dict[tuple[str, str], tuple[bytes, list[str], list[str]]] = {}
 
-    def print_the_state(project) -> None:
+    def print_the_state(project, day: dt.date) -> None:
         kinds = STATE_KINDS.get(project.state, ())
         if kinds and not any(name.endswith(f"@{project.state}") for name, _ in printed):
-            with real_pdfs():
+            with real_pdfs(), frozen(day):  # the parties print it the day the state begins
                 printed.update(render_all(project, officer, seconds, kinds, project.state))
 
     # The walk's own PDFs are not the ones checked: render_all lays each kind out again, in
@@ -410,6 +414,12 @@ def test_full_stop_check_fails_on_a_french_sentence_not_isolated_in_arabic(tmp_p
     fine = broken(tmp_path, f'<p>الهدف من المشروع</p><div dir="ltr">{sentence}</div>',
                   lang="ar", name="fine")
     assert G.check_typed_full_stops(G.read_words(fine)[1], [sentence]) == []
+    # Isolated inline, but wrapped in a narrow Arabic cell: the isolate ends at the line
+    # break and the stop lands on the first word of the second line.
+    cell = ('<table style="width: 35mm"><tr><td>من الأهلية إلى الانتقاء \u2068« {} »\u2069'
+            "</td></tr></table>")
+    path = broken(tmp_path, cell.format(sentence), lang="ar", name="wrapped")
+    assert G.check_typed_full_stops(G.read_words(path)[1], [sentence])
 
 
 def test_split_row_check_fails_on_a_row_running_onto_the_next_page():
