@@ -17,6 +17,7 @@ from tadafur.accounts.services import hash_password
 from tadafur.audit.services import record
 from tadafur.extensions import db
 from tadafur.organisations.models import Association, Commune, Institution, Province, Region
+from tadafur.workflow import awaiting
 
 DEMO_PASSWORD = "tadafur-demo-2026"
 DEMO_SEEDERS: list[Callable[[], int]] = []
@@ -101,7 +102,13 @@ def _organisation(spec: str, communes: list[Commune],
 
 
 def seed_demo() -> int:
-    """Add what is missing of the demo data; return how many items were added."""
+    """Add what is missing of the demo data; return how many items were added. My tasks'
+    table is recomputed once at the end (awaiting.deferred), not at each of its commits."""
+    with awaiting.deferred(db.session):
+        return _seed_demo()
+
+
+def _seed_demo() -> int:
     communes = showcase_communes()
     associations = seed_associations()
     added = 0

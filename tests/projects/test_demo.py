@@ -16,8 +16,8 @@ from tadafur.extensions import db
 from tadafur.projects.demo import DEMO_PROJECTS
 from tadafur.projects.models import Message, Project
 from tadafur.showcase.models import Replication
-from tadafur.workflow import services as workflow
-from tadafur.workflow.models import SignOff
+from tadafur.workflow import awaiting, services as workflow
+from tadafur.workflow.models import AwaitedAction, SignOff, StateCount
 from tests.demo_snapshot import reference_rows, remember_demo
 
 
@@ -45,9 +45,25 @@ def test_demo_projects_cover_every_state_with_genuine_history_and_are_seeded_onc
     assert db.session.scalar(select(func.count()).select_from(Message)) == 2 * len(projects)
     assert db.session.scalar(select(func.count()).select_from(Replication)) == 1
     assert verify_chain().intact
+    # My tasks' table and the counts per state, recomputed once at the end of the seed, are
+    # what recomputing everything from scratch gives.
+    seeded = _my_tasks_and_counts()
+    awaiting.rebuild(db.session())
+    assert seeded == _my_tasks_and_counts() and seeded[0]
     counts = _execution_records_of_the_demo()
     assert seed_demo() == 0
     assert _record_counts() == counts  # seeded once: nothing recorded twice
+
+
+def _my_tasks_and_counts() -> tuple[list, list]:
+    rows = db.session.execute(select(
+        AwaitedAction.project_id, AwaitedAction.party, AwaitedAction.organisation_id,
+        AwaitedAction.role, AwaitedAction.triggers, AwaitedAction.due_at).order_by(
+        AwaitedAction.project_id, AwaitedAction.party, AwaitedAction.role)).all()
+    states = db.session.execute(select(StateCount.commune_id, StateCount.state, StateCount.n)
+                                .where(StateCount.n != 0)
+                                .order_by(StateCount.commune_id, StateCount.state)).all()
+    return [tuple(r) for r in rows], [tuple(r) for r in states]
 
 
 def _execution_records_of_the_demo() -> list[int]:
