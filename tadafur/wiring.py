@@ -20,7 +20,7 @@ from tadafur.accounts import auditors, security_views
 from tadafur.accounts.models import User
 from tadafur.accounts.scope import has_access
 from tadafur.cli import register as register_commands
-from tadafur.core import backends, bench, errors, htmx, security_headers
+from tadafur.core import backends, bench, errors, htmx, security_headers, static_files
 from tadafur.core.views import blueprint as core_blueprint
 from tadafur.documents import views as documents_views
 from tadafur.execution import views as execution_views
@@ -89,6 +89,7 @@ def init_app(app: Flask) -> None:
     auditors.register(app)
     security_views.register(app)  # those who must have a second factor enrol first
     security_headers.register(app)
+    static_files.register(app)  # stylesheet, scripts and fonts cached by the browser
     errors.register(app)
     app.register_blueprint(core_blueprint)
     for module in domain_submodules("views"):

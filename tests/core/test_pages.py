@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import re
 from decimal import Decimal
 
 import pytest
@@ -60,6 +62,34 @@ def test_htmx_is_served_locally_by_default(app, client):
         assert 'integrity="sha384-' in html and "htmx.org@2.0.11" in html
     finally:
         app.config["HTMX_USE_CDN"] = False
+
+
+def test_static_files_are_cached_by_the_browser_and_renamed_when_they_change(client):
+    """The stylesheet and scripts are linked with their hash (?v=) and cached for a year;
+    what the stylesheet links without one (the fonts) for a day. They used to be answered
+    with no-cache: six revalidations per page, each loading the user from the database."""
+    from tadafur.core import static_files
+
+    html = client.get("/login").get_data(as_text=True)
+    links = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
+    assert len(links) >= 3 and all(re.search(r"\?v=[0-9a-f]{12}$", link) for link in links)
+    with client.get(links[0]) as response:
+        assert response.status_code == 200
+        assert response.cache_control.max_age == static_files.VERSIONED_MAX_AGE
+    with client.get("/static/fonts/Amiri-Regular-arabic.woff2") as response:
+        assert response.cache_control.max_age == static_files.UNVERSIONED_MAX_AGE
+    assert client.get("/static/css/none.css").status_code == 404
+
+
+def test_a_changed_static_file_gets_a_new_address(app, tmp_path):
+    from tadafur.core import static_files
+
+    (tmp_path / "a.css").write_text("p { color: red; }")
+    first = static_files.fingerprint(str(tmp_path), "a.css")
+    (tmp_path / "a.css").write_text("p { color: blue; }")
+    os.utime(tmp_path / "a.css", (1, 1))  # a different mtime, as an edit gives
+    assert static_files.fingerprint(str(tmp_path), "a.css") not in (None, first)
+    assert static_files.fingerprint(str(tmp_path), "missing.css") is None
 
 
 def test_security_headers(client):
