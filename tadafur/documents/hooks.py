@@ -35,7 +35,7 @@ def lookup(project: Any, kind: str):
 
 def lookup_many(projects: list, kind: str) -> dict[int, Any]:
     """The same choice as `lookup`, for many projects in one query."""
-    return services.latest_for_projects([p.id for p in projects], kind, prefer_frozen=True)
+    return services.latest_for_projects([p.id for p in projects], kind)
 
 
 def produce_convention(project: Any, actor: Any):

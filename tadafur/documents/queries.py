@@ -13,6 +13,7 @@ from tadafur.documents.models import RegisteredDocument
 from tadafur.documents.store import document_store
 from tadafur.errors import TadafurError
 from tadafur.extensions import db
+from tadafur.i18n import LANGUAGE_NAMES
 from tadafur.vocabulary import label
 from tadafur.workflow.models import SignOff
 
@@ -80,8 +81,10 @@ def kind_label(kind: str) -> str:
 
 
 def language_label(language: str) -> str:
-    return {"ar": "العربية", "fr": "Français", "en": "English",
-            "bilingual": "العربية / Français"}.get(language, language)
+    """A document language as the language picker names it (each in its own script)."""
+    if language == "bilingual":
+        return f"{LANGUAGE_NAMES['ar']} / {LANGUAGE_NAMES['fr']}"
+    return LANGUAGE_NAMES.get(language, language)
 
 
 def _of_project(project: Any):
@@ -106,9 +109,9 @@ def latest_frozen(project: Any, kind: str = CONVENTION) -> RegisteredDocument | 
         .order_by(RegisteredDocument.version.desc()).limit(1))
 
 
-def latest_for_projects(project_ids: list[int], kind: str, prefer_frozen: bool = False
-                        ) -> dict[int, RegisteredDocument]:
-    """{project id: its latest document of `kind`} in one query (frozen first if asked)."""
+def latest_for_projects(project_ids: list[int], kind: str) -> dict[int, RegisteredDocument]:
+    """{project id: its latest frozen document of `kind`, else its latest} in one query: what
+    a gate signs (`latest_frozen(...) or latest(...)` for many projects)."""
     if not project_ids:
         return {}
     rows = db.session.scalars(
@@ -121,7 +124,7 @@ def latest_for_projects(project_ids: list[int], kind: str, prefer_frozen: bool =
         found.setdefault(document.project_id, document)
         if document.frozen:
             frozen.setdefault(document.project_id, document)
-    return {**found, **frozen} if prefer_frozen else found
+    return {**found, **frozen}
 
 
 def documents_of(project: Any) -> list[RegisteredDocument]:

@@ -117,6 +117,16 @@ def produce(project: Any, kind: str, actor: Any, language: str | None = None, *,
     return _register(project, document, pdf, actor)
 
 
+def produce_for_reader(project: Any, kind: str, actor: Any, language: str
+                       ) -> RegisteredDocument:
+    """What the Documents tab makes in the language chosen there: a registered copy of a
+    report (COPY_PRODUCERS, registered by the reporting module), or the convention or the
+    sign-off record produced anew."""
+    if kind in COPY_PRODUCERS:
+        return COPY_PRODUCERS[kind](project, actor, language)
+    return produce(project, kind, actor, language)
+
+
 def _register(project: Any, document: RegisteredDocument, pdf: bytes,
               actor: Any) -> RegisteredDocument:
 

@@ -68,10 +68,7 @@ def generate(project: Project):
     if kind not in known or language not in services.LANGUAGES:
         return _documents_tab(project, 422, _("Choose a kind of document and a language."))
     try:
-        if kind in services.COPY_PRODUCERS:  # a report, in the language chosen now
-            document = services.COPY_PRODUCERS[kind](project, current_actor(), language)
-        else:
-            document = services.produce(project, kind, current_actor(), language)
+        document = services.produce_for_reader(project, kind, current_actor(), language)
     except Exception as error:  # DocumentError, or the reporting module's ReportError
         message = getattr(error, "message", None)
         if message is None:

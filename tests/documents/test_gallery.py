@@ -32,7 +32,6 @@ from tadafur.extensions import db
 from tadafur.i18n import format_amount
 from tadafur.models_base import frozen, today
 from tadafur.organisations.models import Association
-from tadafur.reporting import sealed
 from tests.documents import gallery as G
 from tests.documents.conftest import ARTIFACTS
 from tests.factories import PASSWORD, login, make_user
@@ -153,12 +152,14 @@ KINDS = ("convention", "convention_signed", "signoff_record", "monitoring_report
 
 
 def produce(project, officer, kind: str, language: str):
-    """Registers `kind` of the project as it stands, in `language`, as the Documents tab
-    would (the reports through their copies, the consolidated convention after amendment)."""
+    """Registers `kind` of the project as it stands, in `language`: what the Documents tab
+    makes (the convention, the sign-off record, the reports' copies), the signed and the
+    consolidated conventions, the amendment and the audit extract."""
     from tadafur.amendments.models import Amendment
     from tadafur.amendments.services import document_context
-    from tadafur.reporting import services as reporting
 
+    if kind in (*services.GENERATABLE, *services.COPY_PRODUCERS):
+        return services.produce_for_reader(project, kind, officer, language)
     if kind in ("amendment", "consolidated"):
         amendment = db.session.scalar(select(Amendment).where(
             Amendment.project_id == project.id))
@@ -167,14 +168,8 @@ def produce(project, officer, kind: str, language: str):
                                 gate="amendment", context=document_context(amendment))
     if kind == "convention_signed":
         return services.produce(project, kind, officer, language, gate="convention")
-    if kind == "monitoring_report":
-        return reporting.produce_monitoring_pdf(reporting.reports_of(project)[0], officer,
-                                                language)
-    if kind in ("final_report", "evaluation_report"):
-        return sealed.produce_copy(project, kind, officer, language)
-    if kind == "audit_extract":
-        return produce_extract(project, officer, _project_events(project), language)
-    return services.produce(project, kind, officer, language)
+    assert kind == "audit_extract", kind
+    return produce_extract(project, officer, _project_events(project), language)
 
 
 def render_all(project, officer, cpu: dict | None = None, kinds=KINDS, state: str = ""
