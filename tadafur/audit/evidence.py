@@ -69,16 +69,22 @@ def _events_csv(events: list[AuditEvent]) -> bytes:
 ZERO_WIDTH_SPACE = "\u200b"
 
 
-def breakable_address(name: str | None) -> Markup | str:
+def breakable_address(name: str | None) -> str:
     """An actor's e-mail address, free to wrap after its "@" and its dots (and, as any text,
-    its hyphens) and kept left-to-right: in the narrow Actor column a long address otherwise
-    broke inside a word ("fatima.ezzahra.benjel" / "loun.coordination@fe")."""
+    its hyphens): in the narrow Actor column a long address otherwise broke inside a word
+    ("fatima.ezzahra.benjel" / "loun.coordination@fe"). Plain text, for a left-to-right cell
+    (the extract's table) or `address_in_text`."""
     if not name:
         return "—"
     # A zero-width space, not <wbr>: WeasyPrint draws <wbr> as generated content, which
     # its line breaker passes over once the cell may break words (overflow-wrap).
-    return Markup('<span dir="ltr">{}</span>').format(
-        ZERO_WIDTH_SPACE.join(re.split(r"(?<=[@.])", name)))
+    return ZERO_WIDTH_SPACE.join(re.split(r"(?<=[@.])", name))
+
+
+def address_in_text(name: str | None) -> Markup:
+    """`breakable_address` kept left to right inside Arabic text (a span: an isolate would
+    not survive the address wrapping)."""
+    return Markup('<span dir="ltr">{}</span>').format(breakable_address(name))
 
 
 def _details_cell(event: AuditEvent, reference: str | None) -> Markup | str:
@@ -101,7 +107,7 @@ def extract_sections(project, events: list[AuditEvent],
     references = project_references(shown) if project is None else {}
     rows = [[str(e.seq), local_minute(e.occurred_at), breakable_address(e.actor_name),
              action_label(e.action), _details_cell(e, references.get(e.project_id)),
-             e.hash[:10]] for e in shown]
+             e.hash[:10]] for e in shown]  # columns 0, 1, 2 and 5 run left to right
     paragraphs = [_("Times are Morocco's legal time (%(zone)s).",
                     zone=zone_name(events[-1].occurred_at if events else None)),
                   ngettext("%(num)d event; each is chained to the whole trail by its hash.",
@@ -113,7 +119,7 @@ def extract_sections(project, events: list[AuditEvent],
              else _("Events of the audit trail matching the filter"))
     return [{"title": title, "paragraphs": paragraphs,
              "table": {"head": ["#", _("Time"), _("Actor"), _("Action"), _("Details"),
-                                _("Hash")], "rows": rows, "ltr": [0, 5],
+                                _("Hash")], "rows": rows, "ltr": [0, 1, 2, 5],
                        "widths": [6, 16, 20, 20, 24, 14]}}]
 
 
@@ -207,7 +213,7 @@ def inventory_sections(project, actor, files: dict[str, bytes], described: dict[
             ltr(project.reference), localized(project, "title", language))],
         [_("Commune"), localized(commune, "name", language) if commune is not None else "—"],
         [_("Built on"), moment(built_at, language)],
-        [_("Built by"), getattr(actor, "full_name", None) or breakable_address(
+        [_("Built by"), getattr(actor, "full_name", None) or address_in_text(
             getattr(actor, "email", None))],
         [_("Head of the audit trail"), _("Event no. %(seq)s", seq=seq)],
         [_("Hash of the head"), ltr(head_hash)],

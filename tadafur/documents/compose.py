@@ -26,7 +26,7 @@ from tadafur.documents import labels, queries, rendering
 from tadafur.documents.facts import content_fingerprint, convention_facts
 from tadafur.documents.models import RegisteredDocument
 from tadafur.extensions import db
-from tadafur.i18n import _strip_marks, format_day, format_locale, localized, ltr
+from tadafur.i18n import _strip_marks, format_day, format_locale, localized, ltr, printing
 
 CONVENTION_ARTICLES = (
     "object", "duration", "objectives", "obligations", "budget", "disbursement", "committee",
@@ -65,7 +65,7 @@ def _number2(value: Any, language: str) -> Markup:
         return Markup("—")
     text = babel_numbers.format_decimal(Decimal(value), format="#,##0.00",
                                         locale=format_locale(language))
-    return Markup('<span class="nowrap">{}</span>').format(ltr(_strip_marks(text)))
+    return Markup('<span class="nowrap">{}</span>').format(ltr(_strip_marks(text), language))
 
 
 def _localized_commune(project: Any, language: str) -> str:
@@ -113,6 +113,13 @@ def common_context(project: Any, document: Any) -> dict:
 
 def render(project: Any, document: Any, sections: Sections = None,
            context: dict | None = None) -> bytes:
+    """The document's PDF (i18n.printing: values in French text need no span)."""
+    with printing():
+        return _render(project, document, sections, context)
+
+
+def _render(project: Any, document: Any, sections: Sections,
+            context: dict | None) -> bytes:
     services = queries  # the kinds and the lookups (compose sits below produce())
     install_helpers()
     common = common_context(project, document)

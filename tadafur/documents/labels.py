@@ -272,14 +272,14 @@ def zone_name(value: dt.datetime | None = None) -> str:
     return f"UTC{offset[:3]}:{offset[3:]}"
 
 
-def local_minute(value: dt.datetime | None) -> Markup:
-    """"30/11/2026 14:05" in Morocco's legal time, one LTR run kept on one line: a table of
-    events states its zone once, in a sentence above it."""
+def local_minute(value: dt.datetime | None) -> str:
+    """"30/11/2026 14:05" in Morocco's legal time, for a left-to-right table cell (report.html's
+    `ltr` columns), kept on one line by a no-break space: a table of events states its zone
+    once, in a sentence above it."""
 
     if value is None:
-        return Markup("—")
-    return Markup('<span class="nowrap">{}</span>').format(
-        ltr(_local(value).strftime("%d/%m/%Y %H:%M")))
+        return "—"
+    return _local(value).strftime("%d/%m/%Y\u00a0%H:%M")
 
 
 def numeric_day(value: dt.date | None) -> Markup:

@@ -31,13 +31,13 @@ from tadafur.workflow.labels import party_label
 def _number(value: Any, language: str) -> Markup:
     if value in (None, ""):
         return Markup("—")
-    return ltr(format_number(Decimal(str(value)), language))
+    return ltr(format_number(Decimal(str(value)), language), language)
 
 
 def _percent(value: Any, language: str) -> Markup:
     if value in (None, ""):
         return Markup("—")
-    return ltr(f"{format_number(Decimal(str(value)), language)} %")
+    return ltr(f"{format_number(Decimal(str(value)), language)} %", language)
 
 
 def _money(value: Any, language: str) -> Markup:
@@ -64,7 +64,7 @@ def _day(value: Any, language: str) -> Markup:
     if not value:
         return Markup("—")
     text = format_day(value, "long", language)
-    return Markup.escape(text) if language == "ar" else ltr(text)
+    return Markup.escape(text) if language == "ar" else ltr(text, language)
 
 
 def indicator_table(rows: list[dict], language: str, with_period: bool = True) -> dict:

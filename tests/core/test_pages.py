@@ -156,8 +156,24 @@ def test_dates_use_latin_digits_in_arabic(app):
 
 
 def test_ltr_wraps_with_isolates_and_escapes(app):
-    wrapped = str(ltr("<b>+212 5</b>"))
-    assert wrapped == '<span dir="ltr">\u2066&lt;b&gt;+212 5&lt;/b&gt;\u2069</span>'
+    """Pages keep the span in every language (app.css keeps it on one line); a document
+    printed in French or English needs only the isolates, one printed in Arabic the span too
+    (WeasyPrint lays out by the box's direction)."""
+    from flask_babel import force_locale
+
+    from tadafur.i18n import printing
+
+    wrapped = '<span dir="ltr">\u2066&lt;b&gt;+212 5&lt;/b&gt;\u2069</span>'
+    for language in ("ar", "fr", "en"):
+        with force_locale(language):
+            assert str(ltr("<b>+212 5</b>")) == wrapped
+    with printing():
+        with force_locale("ar"):
+            assert str(ltr("<b>+212 5</b>")) == wrapped
+        for language in ("fr", "en"):
+            with force_locale(language):
+                assert str(ltr("<b>+212 5</b>")) == "\u2066&lt;b&gt;+212 5&lt;/b&gt;\u2069"
+        assert str(ltr("12", "ar")) == '<span dir="ltr">\u206612\u2069</span>'
 
 
 def test_money_keeps_figures_left_to_right_and_the_arabic_currency_after_them(app):
