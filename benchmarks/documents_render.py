@@ -1,6 +1,6 @@
 """Rendering speed of the documents: our pipeline beside WeasyPrint alone, same HTML.
 
-    .venv/bin/python benchmarks/documents_render.py [--runs 15]
+    .venv/bin/python benchmarks/documents_render.py [--runs 15] [--only convention|extract]
 
 Builds a throw-away SQLite database with one project (four budget lines, three funders) and
 prints the median of:
@@ -45,7 +45,18 @@ def median_seconds(function, runs: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
-    runs = parser.parse_args().runs
+    parser.add_argument("--only", choices=("convention", "extract"))
+    arguments = parser.parse_args()
+    runs = arguments.runs
+    work = Path(tempfile.mkdtemp(prefix="tadafur-bench-"))
+    if arguments.only != "extract":
+        convention_figures(work, runs)
+    if arguments.only != "convention":
+        extract_figures(work, runs)
+
+
+def convention_figures(work: Path, runs: int) -> None:
+    """The convention in each language, our pipeline, WeasyPrint alone, and sealing."""
 
     from weasyprint import CSS, HTML
     from weasyprint.text.fonts import FontConfiguration
@@ -58,7 +69,6 @@ def main() -> None:
     from tests.documents.conftest import make_lead_association, make_project
     from tests.factories import _partner_communes
 
-    work = Path(tempfile.mkdtemp(prefix="tadafur-bench-"))
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{work / 'bench.sqlite3'}",
                       "SECRET_KEY": "bench", "SEED_DEMO_DATA": False, "TESTING": True,
                       "SERVER_NAME": "tadafur.test", "DOCUMENTS_DIR": str(work / "documents"),
@@ -104,7 +114,6 @@ def main() -> None:
         seal = median_seconds(lambda: sealing.seal(pdf), runs)
         print(f"seal (EC P-256, bytes_reserved): {seal * 1000:.1f} ms")
         db.session.rollback()
-    extract_figures(work, runs)
 
 
 def extract_figures(work: Path, runs: int) -> None:
