@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from tadafur.audit.models import AuditEvent
 from tadafur.audit.services import record
+from tadafur.documents.labels import local_minute
 from tadafur.documents.models import RegisteredDocument
 from tadafur.extensions import db
 from tests.documents.conftest import make_lead_association, make_project, pdf_text, pdf_words
@@ -183,6 +184,33 @@ def test_a_long_address_wraps_only_after_its_at_sign_dots_and_hyphens(officer, c
     assert whole == ADDRESS, (whole, pieces)
     assert len(found) > 1  # it did wrap: the column is narrower than the address
     assert all(piece.endswith(("@", ".", "-")) for piece in found[:-1]), found
+
+
+
+def test_the_arabic_extract_prints_its_times_addresses_and_hashes_left_to_right(
+        officer, commune, tmp_path):
+    """Those cells run left to right in the Arabic table (report.html's `ltr` columns): the
+    day left of the minute, the address's "@" line above the rest of it, in order."""
+    from tadafur.audit.evidence import _project_events, produce_extract
+    from tadafur.documents.services import stored_bytes
+
+    project = make_project(commune, make_lead_association(commune))
+    record("project.updated", object_type="project", project=project, actor_name=ADDRESS,
+           summary="budget edited")
+    db.session.flush()
+    events = _project_events(project)
+    document = produce_extract(project, officer, events, "ar")
+    words = pdf_words(stored_bytes(document), tmp_path)
+    last = events[-1]
+    day, minute = local_minute(last.occurred_at).split("\xa0")
+    (day_x, day_y), = [(x, y) for _p, x, y, w in words if w == day][-1:]
+    minute_x = next(x for _p, x, y, w in words if w == minute and abs(y - day_y) < 2)
+    assert day_x < minute_x, (day, day_x, minute, minute_x)
+    hash_words = [w for *_xy, w in words if w == last.hash[:10]]
+    assert hash_words, "the hash prints whole, as one word"
+    pieces = [(y, x, w.replace("\u200b", "")) for _p, x, y, w in words
+              if w.replace("\u200b", "") and w.replace("\u200b", "") in ADDRESS and len(w) > 3]
+    assert "".join(w for _y, _x, w in sorted(pieces)) == ADDRESS, sorted(pieces)
 
 
 INVENTORY_WORDS = {
