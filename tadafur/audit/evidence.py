@@ -137,11 +137,10 @@ def produce_extract(project, actor, events: list[AuditEvent], language: str = "f
     return documents.produce(project, "audit_extract", actor, language, sections=sections)
 
 
-def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
-    """(file name, ZIP bytes). Registers the audit extract and the PDF inventory (both in
-    `language`: "ar", "fr" or "bilingual") and audits the build."""
-    events = _project_events(project)
-    produce_extract(project, actor, events, language)
+def package_contents(project, events: list[AuditEvent]
+                     ) -> tuple[dict[str, bytes], dict[str, Any], list[dict]]:
+    """(files by path, what the inventory says each file is, the attachments' entries): the
+    project's registered documents, the events as CSV and the evidence files, as packed."""
     files: dict[str, bytes] = {}
     described: dict[str, Any] = {}  # path -> what the inventory says the file is
     for document in documents.documents_of(project):
@@ -152,6 +151,15 @@ def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
     files[EVENTS_CSV] = _events_csv(events)
     attachments = _attachments(project, files)
     described.update({a["path"]: a for a in attachments})
+    return files, described, attachments
+
+
+def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
+    """(file name, ZIP bytes). Registers the audit extract and the PDF inventory (both in
+    `language`: "ar", "fr" or "bilingual") and audits the build."""
+    events = _project_events(project)
+    produce_extract(project, actor, events, language)
+    files, described, attachments = package_contents(project, events)
     head = db.session.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one()
     built_at = utcnow()
     inventory = produce_inventory(project, actor, language, files, described,

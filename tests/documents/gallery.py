@@ -24,7 +24,9 @@ SNAKE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
 DOTTED = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]+$")
 ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2})?")
 DOMAIN = re.compile(r"\.(org|ma|com|net|fr|be|eu|test)$")
-FILE_NAME = re.compile(r"\.(pdf|png|jpe?g|csv|zip|xlsx?|docx?)$", re.IGNORECASE)
+# Names of files the reader opens: attachments, and the evidence package's own files that its
+# inventory names (manifest.json, manifest.sig, platform-certificate.pem).
+FILE_NAME = re.compile(r"\.(pdf|png|jpe?g|csv|zip|xlsx?|docx?|json|sig|pem)$", re.IGNORECASE)
 LITERALS = {"None", "True", "False", "null", "nan"}
 
 

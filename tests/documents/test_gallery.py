@@ -26,11 +26,18 @@ from sqlalchemy import select
 from weasyprint import HTML
 
 from tadafur.accounts.models import Role
-from tadafur.audit.evidence import _project_events, produce_extract
+from tadafur.audit.evidence import (
+    INVENTORY_KIND,
+    _project_events,
+    package_contents,
+    produce_extract,
+    produce_inventory,
+)
+from tadafur.audit.models import AuditChainHead
 from tadafur.documents import rendering, services
 from tadafur.extensions import db
 from tadafur.i18n import format_amount
-from tadafur.models_base import frozen, today
+from tadafur.models_base import frozen, today, utcnow
 from tadafur.organisations.models import Association
 from tests.documents import gallery as G
 from tests.documents.conftest import ARTIFACTS
@@ -148,7 +155,8 @@ STATE_KINDS = {"convention_signature": ("convention", "signoff_record"),
                "report_validation": ("final_report",),
                "evaluation_signoff": ("evaluation_report",)}
 KINDS = ("convention", "convention_signed", "signoff_record", "monitoring_report",
-         "final_report", "evaluation_report", "audit_extract", "amendment", "consolidated")
+         "final_report", "evaluation_report", "audit_extract", "amendment", "consolidated",
+         INVENTORY_KIND)
 
 
 def produce(project, officer, kind: str, language: str):
@@ -168,6 +176,11 @@ def produce(project, officer, kind: str, language: str):
                                 gate="amendment", context=document_context(amendment))
     if kind == "convention_signed":
         return services.produce(project, kind, officer, language, gate="convention")
+    if kind == INVENTORY_KIND:  # the evidence package's PDF inventory of what is registered
+        files, described, _attachments = package_contents(project, _project_events(project))
+        head = db.session.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one()
+        return produce_inventory(project, officer, language, files, described,
+                                 (head.seq, head.hash), utcnow())
     assert kind == "audit_extract", kind
     return produce_extract(project, officer, _project_events(project), language)
 
