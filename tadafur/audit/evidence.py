@@ -137,12 +137,22 @@ def produce_extract(project, actor, events: list[AuditEvent], language: str = "f
     return documents.produce(project, "audit_extract", actor, language, sections=sections)
 
 
-def package_contents(project, events: list[AuditEvent]
-                     ) -> tuple[dict[str, bytes], dict[str, Any], list[dict]]:
-    """(files by path, what the inventory says each file is, the attachments' entries): the
-    project's registered documents, the events as CSV and the evidence files, as packed."""
+@dataclass
+class PackageContents:
+    """What an evidence package holds besides its inventory and manifest, as packed."""
+
+    files: dict[str, bytes]  # by path in the ZIP
+    described: dict[str, Any]  # path -> what the inventory says the file is
+    attachments: list[dict]  # the evidence files' entries of the manifest
+    head: tuple[int, str]  # the audit chain's head (seq, hash) the package is chained up to
+    built_at: dt.datetime
+
+
+def package_contents(project, events: list[AuditEvent]) -> PackageContents:
+    """The project's registered documents, the events as CSV and the evidence files, with
+    the audit chain's head and the time of the build."""
     files: dict[str, bytes] = {}
-    described: dict[str, Any] = {}  # path -> what the inventory says the file is
+    described: dict[str, Any] = {}
     for document in documents.documents_of(project):
         name = (f"documents/{document.kind}-{document.language}-v{document.version}-"
                 f"{document.sha256[:8]}.pdf")
@@ -151,7 +161,8 @@ def package_contents(project, events: list[AuditEvent]
     files[EVENTS_CSV] = _events_csv(events)
     attachments = _attachments(project, files)
     described.update({a["path"]: a for a in attachments})
-    return files, described, attachments
+    head = db.session.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one()
+    return PackageContents(files, described, attachments, (head.seq, head.hash), utcnow())
 
 
 def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
@@ -159,22 +170,20 @@ def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
     `language`: "ar", "fr" or "bilingual") and audits the build."""
     events = _project_events(project)
     produce_extract(project, actor, events, language)
-    files, described, attachments = package_contents(project, events)
-    head = db.session.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one()
-    built_at = utcnow()
-    inventory = produce_inventory(project, actor, language, files, described,
-                                  (head.seq, head.hash), built_at)
+    contents = package_contents(project, events)
+    files = contents.files
+    inventory = produce_inventory(project, actor, language, contents)
     inventory_path = (f"{INVENTORY_PREFIX}{inventory.language}-v{inventory.version}-"
                       f"{inventory.sha256[:8]}.pdf")
     files[inventory_path] = documents.stored_bytes(inventory)
     manifest = {
         "project": project.reference,
-        "generated_at": built_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at": contents.built_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "generated_by": getattr(actor, "email", None),
-        "audit_chain_head": {"seq": head.seq, "hash": head.hash},
+        "audit_chain_head": {"seq": contents.head[0], "hash": contents.head[1]},
         "files": [{"path": path, "sha256": sha256_of(data), "size": len(data)}
                   for path, data in sorted(files.items())],
-        "attachments": attachments,
+        "attachments": contents.attachments,
         "inventory": {"path": inventory_path, "code": inventory.code,
                       "language": inventory.language},
     }
@@ -248,15 +257,14 @@ def inventory_sections(project, actor, files: dict[str, bytes], described: dict[
     ]
 
 
-def produce_inventory(project, actor, language: str, files: dict[str, bytes],
-                      described: dict[str, Any], head: tuple[int, str],
-                      built_at: dt.datetime) -> Any:
+def produce_inventory(project, actor, language: str, contents: PackageContents) -> Any:
     """Register the package's PDF inventory in `language` (ar, fr or bilingual), listing
-    `files` (every file of the package but itself, manifest.json, its signature and the
+    `contents` (every file of the package but itself, manifest.json, its signature and the
     certificate)."""
 
     def sections(lang: str) -> list[dict]:
-        return inventory_sections(project, actor, files, described, head, built_at, lang)
+        return inventory_sections(project, actor, contents.files, contents.described,
+                                  contents.head, contents.built_at, lang)
 
     return documents.produce(project, INVENTORY_KIND, actor, language, sections=sections)
 

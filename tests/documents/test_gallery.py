@@ -33,11 +33,10 @@ from tadafur.audit.evidence import (
     produce_extract,
     produce_inventory,
 )
-from tadafur.audit.models import AuditChainHead
 from tadafur.documents import rendering, services
 from tadafur.extensions import db
 from tadafur.i18n import format_amount
-from tadafur.models_base import frozen, today, utcnow
+from tadafur.models_base import frozen, today
 from tadafur.organisations.models import Association
 from tests.documents import gallery as G
 from tests.documents.conftest import ARTIFACTS
@@ -177,10 +176,8 @@ def produce(project, officer, kind: str, language: str):
     if kind == "convention_signed":
         return services.produce(project, kind, officer, language, gate="convention")
     if kind == INVENTORY_KIND:  # the evidence package's PDF inventory of what is registered
-        files, described, _attachments = package_contents(project, _project_events(project))
-        head = db.session.execute(select(AuditChainHead.seq, AuditChainHead.hash)).one()
-        return produce_inventory(project, officer, language, files, described,
-                                 (head.seq, head.hash), utcnow())
+        return produce_inventory(project, officer, language,
+                                 package_contents(project, _project_events(project)))
     assert kind == "audit_extract", kind
     return produce_extract(project, officer, _project_events(project), language)
 
