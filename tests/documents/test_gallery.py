@@ -299,9 +299,11 @@ def test_every_document_in_every_language_passes_the_page_checks(commune, office
     # kind took 0.58 s or less). The table is kept beside the pages. A long document (the audit
     # extract grows with the trail: 1.25 s for its 13 bilingual pages) costs by its pages,
     # about 0.09 s each on a quiet machine; a machine shared with other workers stretches CPU
-    # time too (2.15 s for an 11-page extract in CI), so the test fails only above 0.5 s a page.
+    # time too (2.15 s for an 11-page extract in CI), so the bound is per page (below).
     # Machines differ: on 2026-12-01's, two to three times slower, the bilingual extract took
     # 3.7-4.2 s before values in French text lost their span (i18n.printing), 2.5-3.5 s after.
+    # In CI on that slower machine, with two other workers beside it, the Arabic sign-off
+    # record took 1.04 s for its 2 pages: the bound is 1.0 s a page, the issue's budget.
     pages = {key: len(layout[0]) for key, layout in layouts.items()}
     table = "\n".join(f"{kind:38} {language:10} {value:6.2f} s {pages[kind, language]:3} pages"
                        for (kind, language), value in sorted(seconds.items(),
@@ -309,8 +311,8 @@ def test_every_document_in_every_language_passes_the_page_checks(commune, office
     (gallery / "cpu.txt").write_text(f"CPU seconds per document, produce()\n{table}\n")
     print(f"gallery: {len(printed)} documents, {cpu:.1f} s CPU\n{table}")
     slow = {key: round(value / pages[key], 2) for key, value in seconds.items()
-            if value / pages[key] > 0.5}
-    assert not slow, f"documents over 0.5 s of CPU per page: {slow}"
+            if value / pages[key] > 1.0}
+    assert not slow, f"documents over 1.0 s of CPU per page: {slow}"
     assert cpu < 60  # CPU: the shared machine (load 12 on 2 cores) stretches wall time
 
 
