@@ -171,7 +171,7 @@ def build_package(project, actor, language: str = "fr") -> tuple[str, bytes]:
     events = _project_events(project)
     produce_extract(project, actor, events, language)
     contents = package_contents(project, events)
-    files = contents.files
+    files = dict(contents.files)  # the package: its contents, then the inventory and manifest
     inventory = produce_inventory(project, actor, language, contents)
     inventory_path = (f"{INVENTORY_PREFIX}{inventory.language}-v{inventory.version}-"
                       f"{inventory.sha256[:8]}.pdf")
@@ -217,19 +217,19 @@ def _file_words(path: str, what: Any) -> str:
     return _("Other file")
 
 
-def inventory_sections(project, actor, files: dict[str, bytes], described: dict[str, Any],
-                       head: tuple[int, str], built_at: dt.datetime,
+def inventory_sections(project, actor, contents: PackageContents,
                        language: str) -> list[dict]:
     """The inventory's sections in the current language: the package (project, who built it
     and when, the audit chain head), then one row per file. The full SHA-256 of each file
     stays in manifest.json; the table prints its start, and says so."""
-    seq, head_hash = head
+    seq, head_hash = contents.head
+    files, described = contents.files, contents.described
     commune = getattr(project, "commune", None)
     facts = [
         [_("Project"), Markup("{} — {}").format(
             ltr(project.reference), localized(project, "title", language))],
         [_("Commune"), localized(commune, "name", language) if commune is not None else "—"],
-        [_("Built on"), moment(built_at, language)],
+        [_("Built on"), moment(contents.built_at, language)],
         [_("Built by"), getattr(actor, "full_name", None) or address_in_text(
             getattr(actor, "email", None))],
         [_("Head of the audit trail"), _("Event no. %(seq)s", seq=seq)],
@@ -263,8 +263,7 @@ def produce_inventory(project, actor, language: str, contents: PackageContents) 
     certificate)."""
 
     def sections(lang: str) -> list[dict]:
-        return inventory_sections(project, actor, contents.files, contents.described,
-                                  contents.head, contents.built_at, lang)
+        return inventory_sections(project, actor, contents, lang)
 
     return documents.produce(project, INVENTORY_KIND, actor, language, sections=sections)
 
